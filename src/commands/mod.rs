@@ -1,0 +1,39 @@
+//! What each subcommand of the `heartbeat` binary does. `main.rs` only
+//! parses arguments; the bodies live here so the compatibility binaries
+//! (`hb_takeover`, `hb_standby`, `cl_status`) and tests share them.
+
+pub mod check;
+pub mod resource;
+pub mod send_arp;
+
+use std::path::PathBuf;
+
+/// The options every subcommand shares (each also read from the
+/// environment, so scripts and the systemd unit can set them once).
+#[derive(Clone, Debug)]
+pub struct Globals {
+    pub config_dir: PathBuf,
+    /// This node's name; `None` means `uname -n`.
+    pub node: Option<String>,
+    pub state_dir: PathBuf,
+    pub run_dir: PathBuf,
+}
+
+impl Globals {
+    /// The node name: `--node`, else the kernel's node name as the original uses.
+    pub fn node_name(&self) -> String {
+        match &self.node {
+            Some(n) => n.clone(),
+            None => nix::sys::utsname::uname()
+                .map(|u| u.nodename().to_string_lossy().into_owned())
+                .unwrap_or_else(|_| "localhost".to_string()),
+        }
+    }
+}
+
+/// Exit statuses shared by the subcommands.
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const INVALID: i32 = 1;
+    pub const USAGE: i32 = 2;
+}

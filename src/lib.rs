@@ -1,0 +1,18 @@
+//! heartbeat: a two-node active/passive cluster manager that reads the
+//! configuration of Linux-HA Heartbeat v1 unchanged.
+//!
+//! Data flows one way: files → [`config::ClusterConfig`] → packets, ticks and
+//! requests → the pure state machines ([`membership`], [`ownership`]) →
+//! actions that [`daemon`] performs (send, start or stop a chain, log).
+
+pub mod arp;
+pub mod commands;
+pub mod config;
+pub mod control;
+pub mod daemon;
+pub mod generation;
+pub mod media;
+pub mod membership;
+pub mod ownership;
+pub mod resources;
+pub mod wire;

@@ -1,0 +1,104 @@
+//! The `heartbeat` command: global options and subcommands, nothing else.
+
+use clap::{Parser, Subcommand};
+use heartbeat::commands::{self, Globals};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "heartbeat",
+    version,
+    about = "Two-node active/passive cluster manager (Heartbeat v1 compatible)"
+)]
+struct Cli {
+    /// Directory holding ha.cf, authkeys, haresources and resource.d/.
+    #[arg(
+        long,
+        global = true,
+        env = "HEARTBEAT_CONFIG_DIR",
+        default_value = "/etc/ha.d"
+    )]
+    config_dir: PathBuf,
+    /// This node's name (default: `uname -n`).
+    #[arg(long, global = true, env = "HEARTBEAT_NODE")]
+    node: Option<String>,
+    /// Persistent state: generation number, uuid.
+    #[arg(
+        long,
+        global = true,
+        env = "HEARTBEAT_STATE_DIR",
+        default_value = "/var/lib/heartbeat"
+    )]
+    state_dir: PathBuf,
+    /// Runtime files: the control socket, the pid file.
+    #[arg(
+        long,
+        global = true,
+        env = "HEARTBEAT_RUN_DIR",
+        default_value = "/run/heartbeat"
+    )]
+    run_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Validate ha.cf, authkeys and haresources and print what they mean.
+    Check {
+        /// Print the validated model as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Compare with a copy of the peer's configuration directory.
+        #[arg(long, value_name = "DIR")]
+        against: Option<PathBuf>,
+    },
+    /// Start, stop or query a resource group (or one resource) by hand, without the daemon.
+    Resource {
+        #[arg(value_parser = ["start", "stop", "status"])]
+        action: String,
+        /// A group key (first resource of a haresources line) or one resource spec.
+        target: String,
+    },
+    /// Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6).
+    SendArp {
+        /// Interface to send on.
+        iface: String,
+        /// The address to announce.
+        addr: std::net::IpAddr,
+        /// Number of announcements.
+        #[arg(long, default_value_t = 5)]
+        count: u32,
+        /// Milliseconds between announcements.
+        #[arg(long, default_value_t = 200)]
+        interval_ms: u64,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let globals = Globals {
+        config_dir: cli.config_dir,
+        node: cli.node,
+        state_dir: cli.state_dir,
+        run_dir: cli.run_dir,
+    };
+    let code = match cli.command {
+        Command::Check { json, against } => {
+            commands::check::run(&globals, &commands::check::CheckArgs { json, against })
+        }
+        Command::Resource { action, target } => commands::resource::run(&globals, &action, &target),
+        Command::SendArp {
+            iface,
+            addr,
+            count,
+            interval_ms,
+        } => commands::send_arp::run(&commands::send_arp::SendArpArgs {
+            iface,
+            addr,
+            count,
+            interval_ms,
+        }),
+    };
+    std::process::exit(code);
+}
