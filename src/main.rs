@@ -53,6 +53,30 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         against: Option<PathBuf>,
     },
+    /// Run the cluster daemon in the foreground (systemd style).
+    Daemon {
+        /// Detach from the terminal instead.
+        #[arg(long)]
+        daemonize: bool,
+    },
+    /// Show membership, links and who holds which resource group.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give resource groups to the peer (like hb_standby) and wait for the result.
+    Standby {
+        #[arg(default_value = "all", value_parser = ["all", "local", "foreign", "failback"])]
+        which: String,
+    },
+    /// Take resource groups from the peer (like hb_takeover) and wait for the result.
+    Takeover {
+        #[arg(default_value = "all", value_parser = ["all", "local", "foreign", "failback"])]
+        which: String,
+    },
+    /// Stop the daemon, handing its resource groups to the peer at once.
+    Stop,
     /// Start, stop or query a resource group (or one resource) by hand, without the daemon.
     Resource {
         #[arg(value_parser = ["start", "stop", "status"])]
@@ -87,6 +111,17 @@ fn main() {
         Command::Check { json, against } => {
             commands::check::run(&globals, &commands::check::CheckArgs { json, against })
         }
+        Command::Daemon { daemonize } => {
+            heartbeat::daemon::run(&globals, &heartbeat::daemon::DaemonOptions { daemonize })
+        }
+        Command::Status { json } => commands::ctl::status(&globals, json),
+        Command::Standby { which } => {
+            commands::ctl::transition(&globals, false, which.parse().expect("clap checked it"))
+        }
+        Command::Takeover { which } => {
+            commands::ctl::transition(&globals, true, which.parse().expect("clap checked it"))
+        }
+        Command::Stop => commands::ctl::stop(&globals),
         Command::Resource { action, target } => commands::resource::run(&globals, &action, &target),
         Command::SendArp {
             iface,

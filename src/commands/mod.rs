@@ -3,6 +3,7 @@
 //! (`hb_takeover`, `hb_standby`, `cl_status`) and tests share them.
 
 pub mod check;
+pub mod ctl;
 pub mod resource;
 pub mod send_arp;
 
@@ -20,6 +21,17 @@ pub struct Globals {
 }
 
 impl Globals {
+    /// For the compatibility programs, which take no options of ours.
+    pub fn from_env() -> Globals {
+        let var = |k: &str, d: &str| PathBuf::from(std::env::var_os(k).unwrap_or_else(|| d.into()));
+        Globals {
+            config_dir: var("HEARTBEAT_CONFIG_DIR", "/etc/ha.d"),
+            node: std::env::var("HEARTBEAT_NODE").ok(),
+            state_dir: var("HEARTBEAT_STATE_DIR", "/var/lib/heartbeat"),
+            run_dir: var("HEARTBEAT_RUN_DIR", "/run/heartbeat"),
+        }
+    }
+
     /// The node name: `--node`, else the kernel's node name as the original uses.
     pub fn node_name(&self) -> String {
         match &self.node {
