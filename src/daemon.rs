@@ -202,6 +202,7 @@ impl Daemon {
             .await
             .context("opening the control socket")?;
         let (chain_tx, chain_rx) = mpsc::channel::<ChainDone>(64);
+        sd_notify("READY=1");
 
         let now = Instant::now();
         let t = &cfg.timings;
@@ -817,6 +818,7 @@ impl Daemon {
             "Heartbeat shutdown in progress. Giving up all HA resources."
         );
         self.shutdown = Shutdown::Draining;
+        sd_notify("STOPPING=1");
         let now = Instant::now();
         let outs = self.ownership.handle(now, ownership::Input::Shutdown);
         self.on_ownership_outputs(now, outs).await;
@@ -951,4 +953,23 @@ async fn release_leftovers(cfg: &ClusterConfig, env: &AgentEnv) {
             tracing::error!("CRIT: cannot release leftover group {}: {e}", group.id);
         }
     }
+}
+
+/// Tell systemd (Type=notify) how we are doing; a no-op outside systemd.
+fn sd_notify(state: &str) {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let sock = match std::os::unix::net::UnixDatagram::unbound() {
+        Ok(s) => s,
+        Err(_) => return,
+    };
+    let path = std::path::PathBuf::from(path);
+    let _ = if let Some(abs) = path.to_str().and_then(|p| p.strip_prefix('@')) {
+        use std::os::linux::net::SocketAddrExt;
+        std::os::unix::net::SocketAddr::from_abstract_name(abs.as_bytes())
+            .and_then(|a| sock.send_to_addr(state.as_bytes(), &a))
+    } else {
+        sock.send_to(state.as_bytes(), &path)
+    };
 }
