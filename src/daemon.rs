@@ -925,6 +925,8 @@ pub fn agent_env(g: &Globals) -> AgentEnv {
             ("HEARTBEAT_BIN".into(), exe),
             ("HA_RSCTMP".into(), rsctmp.display().to_string()),
             ("HA_CONFIG_DIR".into(), g.config_dir.display().to_string()),
+            // The original's shellfuncs name for this node.
+            ("HA_CURHOST".into(), g.node_name()),
         ],
     }
 }

@@ -77,6 +77,16 @@ enum Command {
     },
     /// Stop the daemon, handing its resource groups to the peer at once.
     Stop,
+    /// The lab's tiny web server (used by the demo cluster's agent).
+    #[command(hide = true)]
+    DemoWeb {
+        #[arg(long, default_value_t = 80)]
+        port: u16,
+        #[arg(long)]
+        text: String,
+        #[arg(long)]
+        ready: Option<PathBuf>,
+    },
     /// Start, stop or query a resource group (or one resource) by hand, without the daemon.
     Resource {
         #[arg(value_parser = ["start", "stop", "status"])]
@@ -122,6 +132,7 @@ fn main() {
             commands::ctl::transition(&globals, true, which.parse().expect("clap checked it"))
         }
         Command::Stop => commands::ctl::stop(&globals),
+        Command::DemoWeb { port, text, ready } => commands::demo_web::run(port, &text, ready.as_deref()),
         Command::Resource { action, target } => commands::resource::run(&globals, &action, &target),
         Command::SendArp {
             iface,

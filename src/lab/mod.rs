@@ -1,0 +1,557 @@
+//! A two-node cluster on one machine: network namespaces for the nodes and
+//! a client, a crossover link, a LAN switch, a shared loop-device disk, and
+//! a ha.d per node. `heartbeat demo`, the benchmarks and the integration
+//! tests all build their clusters with it, so what the demo shows is what
+//! the tests prove.
+//!
+//! Everything it creates is owned by a [`Lab`] value and removed in `Drop`,
+//! also when a test panics. It only ever addresses the namespaces it made.
+
+use std::fs;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+/// The node names of every lab cluster.
+pub const NODES: [&str; 2] = ["alpha", "bravo"];
+/// The LAN all nodes and the client share (inside our namespaces only).
+pub const LAN_PREFIX: &str = "10.213.7";
+pub const VIP: &str = "10.213.7.100";
+/// The crossover link carrying heartbeats.
+pub const XOVER_PREFIX: &str = "10.213.8";
+
+#[derive(Clone, Debug)]
+pub struct LabConfig {
+    /// Short unique tag; namespace names are `{prefix}a`, `{prefix}b`, …
+    pub prefix: String,
+    pub heartbeat_bin: PathBuf,
+    pub keepalive: String,
+    pub warntime: String,
+    pub deadtime: String,
+    pub initdead: String,
+    pub auto_failback: String,
+    /// Extra ha.cf lines (e.g. `failback_delay 2`, `monitor …`).
+    pub extra_hacf: Vec<String>,
+    /// The resources after the preferred node on the haresources line;
+    /// `None` gives the default chain (VIP, Filesystem on the shared disk, web service).
+    pub resources: Option<String>,
+    /// Also join the nodes with a serial line (a pty pair relayed by us).
+    pub serial: bool,
+    /// Use bcast on the crossover link (default) — off leaves serial only.
+    pub bcast: bool,
+    /// Directory with extra agents copied to each node's resource.d.
+    pub extra_agents: Vec<(String, String)>,
+    /// Make the shared ext4 disk (needed by the default chain).
+    pub shared_disk: bool,
+}
+
+impl LabConfig {
+    pub fn new(prefix: &str, heartbeat_bin: &Path) -> LabConfig {
+        LabConfig {
+            prefix: prefix.to_string(),
+            heartbeat_bin: heartbeat_bin.to_path_buf(),
+            keepalive: "100ms".into(),
+            warntime: "300ms".into(),
+            deadtime: "500ms".into(),
+            initdead: "2".into(),
+            auto_failback: "on".into(),
+            extra_hacf: Vec::new(),
+            resources: None,
+            serial: false,
+            bcast: true,
+            extra_agents: Vec::new(),
+            shared_disk: true,
+        }
+    }
+}
+
+/// A unique short prefix for namespace and interface names (≤ 15 chars).
+pub fn unique_prefix(tag: &str) -> String {
+    static N: AtomicU32 = AtomicU32::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let tag: String = tag.chars().filter(|c| c.is_ascii_alphanumeric()).take(3).collect();
+    format!("h{tag}{:x}{n:x}", std::process::id() & 0xfff)
+}
+
+pub struct LabNode {
+    pub name: String,
+    pub ns: String,
+    pub dir: PathBuf,
+    pub daemon: Option<Child>,
+}
+
+impl LabNode {
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.join("ha.d")
+    }
+    pub fn run_dir(&self) -> PathBuf {
+        self.dir.join("run")
+    }
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.join("state")
+    }
+    pub fn log_path(&self) -> PathBuf {
+        self.dir.join("ha-log")
+    }
+}
+
+pub struct Lab {
+    pub cfg: LabConfig,
+    pub dir: PathBuf,
+    pub nodes: Vec<LabNode>,
+    pub client_ns: String,
+    pub switch_ns: String,
+    pub loop_dev: Option<String>,
+    relay: Option<SerialRelay>,
+    namespaces: Vec<String>,
+}
+
+fn run(cmd: &mut Command) -> io::Result<Output> {
+    let out = cmd.stdin(Stdio::null()).output()?;
+    if !out.status.success() {
+        return Err(io::Error::other(format!(
+            "{:?} failed: {}",
+            cmd,
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(out)
+}
+
+fn ip(args: &[&str]) -> io::Result<Output> {
+    run(Command::new("ip").args(args))
+}
+
+impl Lab {
+    /// Build the topology and write each node's ha.d. Nothing is started.
+    pub fn create(cfg: LabConfig) -> io::Result<Lab> {
+        let dir = std::env::temp_dir().join(format!("heartbeat-lab-{}", cfg.prefix));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir)?;
+        let mut lab = Lab {
+            client_ns: format!("{}c", cfg.prefix),
+            switch_ns: format!("{}s", cfg.prefix),
+            nodes: Vec::new(),
+            loop_dev: None,
+            relay: None,
+            namespaces: Vec::new(),
+            dir,
+            cfg,
+        };
+        lab.build()?;
+        Ok(lab)
+    }
+
+    fn add_ns(&mut self, name: &str) -> io::Result<()> {
+        ip(&["netns", "add", name])?;
+        self.namespaces.push(name.to_string());
+        ip(&["-n", name, "link", "set", "lo", "up"])?;
+        Ok(())
+    }
+
+    fn build(&mut self) -> io::Result<()> {
+        let p = self.cfg.prefix.clone();
+        let sw = self.switch_ns.clone();
+        let client = self.client_ns.clone();
+        self.add_ns(&sw)?;
+        ip(&["-n", &sw, "link", "add", "br0", "type", "bridge"])?;
+        ip(&["-n", &sw, "link", "set", "br0", "up"])?;
+        self.add_ns(&client)?;
+        let mut members = vec![(client.clone(), format!("{LAN_PREFIX}.10/24"), "pc".to_string())];
+        for (i, name) in NODES.iter().enumerate() {
+            let ns = format!("{p}{}", (b'a' + i as u8) as char);
+            self.add_ns(&ns)?;
+            members.push((ns.clone(), format!("{LAN_PREFIX}.{}/24", i + 1), format!("p{i}")));
+            let dir = self.dir.join(name);
+            for sub in ["ha.d/resource.d", "run", "state"] {
+                fs::create_dir_all(dir.join(sub))?;
+            }
+            self.nodes.push(LabNode {
+                name: name.to_string(),
+                ns,
+                dir,
+                daemon: None,
+            });
+        }
+        // LAN: every member's eth0 plugged into the switch's bridge.
+        for (ns, addr, port) in &members {
+            ip(&["-n", &sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns])?;
+            ip(&["-n", &sw, "link", "set", port, "master", "br0", "up"])?;
+            ip(&["-n", ns, "addr", "add", addr, "dev", "eth0"])?;
+            ip(&["-n", ns, "link", "set", "eth0", "up"])?;
+        }
+        // Crossover cable between the two nodes: eth1.
+        let (a, b) = (self.nodes[0].ns.clone(), self.nodes[1].ns.clone());
+        ip(&["-n", &a, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1", "netns", &b])?;
+        for (i, ns) in [&a, &b].iter().enumerate() {
+            ip(&["-n", ns, "addr", "add", &format!("{XOVER_PREFIX}.{}/24", i + 1), "brd", "+", "dev", "eth1"])?;
+            ip(&["-n", ns, "link", "set", "eth1", "up"])?;
+        }
+        if self.cfg.shared_disk {
+            self.make_disk()?;
+        }
+        if self.cfg.serial {
+            self.relay = Some(SerialRelay::start(&self.dir)?);
+        }
+        self.write_configs()?;
+        Ok(())
+    }
+
+    fn make_disk(&mut self) -> io::Result<()> {
+        let img = self.dir.join("shared.img");
+        let f = fs::File::create(&img)?;
+        f.set_len(16 * 1024 * 1024)?;
+        drop(f);
+        run(Command::new("mkfs.ext4").args(["-q", "-F"]).arg(&img))?;
+        let out = run(Command::new("losetup").args(["-f", "--show"]).arg(&img))?;
+        self.loop_dev = Some(String::from_utf8_lossy(&out.stdout).trim().to_string());
+        Ok(())
+    }
+
+    fn default_resources(&self) -> String {
+        let mut r = format!("{VIP}/24/eth0");
+        if let Some(dev) = &self.loop_dev {
+            r.push_str(&format!(" Filesystem::{dev}::{}::ext4", self.dir.join("srv").display()));
+        }
+        r.push_str(" webnode");
+        r
+    }
+
+    fn write_configs(&mut self) -> io::Result<()> {
+        fs::create_dir_all(self.dir.join("srv"))?;
+        let resources = self.cfg.resources.clone().unwrap_or_else(|| self.default_resources());
+        for (i, node) in self.nodes.iter().enumerate() {
+            let c = &self.cfg;
+            let mut hacf = vec![
+                format!("logfile {}", node.log_path().display()),
+                format!("keepalive {}", c.keepalive),
+                format!("warntime {}", c.warntime),
+                format!("deadtime {}", c.deadtime),
+                format!("initdead {}", c.initdead),
+                "udpport 694".to_string(),
+            ];
+            if c.bcast {
+                hacf.push("bcast eth1".into());
+            }
+            if let Some(relay) = &self.relay {
+                hacf.push("baud 115200".into());
+                hacf.push(format!("serial {}", relay.ports[i].display()));
+            }
+            hacf.push(format!("auto_failback {}", c.auto_failback));
+            hacf.push(format!("node {} {}", NODES[0], NODES[1]));
+            hacf.extend(c.extra_hacf.iter().cloned());
+            let cd = node.config_dir();
+            fs::write(cd.join("ha.cf"), hacf.join("\n") + "\n")?;
+            fs::write(cd.join("haresources"), format!("{} {resources}\n", NODES[0]))?;
+            let keys = cd.join("authkeys");
+            fs::write(&keys, "auth 1\n1 sha1 lab-secret-not-for-production\n")?;
+            fs::set_permissions(&keys, fs::Permissions::from_mode(0o600))?;
+            let rd = cd.join("resource.d");
+            let agents = std::iter::once(("webnode".to_string(), WEBNODE.to_string()));
+            for (name, body) in agents.chain(c.extra_agents.iter().cloned()) {
+                fs::write(rd.join(&name), body)?;
+                fs::set_permissions(rd.join(&name), fs::Permissions::from_mode(0o755))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A command run inside node `i`'s namespace with its heartbeat dirs.
+    pub fn command(&self, i: usize, program: &Path) -> Command {
+        let n = &self.nodes[i];
+        let mut cmd = Command::new("ip");
+        cmd.args(["netns", "exec", &n.ns])
+            .arg(program)
+            .env("HEARTBEAT_CONFIG_DIR", n.config_dir())
+            .env("HEARTBEAT_NODE", &n.name)
+            .env("HEARTBEAT_STATE_DIR", n.state_dir())
+            .env("HEARTBEAT_RUN_DIR", n.run_dir())
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Start node `i`'s daemon (its output goes to `daemon.out` beside the log).
+    pub fn start(&mut self, i: usize) -> io::Result<()> {
+        let out = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.nodes[i].dir.join("daemon.out"))?;
+        let err = out.try_clone()?;
+        let bin = self.cfg.heartbeat_bin.clone();
+        let child = self
+            .command(i, &bin)
+            .arg("daemon")
+            .stdout(out)
+            .stderr(err)
+            .spawn()?;
+        self.nodes[i].daemon = Some(child);
+        Ok(())
+    }
+
+    /// Send a signal to node `i`'s daemon (SIGKILL, SIGSTOP, SIGCONT, SIGTERM).
+    pub fn signal(&mut self, i: usize, sig: nix::sys::signal::Signal) {
+        if let Some(pid) = self.daemon_pid(i) {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
+        }
+    }
+
+    /// The daemon's own pid (the `ip netns exec` wrapper execs it, so the
+    /// child's pid is the daemon's).
+    pub fn daemon_pid(&self, i: usize) -> Option<i32> {
+        self.nodes[i].daemon.as_ref().map(|c| c.id() as i32)
+    }
+
+    /// SIGKILL node `i` and reap it.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut c) = self.nodes[i].daemon.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Wait for node `i`'s daemon to exit on its own.
+    pub fn wait_exit(&mut self, i: usize, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Some(c) = self.nodes[i].daemon.as_mut() {
+                if let Ok(Some(_)) = c.try_wait() {
+                    self.nodes[i].daemon = None;
+                    return true;
+                }
+            } else {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Run the heartbeat CLI on node `i`.
+    pub fn ctl(&self, i: usize, args: &[&str]) -> Output {
+        let bin = self.cfg.heartbeat_bin.clone();
+        self.command(i, &bin)
+            .args(args)
+            .output()
+            .expect("running heartbeat")
+    }
+
+    /// Run a sibling program (cl_status, hb_standby, hb_takeover) on node `i`.
+    pub fn tool(&self, i: usize, name: &str, args: &[&str]) -> Output {
+        let bin = self.cfg.heartbeat_bin.with_file_name(name);
+        self.command(i, &bin).args(args).output().expect("running tool")
+    }
+
+    pub fn exec_in(&self, ns: &str, args: &[&str]) -> Output {
+        Command::new("ip")
+            .args(["netns", "exec", ns])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("ip netns exec")
+    }
+
+    /// Which nodes have the VIP configured right now.
+    pub fn vip_holders(&self) -> Vec<usize> {
+        (0..self.nodes.len())
+            .filter(|&i| {
+                let out = self.exec_in(&self.nodes[i].ns, &["ip", "-4", "-o", "addr", "show", "dev", "eth0"]);
+                String::from_utf8_lossy(&out.stdout).contains(&format!("{VIP}/"))
+            })
+            .collect()
+    }
+
+    /// Ask the web service on the VIP from the client namespace; returns the
+    /// node name it answered with.
+    pub fn probe(&self, timeout: Duration) -> Option<String> {
+        let ns = self.client_ns.clone();
+        in_netns(&ns, move || http_get(VIP, 80, timeout)).ok().flatten()
+    }
+
+    /// Cut (`down`) or restore a link of node `i` (`eth0` LAN, `eth1` crossover).
+    pub fn set_link(&self, i: usize, iface: &str, up: bool) -> io::Result<()> {
+        ip(&["-n", &self.nodes[i].ns, "link", "set", iface, if up { "up" } else { "down" }])?;
+        Ok(())
+    }
+
+    /// Cut or restore the serial line.
+    pub fn set_serial(&self, up: bool) {
+        if let Some(r) = &self.relay {
+            r.set_up(up);
+        }
+    }
+
+    pub fn log(&self, i: usize) -> String {
+        fs::read_to_string(self.nodes[i].log_path()).unwrap_or_default()
+    }
+
+    /// Poll `f` until it returns true or `timeout` passes.
+    pub fn wait_for(&self, timeout: Duration, mut f: impl FnMut(&Lab) -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if f(self) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.kill(i);
+        }
+        // Agents started by a killed daemon (e.g. the web service) live on
+        // in the namespace: kill everything still in it.
+        for ns in &self.namespaces {
+            if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
+                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
+                    if let Ok(pid) = pid.parse::<i32>() {
+                        let _ = nix::sys::signal::kill(
+                            nix::unistd::Pid::from_raw(pid),
+                            nix::sys::signal::Signal::SIGKILL,
+                        );
+                    }
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        for ns in self.namespaces.iter().rev() {
+            let _ = Command::new("ip").args(["netns", "del", ns]).output();
+        }
+        self.relay = None;
+        if let Some(dev) = &self.loop_dev {
+            // Mounts made by the daemons lived in their own mount namespaces,
+            // gone with them; a mount in ours would be from a test.
+            let _ = Command::new("umount").arg(self.dir.join("srv")).output();
+            let _ = Command::new("losetup").args(["-d", dev]).output();
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Run `f` on a thread that has joined network namespace `ns` (setns
+/// changes only the calling thread, so the rest of the process is unmoved).
+pub fn in_netns<T: Send + 'static>(
+    ns: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> io::Result<T> {
+    let path = PathBuf::from("/run/netns").join(ns);
+    std::thread::spawn(move || -> io::Result<T> {
+        let file = fs::File::open(&path)?;
+        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).map_err(io::Error::from)?;
+        Ok(f())
+    })
+    .join()
+    .map_err(|_| io::Error::other("netns thread panicked"))?
+}
+
+/// A minimal HTTP GET; returns the first line of the body.
+pub fn http_get(host: &str, port: u16, timeout: Duration) -> Option<String> {
+    use std::io::{Read, Write};
+    let addr: std::net::SocketAddr = format!("{host}:{port}").parse().ok()?;
+    let mut s = std::net::TcpStream::connect_timeout(&addr, timeout).ok()?;
+    s.set_read_timeout(Some(timeout)).ok()?;
+    s.write_all(format!("GET / HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
+        .ok()?;
+    let mut buf = String::new();
+    s.read_to_string(&mut buf).ok()?;
+    let body = buf.split("\r\n\r\n").nth(1)?;
+    Some(body.lines().next().unwrap_or("").trim().to_string())
+}
+
+/// The lab's web service agent (see the script's header).
+pub const WEBNODE: &str = include_str!("webnode");
+
+/// A serial line between the nodes: two pty pairs whose master sides we
+/// relay, so the test can cut the line like pulling a cable.
+struct SerialRelay {
+    pub ports: [PathBuf; 2],
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _masters: [std::os::fd::OwnedFd; 2],
+}
+
+impl SerialRelay {
+    fn start(dir: &Path) -> io::Result<SerialRelay> {
+        use std::os::fd::AsRawFd;
+        use std::sync::Arc;
+        use std::sync::atomic::AtomicBool;
+        let mut masters = Vec::new();
+        let mut ports = Vec::new();
+        for i in 0..2 {
+            let pty = nix::pty::openpty(None, None).map_err(io::Error::from)?;
+            let name = nix::unistd::ttyname(&pty.slave).map_err(io::Error::from)?;
+            // The daemon opens the slave by path; keep our slave fd open so
+            // the line does not hang up between its reopen attempts.
+            let link = dir.join(format!("serial{i}"));
+            std::os::unix::fs::symlink(&name, &link)?;
+            ports.push(link);
+            std::mem::forget(pty.slave);
+            masters.push(pty.master);
+        }
+        let up = Arc::new(AtomicBool::new(true));
+        let stop = Arc::new(AtomicBool::new(false));
+        let fds = [masters[0].as_raw_fd(), masters[1].as_raw_fd()];
+        let (up2, stop2) = (up.clone(), stop.clone());
+        let thread = std::thread::spawn(move || relay_loop(fds, &up2, &stop2));
+        let masters: [std::os::fd::OwnedFd; 2] = masters.try_into().expect("two ptys");
+        Ok(SerialRelay {
+            ports: [ports[0].clone(), ports[1].clone()],
+            up,
+            stop,
+            thread: Some(thread),
+            _masters: masters,
+        })
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.store(up, Ordering::SeqCst);
+    }
+}
+
+impl Drop for SerialRelay {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn relay_loop(
+    fds: [std::os::fd::RawFd; 2],
+    up: &std::sync::atomic::AtomicBool,
+    stop: &std::sync::atomic::AtomicBool,
+) {
+    let mut buf = [0u8; 4096];
+    while !stop.load(Ordering::SeqCst) {
+        let mut pfds = [
+            libc::pollfd { fd: fds[0], events: libc::POLLIN, revents: 0 },
+            libc::pollfd { fd: fds[1], events: libc::POLLIN, revents: 0 },
+        ];
+        // SAFETY: pfds is a valid array of two pollfd structures.
+        let n = unsafe { libc::poll(pfds.as_mut_ptr(), 2, 50) };
+        if n <= 0 {
+            continue;
+        }
+        for (from, to) in [(0usize, 1usize), (1, 0)] {
+            if pfds[from].revents & libc::POLLIN == 0 {
+                continue;
+            }
+            // SAFETY: reading into a valid buffer from an fd we own.
+            let r = unsafe { libc::read(fds[from], buf.as_mut_ptr().cast(), buf.len()) };
+            if r > 0 && up.load(Ordering::SeqCst) {
+                // SAFETY: writing r valid bytes to an fd we own.
+                unsafe { libc::write(fds[to], buf.as_ptr().cast(), r as usize) };
+            }
+        }
+    }
+}
