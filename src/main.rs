@@ -77,6 +77,18 @@ enum Command {
     },
     /// Stop the daemon, handing its resource groups to the peer at once.
     Stop,
+    /// Build a two-node demo cluster on this machine and show it working.
+    Demo {
+        /// Run one scripted story and report measured times (exit 0 when it went as expected).
+        #[arg(long, value_parser = ["failover", "switchover", "failback"])]
+        scenario: Option<String>,
+        /// keepalive of the demo cluster.
+        #[arg(long, default_value = "100ms")]
+        keepalive: String,
+        /// deadtime of the demo cluster.
+        #[arg(long, default_value = "500ms")]
+        deadtime: String,
+    },
     /// The lab's tiny web server (used by the demo cluster's agent).
     #[command(hide = true)]
     DemoWeb {
@@ -132,7 +144,18 @@ fn main() {
             commands::ctl::transition(&globals, true, which.parse().expect("clap checked it"))
         }
         Command::Stop => commands::ctl::stop(&globals),
-        Command::DemoWeb { port, text, ready } => commands::demo_web::run(port, &text, ready.as_deref()),
+        Command::Demo {
+            scenario,
+            keepalive,
+            deadtime,
+        } => commands::demo::run(&commands::demo::DemoArgs {
+            scenario: scenario.map(|s| s.parse().expect("clap checked it")),
+            keepalive,
+            deadtime,
+        }),
+        Command::DemoWeb { port, text, ready } => {
+            commands::demo_web::run(port, &text, ready.as_deref())
+        }
         Command::Resource { action, target } => commands::resource::run(&globals, &action, &target),
         Command::SendArp {
             iface,

@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod ctl;
+pub mod demo;
 pub mod demo_web;
 pub mod resource;
 pub mod send_arp;

@@ -72,7 +72,11 @@ impl LabConfig {
 pub fn unique_prefix(tag: &str) -> String {
     static N: AtomicU32 = AtomicU32::new(0);
     let n = N.fetch_add(1, Ordering::Relaxed);
-    let tag: String = tag.chars().filter(|c| c.is_ascii_alphanumeric()).take(3).collect();
+    let tag: String = tag
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(3)
+        .collect();
     format!("h{tag}{:x}{n:x}", std::process::id() & 0xfff)
 }
 
@@ -160,11 +164,19 @@ impl Lab {
         ip(&["-n", &sw, "link", "add", "br0", "type", "bridge"])?;
         ip(&["-n", &sw, "link", "set", "br0", "up"])?;
         self.add_ns(&client)?;
-        let mut members = vec![(client.clone(), format!("{LAN_PREFIX}.10/24"), "pc".to_string())];
+        let mut members = vec![(
+            client.clone(),
+            format!("{LAN_PREFIX}.10/24"),
+            "pc".to_string(),
+        )];
         for (i, name) in NODES.iter().enumerate() {
             let ns = format!("{p}{}", (b'a' + i as u8) as char);
             self.add_ns(&ns)?;
-            members.push((ns.clone(), format!("{LAN_PREFIX}.{}/24", i + 1), format!("p{i}")));
+            members.push((
+                ns.clone(),
+                format!("{LAN_PREFIX}.{}/24", i + 1),
+                format!("p{i}"),
+            ));
             let dir = self.dir.join(name);
             for sub in ["ha.d/resource.d", "run", "state"] {
                 fs::create_dir_all(dir.join(sub))?;
@@ -178,16 +190,30 @@ impl Lab {
         }
         // LAN: every member's eth0 plugged into the switch's bridge.
         for (ns, addr, port) in &members {
-            ip(&["-n", &sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns])?;
+            ip(&[
+                "-n", &sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns,
+            ])?;
             ip(&["-n", &sw, "link", "set", port, "master", "br0", "up"])?;
             ip(&["-n", ns, "addr", "add", addr, "dev", "eth0"])?;
             ip(&["-n", ns, "link", "set", "eth0", "up"])?;
         }
         // Crossover cable between the two nodes: eth1.
         let (a, b) = (self.nodes[0].ns.clone(), self.nodes[1].ns.clone());
-        ip(&["-n", &a, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1", "netns", &b])?;
+        ip(&[
+            "-n", &a, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1", "netns", &b,
+        ])?;
         for (i, ns) in [&a, &b].iter().enumerate() {
-            ip(&["-n", ns, "addr", "add", &format!("{XOVER_PREFIX}.{}/24", i + 1), "brd", "+", "dev", "eth1"])?;
+            ip(&[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{XOVER_PREFIX}.{}/24", i + 1),
+                "brd",
+                "+",
+                "dev",
+                "eth1",
+            ])?;
             ip(&["-n", ns, "link", "set", "eth1", "up"])?;
         }
         if self.cfg.shared_disk {
@@ -214,7 +240,10 @@ impl Lab {
     fn default_resources(&self) -> String {
         let mut r = format!("{VIP}/24/eth0");
         if let Some(dev) = &self.loop_dev {
-            r.push_str(&format!(" Filesystem::{dev}::{}::ext4", self.dir.join("srv").display()));
+            r.push_str(&format!(
+                " Filesystem::{dev}::{}::ext4",
+                self.dir.join("srv").display()
+            ));
         }
         r.push_str(" webnode");
         r
@@ -222,7 +251,11 @@ impl Lab {
 
     fn write_configs(&mut self) -> io::Result<()> {
         fs::create_dir_all(self.dir.join("srv"))?;
-        let resources = self.cfg.resources.clone().unwrap_or_else(|| self.default_resources());
+        let resources = self
+            .cfg
+            .resources
+            .clone()
+            .unwrap_or_else(|| self.default_resources());
         for (i, node) in self.nodes.iter().enumerate() {
             let c = &self.cfg;
             let mut hacf = vec![
@@ -245,7 +278,10 @@ impl Lab {
             hacf.extend(c.extra_hacf.iter().cloned());
             let cd = node.config_dir();
             fs::write(cd.join("ha.cf"), hacf.join("\n") + "\n")?;
-            fs::write(cd.join("haresources"), format!("{} {resources}\n", NODES[0]))?;
+            fs::write(
+                cd.join("haresources"),
+                format!("{} {resources}\n", NODES[0]),
+            )?;
             let keys = cd.join("authkeys");
             fs::write(&keys, "auth 1\n1 sha1 lab-secret-not-for-production\n")?;
             fs::set_permissions(&keys, fs::Permissions::from_mode(0o600))?;
@@ -341,7 +377,10 @@ impl Lab {
     /// Run a sibling program (cl_status, hb_standby, hb_takeover) on node `i`.
     pub fn tool(&self, i: usize, name: &str, args: &[&str]) -> Output {
         let bin = self.cfg.heartbeat_bin.with_file_name(name);
-        self.command(i, &bin).args(args).output().expect("running tool")
+        self.command(i, &bin)
+            .args(args)
+            .output()
+            .expect("running tool")
     }
 
     pub fn exec_in(&self, ns: &str, args: &[&str]) -> Output {
@@ -357,7 +396,10 @@ impl Lab {
     pub fn vip_holders(&self) -> Vec<usize> {
         (0..self.nodes.len())
             .filter(|&i| {
-                let out = self.exec_in(&self.nodes[i].ns, &["ip", "-4", "-o", "addr", "show", "dev", "eth0"]);
+                let out = self.exec_in(
+                    &self.nodes[i].ns,
+                    &["ip", "-4", "-o", "addr", "show", "dev", "eth0"],
+                );
                 String::from_utf8_lossy(&out.stdout).contains(&format!("{VIP}/"))
             })
             .collect()
@@ -367,12 +409,21 @@ impl Lab {
     /// node name it answered with.
     pub fn probe(&self, timeout: Duration) -> Option<String> {
         let ns = self.client_ns.clone();
-        in_netns(&ns, move || http_get(VIP, 80, timeout)).ok().flatten()
+        in_netns(&ns, move || http_get(VIP, 80, timeout))
+            .ok()
+            .flatten()
     }
 
     /// Cut (`down`) or restore a link of node `i` (`eth0` LAN, `eth1` crossover).
     pub fn set_link(&self, i: usize, iface: &str, up: bool) -> io::Result<()> {
-        ip(&["-n", &self.nodes[i].ns, "link", "set", iface, if up { "up" } else { "down" }])?;
+        ip(&[
+            "-n",
+            &self.nodes[i].ns,
+            "link",
+            "set",
+            iface,
+            if up { "up" } else { "down" },
+        ])?;
         Ok(())
     }
 
@@ -534,8 +585,16 @@ fn relay_loop(
     let mut buf = [0u8; 4096];
     while !stop.load(Ordering::SeqCst) {
         let mut pfds = [
-            libc::pollfd { fd: fds[0], events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: fds[1], events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd: fds[0],
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: fds[1],
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         // SAFETY: pfds is a valid array of two pollfd structures.
         let n = unsafe { libc::poll(pfds.as_mut_ptr(), 2, 50) };
@@ -553,5 +612,13 @@ fn relay_loop(
                 unsafe { libc::write(fds[to], buf.as_ptr().cast(), r as usize) };
             }
         }
+    }
+}
+
+/// Milliseconds of an ha.cf time value as the lab writes them (`500ms`, `2`).
+pub fn parse_ms(v: &str) -> Option<u64> {
+    match v.strip_suffix("ms") {
+        Some(n) => n.parse().ok(),
+        None => v.parse::<f64>().ok().map(|s| (s * 1000.0) as u64),
     }
 }
