@@ -1091,7 +1091,6 @@ fn check_nodes(
         d.file_error("no nodes defined: add \"node NAME1 NAME2\" naming both nodes of the pair");
         return (local.clone(), None);
     };
-    let mut ok = true;
     if !nodes.iter().any(|n| &n.value == local) {
         d.error(
             first.line,
@@ -1100,11 +1099,12 @@ fn check_nodes(
                  (or --node) and must be declared with a node line"
             ),
         );
-        ok = false;
+        // Counting peers would only repeat the same mistake.
+        return (local.clone(), None);
     }
     let others: Vec<&At<NodeName>> = nodes.iter().filter(|n| &n.value != local).collect();
     match others.as_slice() {
-        [peer] => (local.clone(), ok.then(|| peer.value.clone())),
+        [peer] => (local.clone(), Some(peer.value.clone())),
         [] => {
             d.error(
                 first.line,
