@@ -1001,11 +1001,10 @@ pub fn settle(cf: HaCf, local: &str, file: &Path, diags: &mut Diags) -> Option<H
                 ms(deadtime)
             ),
         );
-    } else {
-        let mut warn = |msg: String| match id_line {
-            Some(l) => d.warn(l, msg),
-            None => d.file_warn(msg),
-        };
+    } else if let Some(l) = line(&cf.initdead) {
+        // Only an explicit value warns: the original's default for a long
+        // deadtime is deadtime itself, and nagging about defaults helps nobody.
+        let mut warn = |msg: String| d.warn(l, msg);
         if initdead < deadtime * 2 {
             warn(format!(
                 "initdead [{} ms] is less than twice deadtime [{} ms]; slow network start-up may make the peer look dead",
@@ -1123,6 +1122,419 @@ fn check_nodes(
                 ),
             );
             (local.clone(), None)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const BASE: &str = "node alpha bravo\nbcast eth1\nauto_failback on\n";
+
+    fn run(text: &str) -> (Option<HaCfSettings>, Diags) {
+        let mut d = Diags::default();
+        let f = Path::new("ha.cf");
+        let cf = parse(text, f, &mut d);
+        let s = settle(cf, "alpha", f, &mut d);
+        (s, d)
+    }
+
+    /// Runs BASE plus `extra` (extra starts on line 4).
+    fn with(extra: &str) -> (Option<HaCfSettings>, Diags) {
+        run(&format!("{BASE}{extra}"))
+    }
+
+    fn ok(extra: &str) -> HaCfSettings {
+        let (s, d) = with(extra);
+        assert!(d.errors.is_empty(), "unexpected errors: {:?}", d.errors);
+        s.unwrap()
+    }
+
+    #[track_caller]
+    fn expect_err(extra: &str, line: Option<usize>, needle: &str) {
+        let (_, d) = with(extra);
+        assert!(!d.errors.is_empty(), "{extra:?} should fail");
+        assert!(
+            d.errors.iter().any(|e| e.line == line && e.message.contains(needle)),
+            "no error at line {line:?} containing {needle:?}: {:?}",
+            d.errors
+        );
+    }
+
+    #[track_caller]
+    fn expect_warn(extra: &str, line: Option<usize>, needle: &str) {
+        let (_, d) = with(extra);
+        assert!(
+            d.warnings.iter().any(|e| e.line == line && e.message.contains(needle)),
+            "no warning at line {line:?} containing {needle:?}: {:?}",
+            d.warnings
+        );
+    }
+
+    fn s(x: u64) -> Duration {
+        Duration::from_secs(x)
+    }
+
+    #[test]
+    fn time_values_follow_cl_get_msec() {
+        assert_eq!(parse_time("2"), Ok(s(2)));
+        assert_eq!(parse_time("1.5"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_time("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_time("500msec"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_time("1500us"), Ok(Duration::from_millis(2)));
+        assert_eq!(parse_time("2000usec"), Ok(Duration::from_millis(2)));
+        for bad in ["", "-1", "abc", "1.5x", "1s", "1.2.3", ".5", "5 ms"] {
+            assert!(parse_time(bad).is_err(), "{bad:?} should be invalid");
+        }
+    }
+
+    #[test]
+    fn defaults_match_the_original() {
+        let c = ok("");
+        assert_eq!(c.timings.keepalive, s(1));
+        assert_eq!(c.timings.deadtime, s(30));
+        assert_eq!(c.timings.warntime, s(15));
+        assert_eq!(c.timings.initdead, s(30));
+        assert_eq!(c.timings.deadping, s(30));
+        assert_eq!((c.udpport, c.baud, c.hopfudge, c.debug), (694, 19200, 1, 0));
+        assert!(c.realtime);
+        assert_eq!(c.failback_delay, Duration::ZERO);
+        assert_eq!(c.local.as_str(), "alpha");
+        assert_eq!(c.peer.as_str(), "bravo");
+    }
+
+    #[test]
+    fn initdead_default_depends_on_deadtime() {
+        assert_eq!(ok("deadtime 5\nwarntime 2\n").timings.initdead, s(12));
+        assert_eq!(ok("deadtime 8\nwarntime 2\n").timings.initdead, s(16));
+        assert_eq!(ok("deadtime 20\n").timings.initdead, s(20));
+    }
+
+    #[test]
+    fn deadtime_must_exceed_twice_keepalive_with_values_in_ms() {
+        expect_err(
+            "deadtime 2\n",
+            Some(4),
+            "deadtime [2000 ms] is too small compared to keepalive [1000 ms]",
+        );
+        expect_err(
+            "keepalive 500ms\ndeadtime 1\n",
+            Some(5),
+            "deadtime [1000 ms] is too small compared to keepalive [500 ms]",
+        );
+    }
+
+    #[test]
+    fn warntime_must_lie_between_keepalive_and_deadtime() {
+        expect_err("warntime 0\n", Some(4), "warntime [0 ms] is invalid");
+        expect_err("warntime 30\n", Some(4), "warntime [30000 ms] must be between keepalive [1000 ms] and deadtime [30000 ms]");
+        expect_err("keepalive 2\nwarntime 2\n", Some(5), "must be between keepalive");
+        assert_eq!(ok("warntime 10\n").timings.warntime, s(10));
+    }
+
+    #[test]
+    fn initdead_below_deadtime_is_fatal_and_below_twice_warns() {
+        expect_err(
+            "deadtime 5\nwarntime 2\ninitdead 4\n",
+            Some(6),
+            "initdead [4000 ms] is smaller than deadtime [5000 ms]",
+        );
+        expect_warn("deadtime 20\ninitdead 30\n", Some(5), "less than twice deadtime");
+        expect_warn("deadtime 4\nwarntime 2\ninitdead 8\n", Some(6), "may be too small");
+        let (_, d) = with("deadtime 20\ninitdead 40\n");
+        assert!(d.warnings.is_empty(), "{:?}", d.warnings);
+    }
+
+    #[test]
+    fn deadping_must_exceed_twice_keepalive() {
+        expect_err("deadping 2\n", Some(4), "deadping [2000 ms] is too small");
+        assert_eq!(ok("deadping 3\n").timings.deadping, s(3));
+    }
+
+    #[test]
+    fn space_between_number_and_unit_is_an_error() {
+        expect_err("keepalive 500 ms\n", Some(4), "no space allowed between number and unit");
+    }
+
+    #[test]
+    fn bad_time_and_several_values_are_errors() {
+        expect_err("keepalive 1.5x\n", Some(4), "keepalive: invalid time [1.5x]");
+        expect_err("keepalive 2 3\n", Some(4), "expected one value, got 2");
+        expect_err("keepalive\n", Some(4), "keepalive: missing value");
+    }
+
+    #[test]
+    fn repeated_time_warns_and_last_wins() {
+        expect_warn("keepalive 2\nkeepalive 1\n", Some(5), "overrides line 4");
+        assert_eq!(ok("keepalive 2\nkeepalive 1\n").timings.keepalive, s(1));
+    }
+
+    #[test]
+    fn unknown_and_capitalised_directives_only_warn() {
+        expect_warn("foo 1\n", Some(4), "unknown directive [foo]");
+        expect_warn("Keepalive 1\n", Some(4), "unknown directive [Keepalive]");
+        ok("foo 1\n");
+    }
+
+    #[test]
+    fn comments_and_blank_lines_are_ignored() {
+        let c = ok("\n   # only a comment\nkeepalive 2 # trailing\n\r\n");
+        assert_eq!(c.timings.keepalive, s(2));
+    }
+
+    #[test]
+    fn udpport_range_and_placement() {
+        assert_eq!(run("udpport 700\nnode alpha bravo\nbcast eth1\n").0.unwrap().udpport, 700);
+        expect_err("udpport 0\n", Some(4), "udpport: invalid port [0]");
+        expect_err("udpport 65536\n", Some(4), "invalid port [65536]");
+        expect_err("udpport 700\n", Some(4), "udpport must precede media statements (line 2");
+        // A serial line before udpport is fine: it does not use the port.
+        let (s, d) = run("serial /dev/ttyS0\nudpport 700\nnode alpha bravo\n");
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(s.unwrap().udpport, 700);
+    }
+
+    #[test]
+    fn baud_values_placement_and_repetition() {
+        let (s, d) = run("baud 38400\nserial /dev/ttyS0\nnode alpha bravo\n");
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(s.unwrap().baud, 38400);
+        expect_err("baud 12345\n", Some(4), "invalid baud rate [12345]");
+        expect_err("serial /dev/ttyS0\nbaud 9600\n", Some(5), "baud must precede media statements (line 4");
+        expect_err("baud 9600\nbaud 9600\n", Some(5), "baud multiply specified (already set on line 4)");
+    }
+
+    #[test]
+    fn bcast_takes_several_interfaces() {
+        let c = ok("bcast eth2, eth3\n");
+        let names: Vec<String> = c.media.iter().map(Medium::link_name).collect();
+        assert_eq!(names, ["eth1", "eth2", "eth3"]);
+        expect_err("bcast averyveryverylongname0\n", Some(4), "invalid interface name");
+        expect_err("bcast\n", Some(4), "bcast: expected one or more interface names");
+    }
+
+    #[test]
+    fn ucast_needs_interface_and_ip() {
+        let c = ok("ucast eth1 10.0.0.2\n");
+        assert_eq!(
+            c.media[1],
+            Medium::Ucast { iface: "eth1".into(), peer: "10.0.0.2".parse().unwrap() }
+        );
+        expect_err("ucast eth1\n", Some(4), "expected \"ucast INTERFACE PEER-IP\"");
+        expect_err("ucast eth1 bravo.example\n", Some(4), "host names are not resolved");
+    }
+
+    #[test]
+    fn mcast_fields_are_validated() {
+        let c = ok("mcast eth1 239.0.0.1 694 1 0\n");
+        assert_eq!(
+            c.media[1],
+            Medium::Mcast {
+                iface: "eth1".into(),
+                group: Ipv4Addr::new(239, 0, 0, 1),
+                port: 694,
+                ttl: 1,
+                loopback: false
+            }
+        );
+        expect_err("mcast eth1 239.0.0.1 694 9 0\n", Some(4), "mcast [eth1] bad ttl [9]");
+        expect_err("mcast eth1 239.0.0.1 694 1 2\n", Some(4), "mcast [eth1] bad loop [2]");
+        expect_err("mcast eth1 10.0.0.1 694 1 0\n", Some(4), "bad group [10.0.0.1]");
+        expect_err("mcast eth1 239.0.0.1 0 1 0\n", Some(4), "bad port [0]");
+        expect_err("mcast eth1 239.0.0.1 694\n", Some(4), "mcast [eth1] missing ttl");
+        expect_err("mcast eth1 239.0.0.1 694 1 0 7\n", Some(4), "too many fields");
+    }
+
+    #[test]
+    fn serial_needs_absolute_device() {
+        let c = ok("serial /dev/ttyS0\n");
+        assert_eq!(c.media[1], Medium::Serial { device: "/dev/ttyS0".into() });
+        expect_err("serial ttyS0\n", Some(4), "expected an absolute path");
+    }
+
+    #[test]
+    fn at_least_one_medium_is_required() {
+        let (s, d) = run("node alpha bravo\n");
+        assert!(s.is_none());
+        assert_eq!(d.errors[0].line, None);
+        assert!(d.errors[0].message.contains("no heartbeat media defined"));
+    }
+
+    #[test]
+    fn auto_failback_words() {
+        assert_eq!(ok("").auto_failback, AutoFailback::On);
+        assert_eq!(ok("auto_failback off\n").auto_failback, AutoFailback::Off);
+        assert_eq!(ok("auto_failback legacy\n").auto_failback, AutoFailback::Legacy);
+        assert_eq!(ok("auto_failback yes\n").auto_failback, AutoFailback::On);
+        assert_eq!(ok("auto_failback 0\n").auto_failback, AutoFailback::Off);
+        expect_err("auto_failback maybe\n", Some(4), "auto_failback: invalid value [maybe]: expected on, off or legacy");
+        let (s, _) = run("node alpha bravo\nbcast eth1\n");
+        let s = s.unwrap();
+        assert_eq!((s.auto_failback, s.auto_failback_line), (AutoFailback::Legacy, None));
+    }
+
+    #[test]
+    fn nice_failback_is_mapped_and_warned() {
+        let (s, d) = run("node alpha bravo\nbcast eth1\nnice_failback on\n");
+        assert_eq!(s.unwrap().auto_failback, AutoFailback::Off);
+        assert!(d.warnings[0].message.contains("nice_failback flag is obsolete"));
+        let (s, _) = run("node alpha bravo\nbcast eth1\nnice_failback off\n");
+        assert_eq!(s.unwrap().auto_failback, AutoFailback::Legacy);
+    }
+
+    #[test]
+    fn nodes_must_be_local_plus_exactly_one_peer() {
+        let (s, d) = run("node nodeb nodec\nbcast eth1\n");
+        assert!(s.is_none());
+        assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
+        assert!(d.errors[0].message.contains("current node [alpha] not in configuration"));
+        assert_eq!(d.errors[0].line, Some(1));
+        let (_, d) = run("node alpha\nbcast eth1\n");
+        assert!(d.errors[0].message.contains("heartbeat runs two-node clusters"));
+        let (_, d) = run("node alpha bravo\nnode charlie\nbcast eth1\n");
+        assert_eq!(d.errors[0].line, Some(2));
+        assert!(d.errors[0].message.contains("2 other nodes declared (bravo, charlie)"));
+        let (_, d) = run("bcast eth1\n");
+        assert!(d.errors[0].message.contains("no nodes defined"));
+    }
+
+    #[test]
+    fn node_names_are_case_insensitive() {
+        let (s, d) = run("node ALPHA Bravo\nbcast eth1\nnode bravo\n");
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(s.unwrap().peer.as_str(), "bravo");
+        assert!(d.warnings[0].message.contains("node bravo listed twice"));
+    }
+
+    #[test]
+    fn ping_and_ping_group() {
+        let c = ok("ping 10.0.0.254 10.0.0.253\nping_group g1 10.0.1.1 10.0.1.2\n");
+        assert_eq!(c.ping.len(), 2);
+        assert_eq!(c.ping_groups[0].name, "g1");
+        assert_eq!(c.ping_groups[0].hosts.len(), 2);
+        expect_err("ping router\n", Some(4), "ping: invalid address [router]");
+        expect_err("ping_group g1\n", Some(4), "expected \"ping_group NAME IP");
+    }
+
+    #[test]
+    fn respawn_keeps_the_whole_command() {
+        let c = ok("respawn hacluster /usr/lib/heartbeat/ipfail -v\n");
+        assert_eq!(c.respawn[0].user, "hacluster");
+        assert_eq!(c.respawn[0].command, "/usr/lib/heartbeat/ipfail -v");
+        expect_err("respawn hacluster ipfail\n", Some(4), "respawn: expected");
+    }
+
+    #[test]
+    fn logging_directives() {
+        let c = ok("logfile /var/log/ha-log\ndebugfile /var/log/ha-debug\nlogfacility local0\nuse_logd no\n");
+        assert_eq!(c.logging.logfile.as_deref(), Some(Path::new("/var/log/ha-log")));
+        assert_eq!(c.logging.debugfile.as_deref(), Some(Path::new("/var/log/ha-debug")));
+        assert_eq!(c.logging.logfacility.as_deref(), Some("local0"));
+        assert_eq!(c.logging.use_logd, Some(false));
+        assert_eq!(ok("logfacility none\n").logging.logfacility, None);
+        expect_err("logfacility local9\n", Some(4), "logfacility: invalid facility [local9]");
+        expect_err("use_logd perhaps\n", Some(4), "use_logd: invalid value [perhaps]: expected a boolean");
+    }
+
+    #[test]
+    fn scalar_options() {
+        let c = ok("realtime off\ndebug 2\nhopfudge 3\nrtprio 50\ncoredumps yes\nhbgenmethod time\nmsgfmt netstring\n");
+        assert!(!c.realtime);
+        assert_eq!((c.debug, c.hopfudge), (2, 3));
+        expect_err("debug x\n", Some(4), "debug: invalid value [x]: expected an integer from 0 to 255");
+        expect_err("rtprio 0\n", Some(4), "rtprio: invalid value [0]: expected an integer from 1 to 99");
+        expect_err("hbgenmethod clock\n", Some(4), "expected file or time");
+        expect_err("msgfmt xml\n", Some(4), "expected classic or netstring");
+    }
+
+    #[test]
+    fn unsupported_modes_are_errors_that_say_so() {
+        expect_err("crm on\n", Some(4), "Pacemaker (CRM) mode is not supported");
+        expect_err("pacemaker respawn\n", Some(4), "Pacemaker (CRM) mode is not supported");
+        expect_err("crm maybe\n", Some(4), "crm: invalid value [maybe]");
+        ok("crm off\npacemaker no\n");
+        expect_err("autojoin any\n", Some(4), "autojoin any is not supported");
+        expect_err("autojoin other\n", Some(4), "autojoin other is not supported");
+        ok("autojoin none\n");
+        expect_err("stonith baytech /etc/ha.d/conf/stonith.baytech\n", Some(4), "STONITH is not supported");
+        expect_err("stonith_host * baytech 10.0.0.3 login pw\n", Some(4), "stonith_host: STONITH is not supported");
+        expect_err("traditional_compression yes\n", Some(4), "traditional_compression yes is not supported");
+        ok("traditional_compression no\n");
+    }
+
+    #[test]
+    fn irrelevant_directives_are_accepted_and_unimplemented_ones_warn() {
+        let (s, d) = with("apiauth ipfail uid=hacluster\nconn_logd_time 60\ncompression bz2\n");
+        assert!(s.is_some() && d.warnings.is_empty(), "{:?}", d.warnings);
+        expect_warn("watchdog /dev/watchdog\n", Some(4), "watchdog is not implemented");
+    }
+
+    #[test]
+    fn failback_delay_extension() {
+        assert_eq!(ok("failback_delay 90\n").failback_delay, s(90));
+        expect_err("failback_delay soon\n", Some(4), "failback_delay: invalid time [soon]");
+    }
+
+    #[test]
+    fn monitor_extension_defaults_and_errors() {
+        let c = ok("monitor IPaddr::10.0.0.5/24 10\nmonitor web 5s-bad\n".split_once("monitor web").unwrap().0);
+        let m = &c.monitors[0];
+        assert_eq!(m.group, "IPaddr::10.0.0.5/24");
+        assert_eq!(m.policy, MonitorPolicy { interval: s(10), max_restarts: 3, window: s(600) });
+        let c = ok("monitor web 10 5 300\n");
+        assert_eq!(c.monitors[0].policy, MonitorPolicy { interval: s(10), max_restarts: 5, window: s(300) });
+        expect_err("monitor web\n", Some(4), "expected \"monitor GROUPKEY INTERVAL");
+        expect_err("monitor web 0\n", Some(4), "interval must be more than 0");
+        expect_err("monitor web 10 many\n", Some(4), "invalid restart count [many]");
+        expect_err("monitor web 10 3 forever\n", Some(4), "monitor: window: invalid time [forever]");
+        expect_err("monitor web 10\nmonitor web 20\n", Some(5), "already has a monitor on line 4");
+    }
+
+    #[test]
+    fn rsc_timeout_extension() {
+        let c = ok("rsc_timeout Filesystem start 300\n");
+        assert_eq!(
+            c.rsc_timeouts[0],
+            RscTimeout { agent: "Filesystem".into(), action: Action::Start, timeout: s(300), line: 4 }
+        );
+        expect_err("rsc_timeout Filesystem begin 300\n", Some(4), "invalid action [begin]");
+        expect_err("rsc_timeout Filesystem start\n", Some(4), "expected \"rsc_timeout AGENTNAME");
+        expect_err("rsc_timeout Filesystem start 0\n", Some(4), "timeout must be more than 0");
+    }
+
+    #[test]
+    fn many_errors_are_collected_in_one_pass() {
+        let (_, d) = with("udpport 0\nkeepalive x\nbaud 1\n");
+        let lines: Vec<Option<usize>> = d.errors.iter().map(|e| e.line).collect();
+        assert!(lines.contains(&Some(4)) && lines.contains(&Some(5)) && lines.contains(&Some(6)), "{lines:?}");
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in any::<String>(), local in "[a-z]{0,8}") {
+            let mut d = Diags::default();
+            let cf = parse(&text, Path::new("ha.cf"), &mut d);
+            let _ = settle(cf, &local, Path::new("ha.cf"), &mut d);
+        }
+
+        #[test]
+        fn directive_shaped_text_never_panics(
+            lines in proptest::collection::vec(
+                ("(node|keepalive|deadtime|warntime|initdead|deadping|udpport|baud|bcast|ucast|mcast|serial|auto_failback|monitor|rsc_timeout|ping_group|respawn)",
+                 "[ 0-9a-z.:/,]{0,30}"),
+                0..12)
+        ) {
+            let text: String = lines.iter().map(|(d, r)| format!("{d} {r}\n")).collect();
+            let mut d = Diags::default();
+            let cf = parse(&text, Path::new("ha.cf"), &mut d);
+            let _ = settle(cf, "alpha", Path::new("ha.cf"), &mut d);
+        }
+
+        #[test]
+        fn parse_time_never_panics(w in "\\PC{0,20}") {
+            let _ = parse_time(&w);
         }
     }
 }
