@@ -52,7 +52,9 @@ fn logical_lines(text: &str) -> Vec<Vec<(usize, &str)>> {
 
 /// Looks like an attempt at an IPv4 address (digits and dots only).
 fn ip_like(s: &str) -> bool {
-    s.contains('.') && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
+    s.contains('.')
+        && s.bytes().any(|b| b.is_ascii_digit())
+        && s.bytes().all(|b| b.is_ascii_digit() || b == b'.')
 }
 
 /// Splits one item into agent name and arguments, applying the shorthands.
@@ -155,4 +157,96 @@ pub fn parse(text: &str, file: &Path, diags: &mut Diags) -> Vec<RawGroup> {
         });
     }
     groups
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn run(text: &str) -> (Vec<RawGroup>, Diags) {
+        let mut d = Diags::default();
+        let g = parse(text, Path::new("haresources"), &mut d);
+        (g, d)
+    }
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn shorthands_expand() {
+        assert_eq!(parse_resource("10.0.0.5"), Ok(("IPaddr".into(), args(&["10.0.0.5"]))));
+        assert_eq!(
+            parse_resource("10.0.0.5/24/eth0"),
+            Ok(("IPaddr".into(), args(&["10.0.0.5/24/eth0"])))
+        );
+        assert_eq!(
+            parse_resource("IPaddr::135.9.8.7/24/eth0/135.9.8.210"),
+            Ok(("IPaddr".into(), args(&["135.9.8.7/24/eth0/135.9.8.210"])))
+        );
+        assert_eq!(
+            parse_resource("Filesystem::/dev/drbd0::/srv::ext4"),
+            Ok(("Filesystem".into(), args(&["/dev/drbd0", "/srv", "ext4"])))
+        );
+        assert_eq!(parse_resource("apache2"), Ok(("apache2".into(), vec![])));
+        assert_eq!(
+            parse_resource("ocf:heartbeat:IPaddr2::ip=10.0.0.5::cidr_netmask=24"),
+            Ok(("ocf:heartbeat:IPaddr2".into(), args(&["ip=10.0.0.5", "cidr_netmask=24"])))
+        );
+    }
+
+    #[test]
+    fn bad_resources_are_explained() {
+        assert!(parse_resource("10.0.0.300").unwrap_err().contains("not a valid IPv4 address"));
+        assert!(parse_resource("ocf:heartbeat").unwrap_err().contains("expected ocf:PROVIDER:TYPE"));
+        assert!(parse_resource("ocf:heartbeat:IPaddr2::10.0.0.5").unwrap_err().contains("must be param=value"));
+        assert!(parse_resource("a::::b").unwrap_err().contains("empty argument"));
+        assert!(parse_resource("::x").unwrap_err().contains("invalid agent name"));
+        assert!(parse_resource("../x").unwrap_err().contains("invalid agent name"));
+    }
+
+    #[test]
+    fn lines_comments_and_continuations() {
+        let text = "# comment\n\nalpha 10.0.0.5 \\\n   httpd # web\nbravo Filesystem::/dev/sdb1::/data \\\n\\\n  MailTo::root\n";
+        let (g, d) = run(text);
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        assert_eq!(g.len(), 2);
+        assert_eq!((g[0].node.as_str(), g[0].line), ("alpha", 3));
+        assert_eq!(g[0].resources[0].spec, "10.0.0.5");
+        assert_eq!((g[0].resources[1].name.as_str(), g[0].resources[1].line), ("httpd", 4));
+        assert_eq!(g[1].line, 5);
+        assert_eq!(g[1].resources[1].line, 7);
+    }
+
+    #[test]
+    fn errors_carry_the_physical_line() {
+        let (_, d) = run("alpha\nbravo 10.0.0.5 \\\n  ocf:x\n");
+        assert_eq!(d.errors[0].line, Some(1));
+        assert!(d.errors[0].message.contains("node alpha has no resources"));
+        assert_eq!(d.errors[1].line, Some(3));
+        assert!(d.errors[1].message.contains("expected ocf:PROVIDER:TYPE"));
+    }
+
+    #[test]
+    fn group_keys_must_be_unique() {
+        let (g, d) = run("alpha 10.0.0.5 a\nbravo 10.0.0.5 b\n");
+        assert_eq!(g.len(), 1);
+        assert_eq!(d.errors[0].line, Some(2));
+        assert!(d.errors[0].message.contains("resource group [10.0.0.5] defined twice (first on line 1)"));
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_text_never_panics(text in any::<String>()) {
+            let mut d = Diags::default();
+            let _ = parse(&text, Path::new("haresources"), &mut d);
+        }
+
+        #[test]
+        fn resource_shaped_text_never_panics(text in "([a-z]{1,3} ([0-9./:a-z=\\\\]{0,12} ?){0,4}\n?){0,5}") {
+            let mut d = Diags::default();
+            let _ = parse(&text, Path::new("haresources"), &mut d);
+        }
+    }
 }
