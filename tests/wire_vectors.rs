@@ -110,8 +110,7 @@ fn check_capture(name: &str, keys: &AuthKeys) -> usize {
     for (i, p) in packets.iter().enumerate() {
         let n = i + 1;
         assert_eq!(p.dst_port, 694, "{name} #{n}");
-        let msg = verify_netstring(&p.payload, keys)
-            .unwrap_or_else(|e| panic!("{name} #{n}: {e}"));
+        let msg = verify_netstring(&p.payload, keys).unwrap_or_else(|e| panic!("{name} #{n}: {e}"));
 
         // Signing the same fields again gives the captured bytes exactly,
         // which also proves the inner auth field is computed like theirs.
@@ -166,7 +165,10 @@ fn sha1_bcast_run_verifies_and_resigns_byte_for_byte() {
 
 #[test]
 fn md5_run_verifies_and_resigns_byte_for_byte() {
-    let n = check_capture("md5-standby-crash.pcap", &keys(AuthMethod::Md5, "vectorkey"));
+    let n = check_capture(
+        "md5-standby-crash.pcap",
+        &keys(AuthMethod::Md5, "vectorkey"),
+    );
     assert_eq!(n, 193);
 }
 
@@ -178,7 +180,10 @@ fn crc_run_verifies_and_resigns_byte_for_byte() {
 
 #[test]
 fn sha1_ucast_run_verifies_and_resigns_byte_for_byte() {
-    let n = check_capture("sha1-ucast-failstart.pcap", &keys(AuthMethod::Sha1, "vectorkey"));
+    let n = check_capture(
+        "sha1-ucast-failstart.pcap",
+        &keys(AuthMethod::Sha1, "vectorkey"),
+    );
     assert_eq!(n, 300);
 }
 
@@ -191,7 +196,10 @@ fn crc_digest_has_no_leading_zeros_on_the_wire() {
         .filter_map(|m| m.get("auth").map(|a| a.len()))
         .filter(|&len| len < "1 ".len() + 8)
         .count();
-    assert!(short > 0, "expected some CRC values shorter than 8 hex digits");
+    assert!(
+        short > 0,
+        "expected some CRC values shorter than 8 hex digits"
+    );
 }
 
 #[test]
@@ -229,7 +237,10 @@ fn captured_uuids_survive_the_classic_base64_form() {
     let msg = verify_netstring(&p.payload, &k).unwrap();
     let classic = sign_classic(&msg, &k);
     let text = String::from_utf8(classic.clone()).unwrap();
-    assert!(text.contains("\n(1)srcuuid=wOkxQScxSjG8W0f0/h/XAQ==\n"), "{text}");
+    assert!(
+        text.contains("\n(1)srcuuid=wOkxQScxSjG8W0f0/h/XAQ==\n"),
+        "{text}"
+    );
     let back = verify_classic(&classic, &k).unwrap();
     assert!(matches!(
         back.fields().iter().find(|f| f.name == "srcuuid").map(|f| &f.value),

@@ -105,9 +105,7 @@ fn parse_auth_value(value: &[u8]) -> Result<(u8, &[u8]), WireError> {
     }
     // At most three digits, so this fits in u16; anything above 255 cannot
     // name a key.
-    let n = num
-        .iter()
-        .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+    let n = num.iter().fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
     let id = u8::try_from(n).map_err(|_| garbage(SHAPE))?;
     if hexpart.is_empty() || hexpart.len() > 128 || !hexpart.iter().all(u8::is_ascii_hexdigit) {
         return Err(garbage(SHAPE));
@@ -224,7 +222,15 @@ ld=0.01 0.05 0.03 1/84 24809\nttl=3\n";
     #[test]
     fn malformed_auth_values_are_garbage() {
         let k = keys(AuthMethod::Crc, "");
-        for bad in [&b"1"[..], b"1 ", b" abc", b"x abc", b"1234 ab", b"999 ab", b"1 xyz"] {
+        for bad in [
+            &b"1"[..],
+            b"1 ",
+            b" abc",
+            b"x abc",
+            b"1234 ab",
+            b"999 ab",
+            b"1 xyz",
+        ] {
             assert_eq!(
                 check(&k, bad, b"").map_err(|e| e.reason()),
                 Err("garbage"),

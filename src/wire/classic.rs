@@ -133,16 +133,18 @@ fn parse_line(line: &[u8]) -> Result<(String, Value), WireError> {
 /// line is line noise and is dropped. A second `>>>` line before the end
 /// means the first frame was cut off: we restart from the second. What stays
 /// in `buf` is at most one unfinished frame (dropped once it grows beyond
-/// [`MAX_PACKET`]) or a few bytes that may still become a `>>>` line, so the
+/// [`MAX_PACKET`]) or at most three bytes of an unfinished noise line, so the
 /// buffer stays bounded however much garbage arrives.
 ///
-/// `buf` is taken to begin at a line start.
+/// `buf` is taken to begin at a line start the first time; later calls rely
+/// on what the previous call left in it.
 pub fn split_classic_frames(buf: &mut Vec<u8>) -> Vec<Vec<u8>> {
     let mut frames = Vec::new();
     let mut from = 0;
-    let keep_from = loop {
+    loop {
         let Some(start) = find_marker_line(buf, from, |l| l == START_LINE).map(|(at, _)| at) else {
-            break noise_tail_start(buf, from);
+            drop_noise(buf, from);
+            return frames;
         };
         let body = start + START_LINE.len() + 1;
         match find_marker_line(buf, body, |l| l == START_LINE || l == END_LINE) {
@@ -157,11 +159,12 @@ pub fn split_classic_frames(buf: &mut Vec<u8>) -> Vec<Vec<u8>> {
                 tracing::debug!(bytes = buf.len() - start, "dropping oversized serial frame");
                 from = body;
             }
-            None => break start,
+            None => {
+                buf.drain(..start);
+                return frames;
+            }
         }
-    };
-    buf.drain(..keep_from);
-    frames
+    }
 }
 
 /// The first complete line at or after `from` (a line start) that `is_marker`
@@ -182,20 +185,26 @@ fn find_marker_line(
     None
 }
 
-/// Where to cut a buffer holding no start line after `from`: complete lines
-/// are noise; an unfinished last line is kept only while it can still turn
-/// into `>>>`.
-fn noise_tail_start(buf: &[u8], from: usize) -> usize {
+/// Cuts a buffer holding no start line after `from`: complete lines are
+/// noise and go. An unfinished last line stays while it can still become
+/// `>>>`; otherwise it shrinks to one placeholder byte, so that whatever
+/// completes it is still known to be mid-line (noise such as `xx>>>` split
+/// across two reads must not look like a start line).
+fn drop_noise(buf: &mut Vec<u8>, from: usize) {
     let tail = buf[from..]
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(from, |nl| from + nl + 1);
     if b">>>\n".starts_with(&buf[tail..]) {
-        tail
+        buf.drain(..tail);
     } else {
-        buf.len()
+        buf.clear();
+        buf.push(NOISE_PLACEHOLDER);
     }
 }
+
+/// Stands for the unfinished noise line [`drop_noise`] removed.
+const NOISE_PLACEHOLDER: u8 = b'~';
 
 #[cfg(test)]
 mod tests {
@@ -235,12 +244,20 @@ mod tests {
 
     #[test]
     fn classic_frame_round_trips_with_auth_last() {
-        for method in [AuthMethod::Crc, AuthMethod::Md5, AuthMethod::Sha1, AuthMethod::Sha256] {
+        for method in [
+            AuthMethod::Crc,
+            AuthMethod::Md5,
+            AuthMethod::Sha1,
+            AuthMethod::Sha256,
+        ] {
             let k = keys(method);
             let bytes = sign_classic(&sample(), &k);
             let text = String::from_utf8(bytes.clone()).unwrap();
             assert!(text.starts_with(">>>\nt=resource\nrsc_hold=all\nsrc=nodea\n"));
-            assert!(text.contains("\n(1)srcuuid=wOkxQScxSjG8W0f0/h/XAQ==\n"), "{text}");
+            assert!(
+                text.contains("\n(1)srcuuid=wOkxQScxSjG8W0f0/h/XAQ==\n"),
+                "{text}"
+            );
             assert!(text.ends_with("\n<<<\n"));
             let back = verify_classic(&bytes, &k).unwrap();
             assert_eq!(back.fields()[..5], *sample().fields());
@@ -282,12 +299,18 @@ mod tests {
         let k = keys(AuthMethod::Crc);
         let good = sign_classic(&sample(), &k);
         for cut in 0..good.len() {
-            assert_eq!(verify_classic(&good[..cut], &k), Err(WireError::Truncated), "{cut}");
+            assert_eq!(
+                verify_classic(&good[..cut], &k),
+                Err(WireError::Truncated),
+                "{cut}"
+            );
         }
         let big = vec![b'>'; MAX_PACKET + 1];
         assert_eq!(
             verify_classic(&big, &k),
-            Err(WireError::Oversized { len: MAX_PACKET + 1 })
+            Err(WireError::Oversized {
+                len: MAX_PACKET + 1
+            })
         );
         for bad in [
             &b"###\n"[..],
@@ -318,7 +341,11 @@ mod tests {
         buf.extend_from_slice(&frame[..10]);
         let frames = split_classic_frames(&mut buf);
         assert_eq!(frames, vec![frame.clone(), frame.clone()]);
-        assert_eq!(buf, frame[..10], "the unfinished frame waits for more bytes");
+        assert_eq!(
+            buf,
+            frame[..10],
+            "the unfinished frame waits for more bytes"
+        );
         buf.extend_from_slice(&frame[10..]);
         assert_eq!(split_classic_frames(&mut buf), vec![frame]);
         assert!(buf.is_empty());
@@ -341,6 +368,15 @@ mod tests {
         assert!(split_classic_frames(&mut buf).is_empty());
         assert_eq!(buf, b">>");
         let mut buf = b"line noise without end".to_vec();
+        assert!(split_classic_frames(&mut buf).is_empty());
+        assert_eq!(buf.len(), 1);
+    }
+
+    #[test]
+    fn split_does_not_take_the_end_of_a_noise_line_for_a_start() {
+        let mut buf = b"noise>>".to_vec();
+        assert!(split_classic_frames(&mut buf).is_empty());
+        buf.extend_from_slice(b">\nt=a\n<<<\n");
         assert!(split_classic_frames(&mut buf).is_empty());
         assert!(buf.is_empty());
     }

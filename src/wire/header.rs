@@ -74,7 +74,8 @@ pub fn header(msg: &Message) -> Result<Header, WireError> {
 /// Appends `src`, `srcuuid`, `seq`, `hg`, `ts`, `ld`, `ttl` after the
 /// type-specific fields, in the order a 3.0.6 node uses.
 pub fn add_common_fields(msg: &mut Message, h: &CommonFields) {
-    msg.add("src", h.src.as_str()).add_bin("srcuuid", &h.srcuuid);
+    msg.add("src", h.src.as_str())
+        .add_bin("srcuuid", &h.srcuuid);
     if let Some(seq) = h.seq {
         msg.add("seq", format!("{seq:x}"));
     }
@@ -147,7 +148,10 @@ mod tests {
     fn common_fields_follow_the_original_order_and_formats() {
         let mut m = Message::new();
         m.add("t", "status").add("st", "up");
-        add_common_fields(&mut m, &common(Some(0x1e), Some("0.27 0.14 0.05 1/90 21532")));
+        add_common_fields(
+            &mut m,
+            &common(Some(0x1e), Some("0.27 0.14 0.05 1/90 21532")),
+        );
         assert_eq!(
             names(&m),
             ["t", "st", "src", "srcuuid", "seq", "hg", "ts", "ld", "ttl"]
@@ -191,13 +195,24 @@ mod tests {
         let mut m = Message::new();
         m.add("t", "status");
         assert_eq!(header(&m), Err(WireError::MissingField("src")));
-        for (name, value) in [("seq", "+1"), ("hg", "xyz"), ("ts", "12345678123456789"), ("ttl", "-1")] {
+        for (name, value) in [
+            ("seq", "+1"),
+            ("hg", "xyz"),
+            ("ts", "12345678123456789"),
+            ("ttl", "-1"),
+        ] {
             let mut m = Message::new();
             m.add("t", "status").add("src", "a").add(name, value);
-            assert_eq!(header(&m).map_err(|e| e.reason()), Err("bad_field"), "{name}={value}");
+            assert_eq!(
+                header(&m).map_err(|e| e.reason()),
+                Err("bad_field"),
+                "{name}={value}"
+            );
         }
         let mut m = Message::new();
-        m.add("t", "status").add("src", "a").add_bin("srcuuid", &[1, 2]);
+        m.add("t", "status")
+            .add("src", "a")
+            .add_bin("srcuuid", &[1, 2]);
         assert_eq!(header(&m).map_err(|e| e.reason()), Err("bad_field"));
         let mut m = Message::new();
         m.add("t", "status").add("src", "two words");

@@ -82,7 +82,10 @@ impl Message {
 
     /// Appends a field of any type.
     pub fn push(&mut self, name: &str, value: Value) -> &mut Self {
-        debug_assert!(is_encodable_name(name), "field name {name:?} cannot be encoded");
+        debug_assert!(
+            is_encodable_name(name),
+            "field name {name:?} cannot be encoded"
+        );
         self.fields.push(Field {
             name: name.to_owned(),
             value,
@@ -137,7 +140,9 @@ mod tests {
     #[test]
     fn lookups_return_first_field_of_matching_type() {
         let mut m = Message::new();
-        m.add("t", "status").add_bin("srcuuid", &[1, 2]).add("t", "later");
+        m.add("t", "status")
+            .add_bin("srcuuid", &[1, 2])
+            .add("t", "later");
         assert_eq!(m.get("t"), Some("status"));
         assert_eq!(m.get("srcuuid"), None, "a binary field is not a string");
         assert_eq!(m.get_bin("srcuuid"), Some(&[1u8, 2][..]));
@@ -148,7 +153,10 @@ mod tests {
     #[test]
     fn remove_drops_every_field_of_that_name_and_keeps_order() {
         let mut m = Message::new();
-        m.add("a", "1").add("auth", "x").add("b", "2").add("auth", "y");
+        m.add("a", "1")
+            .add("auth", "x")
+            .add("b", "2")
+            .add("auth", "y");
         m.remove("auth");
         let names: Vec<_> = m.fields().iter().map(|f| f.name.as_str()).collect();
         assert_eq!(names, ["a", "b"]);

@@ -159,7 +159,9 @@ pub(crate) fn parse_type_prefix(bytes: &[u8]) -> Result<Option<(u8, &[u8])>, Wir
 pub(crate) fn decode_name(bytes: &[u8]) -> Result<String, WireError> {
     match std::str::from_utf8(bytes) {
         Ok(name) if is_encodable_name(name) => Ok(name.to_owned()),
-        _ => Err(garbage("a non-empty UTF-8 field name without `=`, newline or leading `(`")),
+        _ => Err(garbage(
+            "a non-empty UTF-8 field name without `=`, newline or leading `(`",
+        )),
     }
 }
 
@@ -211,7 +213,10 @@ mod tests {
     fn signed_packet_has_the_original_layout() {
         let bytes = sign_netstring(&keepalive(), &keys(AuthMethod::Sha1));
         let text = String::from_utf8_lossy(&bytes);
-        assert!(text.starts_with("###\n11:(0)t=status,8:(0)st=up,"), "{text}");
+        assert!(
+            text.starts_with("###\n11:(0)t=status,8:(0)st=up,"),
+            "{text}"
+        );
         assert!(text.contains("50:(0)auth=1 "), "{text}");
         let end = text.find("%%%\n").unwrap();
         assert!(text[end + 4..].starts_with("42:1 "), "{text}");
@@ -258,7 +263,9 @@ mod tests {
         let big = vec![b'#'; MAX_PACKET + 1];
         assert_eq!(
             verify_netstring(&big, &k),
-            Err(WireError::Oversized { len: MAX_PACKET + 1 })
+            Err(WireError::Oversized {
+                len: MAX_PACKET + 1
+            })
         );
         assert_eq!(
             verify_netstring(b"###\n9999999:(0)t=x,", &k),
@@ -282,7 +289,12 @@ mod tests {
             b"###\n6:(0)t=\xff,%%%\n",
         ] {
             let err = verify_netstring(bad, &k).unwrap_err();
-            assert_eq!(err.reason(), "garbage", "{:?}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                err.reason(),
+                "garbage",
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
         }
     }
 
@@ -328,7 +340,13 @@ mod tests {
     fn other_types_are_kept_raw_with_their_digit() {
         let k = keys(AuthMethod::Crc);
         let mut m = Message::new();
-        m.push("nested", Value::Raw { ty: 2, data: b"{x}".to_vec() });
+        m.push(
+            "nested",
+            Value::Raw {
+                ty: 2,
+                data: b"{x}".to_vec(),
+            },
+        );
         let bytes = sign_netstring(&m, &k);
         assert!(bytes.windows(13).any(|w| w == b"(2)nested={x}"));
         let back = verify_netstring(&bytes, &k).unwrap();
