@@ -443,6 +443,24 @@ fn advertised_deadtime_extends_the_dead_interval() {
 }
 
 #[test]
+fn the_originals_startup_advertisement_is_honoured_then_relaxes() {
+    // The original advertises deadtime + 2 s for its first 5 s, then deadtime.
+    let mut h = Harness::new(1);
+    h.packet_from(0, HG, Some(1), Some(ms(DEADTIME + 2000)));
+    h.run_until(4000);
+    h.packet_from(0, HG, Some(2), Some(ms(DEADTIME + 2000)));
+    assert_eq!(h.m.next_deadline(), Some(h.t(4000 + DEADTIME + 2000)));
+    h.run_until(5000);
+    h.packet_from(0, HG, Some(3), Some(ms(DEADTIME)));
+    assert_eq!(h.m.dead_interval(), ms(DEADTIME));
+    assert!(h.run_until(5000 + DEADTIME - 1).is_empty());
+    assert_eq!(
+        peer_deaths(&h.run_until(5000 + DEADTIME)),
+        vec![DeathCause::Silence]
+    );
+}
+
+#[test]
 fn a_shorter_advertised_deadtime_never_shortens_ours() {
     let mut h = Harness::new(1);
     h.packet_from(0, HG, Some(1), Some(ms(1000)));
