@@ -1,12 +1,201 @@
 //! `heartbeat check`: validate the configuration and print the model.
+//!
+//! Reads only; exit 0 when valid, 1 when invalid or (with `--against`)
+//! when the two copies differ.
 use super::Globals;
+use crate::config::{
+    self, AgentKind, ClusterConfig, ConfigErrors, Diagnostic, LoadOptions, Loaded, Medium,
+};
+use std::fmt::Write as _;
+use std::time::Duration;
 
 pub struct CheckArgs {
     pub json: bool,
     pub against: Option<std::path::PathBuf>,
 }
 
-pub fn run(_g: &Globals, _args: &CheckArgs) -> i32 {
-    eprintln!("heartbeat check: not built yet");
+fn print_errors(errors: &ConfigErrors) {
+    for d in &errors.0 {
+        eprintln!("{d}");
+    }
+}
+
+pub fn run(g: &Globals, args: &CheckArgs) -> i32 {
+    let opts = LoadOptions::new(&g.config_dir, &g.node_name());
+    let loaded = match config::load(&opts) {
+        Ok(l) => l,
+        Err(e) => {
+            print_errors(&e);
+            eprintln!(
+                "configuration in {} is invalid ({} error{})",
+                g.config_dir.display(),
+                e.0.len(),
+                if e.0.len() == 1 { "" } else { "s" }
+            );
+            return super::exit::INVALID;
+        }
+    };
+    if args.json {
+        println!("{}", json(&loaded));
+    } else {
+        print!("{}", summary(&loaded));
+    }
+    let Some(dir) = &args.against else {
+        return super::exit::OK;
+    };
+    // The peer's copy is read as the peer would read it.
+    let peer_opts = LoadOptions::new(dir, loaded.config.peer.as_str());
+    let theirs = match config::load(&peer_opts) {
+        Ok(l) => l,
+        Err(e) => {
+            print_errors(&e);
+            eprintln!("the other copy in {} is invalid", dir.display());
+            return super::exit::INVALID;
+        }
+    };
+    let diffs = config::compare(&loaded.config, &theirs.config);
+    if diffs.is_empty() {
+        println!(
+            "{} and {} agree (digest {})",
+            g.config_dir.display(),
+            dir.display(),
+            config::config_digest(&loaded.config)
+        );
+        return super::exit::OK;
+    }
+    for d in &diffs {
+        eprintln!("{d}");
+    }
+    eprintln!(
+        "{} difference{} between {} and {}",
+        diffs.len(),
+        if diffs.len() == 1 { "" } else { "s" },
+        g.config_dir.display(),
+        dir.display()
+    );
     super::exit::INVALID
+}
+
+fn json(l: &Loaded) -> String {
+    #[derive(serde::Serialize)]
+    struct Out<'a> {
+        config: &'a ClusterConfig,
+        digest: String,
+        warnings: &'a [Diagnostic],
+    }
+    serde_json::to_string_pretty(&Out {
+        config: &l.config,
+        digest: config::config_digest(&l.config),
+        warnings: &l.warnings,
+    })
+    .expect("the model serialises")
+}
+
+/// Seconds with up to three decimals, as an admin writes them in ha.cf.
+fn secs(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms % 1000 == 0 {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
+fn medium(c: &ClusterConfig, m: &Medium) -> String {
+    match m {
+        Medium::Bcast { iface } => format!("bcast {iface} (udp port {})", c.udpport),
+        Medium::Ucast { iface, peer } => format!("ucast {iface} to {peer} (udp port {})", c.udpport),
+        Medium::Mcast {
+            iface,
+            group,
+            port,
+            ttl,
+            loopback,
+        } => format!(
+            "mcast {iface} group {group} port {port} ttl {ttl} loop {}",
+            u8::from(*loopback)
+        ),
+        Medium::Serial { device } => format!("serial {} ({} baud)", device.display(), c.baud),
+    }
+}
+
+fn kind(k: &AgentKind) -> String {
+    match k {
+        AgentKind::Heartbeat => "heartbeat".into(),
+        AgentKind::Lsb => "lsb".into(),
+        AgentKind::Ocf { provider, kind } => format!("ocf {provider}:{kind}"),
+    }
+}
+
+fn summary(l: &Loaded) -> String {
+    let c = &l.config;
+    let mut s = String::new();
+    let _ = writeln!(s, "configuration in {} is valid", c.config_dir.display());
+    let _ = writeln!(s, "this node:     {}", c.local);
+    let _ = writeln!(s, "peer:          {}", c.peer);
+    for m in &c.media {
+        let _ = writeln!(s, "medium:        {}", medium(c, m));
+    }
+    let t = &c.timings;
+    let _ = writeln!(
+        s,
+        "timings:       keepalive {}, warntime {}, deadtime {}, initdead {}",
+        secs(t.keepalive),
+        secs(t.warntime),
+        secs(t.deadtime),
+        secs(t.initdead)
+    );
+    let _ = writeln!(
+        s,
+        "auto_failback: {}{}",
+        format!("{:?}", c.auto_failback).to_lowercase(),
+        if c.failback_delay.is_zero() {
+            String::new()
+        } else {
+            format!(" (after {})", secs(c.failback_delay))
+        }
+    );
+    let key = c.auth.active_key();
+    let _ = writeln!(s, "auth:          key {} ({})", key.id, key.method.name());
+    let _ = writeln!(s, "digest:        {}", config::config_digest(c));
+    if c.groups.is_empty() {
+        let _ = writeln!(s, "resource groups: none");
+    }
+    for g in &c.groups {
+        let _ = writeln!(
+            s,
+            "group {} (preferred node {}, haresources line {}), start order:",
+            g.id, g.preferred, g.line
+        );
+        for (i, r) in g.resources.iter().enumerate() {
+            let _ = writeln!(
+                s,
+                "  {}. {} {}  [{}] {}  (start {}, stop {}, status {})",
+                i + 1,
+                r.name,
+                r.args.join(" "),
+                kind(&r.agent.kind),
+                r.agent.path.display(),
+                secs(r.timeouts.start),
+                secs(r.timeouts.stop),
+                secs(r.timeouts.status)
+            );
+        }
+        if let Some(m) = &g.monitor {
+            let _ = writeln!(
+                s,
+                "  monitored every {}, {} restart(s) within {} before moving",
+                secs(m.interval),
+                m.max_restarts,
+                secs(m.window)
+            );
+        }
+    }
+    if !l.warnings.is_empty() {
+        let _ = writeln!(s, "warnings:");
+        for w in &l.warnings {
+            let _ = writeln!(s, "  {w}");
+        }
+    }
+    s
 }

@@ -1,6 +1,20 @@
 //! The three files of /etc/ha.d (ha.cf, authkeys, haresources) → one
 //! validated [`ClusterConfig`].
+//!
+//! Nothing here changes the system: loading is a pure function of the
+//! files (and of which agents exist), so `heartbeat check` can run anywhere.
 
+pub mod agents;
+pub mod authkeys;
+mod check;
+mod compare;
+mod diag;
+pub mod hacf;
+pub mod haresources;
 mod model;
 
+pub use agents::{AgentSearch, default_timeouts, resolve_agent};
+pub use check::{AUTHKEYS, HACF, HARESOURCES, LoadOptions, Loaded, load};
+pub use compare::{compare, config_digest};
+pub use diag::{ConfigErrors, Diagnostic, Diags};
 pub use model::*;
