@@ -40,10 +40,19 @@ fn example_configuration_is_valid_on_both_nodes() {
     assert!(stdout.contains("this node:     alpha"), "{stdout}");
     assert!(stdout.contains("peer:          bravo"), "{stdout}");
     assert!(stdout.contains("bcast eth1 (udp port 694)"), "{stdout}");
-    assert!(stdout.contains("keepalive 1s, warntime 5s, deadtime 10s, initdead 30s"), "{stdout}");
+    assert!(
+        stdout.contains("keepalive 1s, warntime 5s, deadtime 10s, initdead 30s"),
+        "{stdout}"
+    );
     let demo = s.dir().join("resource.d/httpd-demo");
-    assert!(stdout.contains(&format!("4. httpd-demo   [heartbeat] {}", demo.display())), "{stdout}");
-    assert!(stdout.contains("3. Filesystem /dev/drbd0 /srv ext4"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("4. httpd-demo   [heartbeat] {}", demo.display())),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("3. Filesystem /dev/drbd0 /srv ext4"),
+        "{stdout}"
+    );
     let out = s.check("bravo", &[]);
     assert_eq!(out.status.code(), Some(0), "stderr:\n{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("peer:          alpha"));
@@ -60,7 +69,13 @@ fn json_output_is_the_model_plus_warnings() {
     assert_eq!(v["config"]["timings"]["deadtime"], 10000);
     assert_eq!(v["config"]["media"][0]["kind"], "bcast");
     assert_eq!(v["config"]["groups"][0]["id"], "192.168.85.3/24/eth0");
-    assert_eq!(v["config"]["groups"][0]["resources"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        v["config"]["groups"][0]["resources"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
     assert!(v["warnings"].is_array());
     assert_eq!(v["digest"].as_str().unwrap().len(), 16);
     // The secret never leaves the machine through check.
@@ -73,10 +88,16 @@ fn overlay(variant: &Path, dir: &Path) {
             fs::write(dir.join(f), t).unwrap();
         }
         if let Ok(t) = fs::read(variant.join(format!("{f}.append"))) {
-            fs::OpenOptions::new().append(true).open(dir.join(f)).unwrap().write_all(&t).unwrap();
+            fs::OpenOptions::new()
+                .append(true)
+                .open(dir.join(f))
+                .unwrap()
+                .write_all(&t)
+                .unwrap();
         }
     }
-    let mode = fs::read_to_string(variant.join("mode")).map_or(0o600, |m| u32::from_str_radix(m.trim(), 8).unwrap());
+    let mode = fs::read_to_string(variant.join("mode"))
+        .map_or(0o600, |m| u32::from_str_radix(m.trim(), 8).unwrap());
     set_mode(&dir.join("authkeys"), mode);
 }
 
@@ -84,7 +105,11 @@ fn overlay(variant: &Path, dir: &Path) {
 fn every_broken_variant_is_rejected_at_its_line() {
     let root = repo().join("tests/fixtures/config");
     let mut seen = 0;
-    let mut variants: Vec<_> = fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    let mut variants: Vec<_> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
     variants.sort();
     for variant in variants {
         let s = Setup::new();
@@ -120,13 +145,18 @@ fn against_a_differing_copy_lists_each_difference_and_fails() {
     let s = Setup::new();
     let other = s.tmp.path().join("peer");
     example_copy(&other);
-    let cf = fs::read_to_string(other.join("ha.cf")).unwrap().replace("deadtime        10", "deadtime        12");
+    let cf = fs::read_to_string(other.join("ha.cf"))
+        .unwrap()
+        .replace("deadtime        10", "deadtime        12");
     fs::write(other.join("ha.cf"), cf).unwrap();
     fs::write(other.join("authkeys"), "auth 1\n1 sha1 another\n").unwrap();
     let out = s.check("alpha", &["--against", other.to_str().unwrap()]);
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("deadtime differs: 10000 ms here, 12000 ms in the other copy"), "{stderr}");
+    assert!(
+        stderr.contains("deadtime differs: 10000 ms here, 12000 ms in the other copy"),
+        "{stderr}"
+    );
     assert!(stderr.contains("different secret for key 1"), "{stderr}");
     assert!(!stderr.contains("another"), "{stderr}");
 }
@@ -139,5 +169,9 @@ fn against_an_invalid_copy_fails_with_its_errors() {
     set_mode(&other.join("authkeys"), 0o640);
     let out = s.check("alpha", &["--against", other.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("bad permissions 0640"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("bad permissions 0640"),
+        "{}",
+        text(&out.stderr)
+    );
 }

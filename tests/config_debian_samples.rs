@@ -29,8 +29,17 @@ fn sample(dir: &Path, name: &str) -> String {
         return t;
     }
     let gz = dir.join(format!("{name}.gz"));
-    let out = Command::new("gzip").arg("-dc").arg(&gz).output().expect("run gzip");
-    assert!(out.status.success(), "cannot read {} or {}", name, gz.display());
+    let out = Command::new("gzip")
+        .arg("-dc")
+        .arg(&gz)
+        .output()
+        .expect("run gzip");
+    assert!(
+        out.status.success(),
+        "cannot read {} or {}",
+        name,
+        gz.display()
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -59,7 +68,13 @@ fn uncomment(text: &str, wanted: &[&str]) -> String {
     out.join("\n") + "\n"
 }
 
-fn load_dir(dir: &Path, node: &str, hacf: &str, authkeys: &str, hares: Option<&str>) -> Result<Loaded, ConfigErrors> {
+fn load_dir(
+    dir: &Path,
+    node: &str,
+    hacf: &str,
+    authkeys: &str,
+    hares: Option<&str>,
+) -> Result<Loaded, ConfigErrors> {
     fs::write(dir.join("ha.cf"), hacf).unwrap();
     fs::write(dir.join("authkeys"), authkeys).unwrap();
     set_mode(&dir.join("authkeys"), 0o600);
@@ -117,7 +132,9 @@ fn ha_cf_sample_parses_once_its_examples_are_uncommented() {
     // As shipped: every active line is understood; only nodes and media are missing.
     let e = load_dir(tmp.path(), "ken3", &text, auth, None).unwrap_err();
     assert!(
-        e.0.iter().all(|d| d.message.contains("no heartbeat media") || d.message.contains("no nodes defined")),
+        e.0.iter()
+            .all(|d| d.message.contains("no heartbeat media")
+                || d.message.contains("no nodes defined")),
         "{e}"
     );
 
@@ -135,9 +152,17 @@ fn ha_cf_sample_parses_once_its_examples_are_uncommented() {
 
     // The sample's STONITH examples are refused with a reason.
     let st = uncomment(&on, &["stonith_host *"]);
-    let line = st.lines().position(|l| l.starts_with("stonith_host")).unwrap() + 1;
+    let line = st
+        .lines()
+        .position(|l| l.starts_with("stonith_host"))
+        .unwrap()
+        + 1;
     let e = load_dir(tmp.path(), "ken3", &st, auth, None).unwrap_err();
-    assert!(e.0.iter().any(|d| d.line == Some(line) && d.message.contains("STONITH is not supported")), "{e}");
+    assert!(
+        e.0.iter()
+            .any(|d| d.line == Some(line) && d.message.contains("STONITH is not supported")),
+        "{e}"
+    );
 }
 
 #[test]
@@ -147,14 +172,22 @@ fn authkeys_sample_parses_once_its_examples_are_uncommented() {
     let tmp = tempfile::tempdir().unwrap();
     let hacf = "node ken3 kathy\nbcast eth0\nauto_failback on\n";
     let e = load_dir(tmp.path(), "ken3", hacf, &text, None).unwrap_err();
-    assert!(e.0.iter().any(|d| d.message.contains("missing auth directive")), "{e}");
+    assert!(
+        e.0.iter()
+            .any(|d| d.message.contains("missing auth directive")),
+        "{e}"
+    );
 
     let on = uncomment(&text, &["auth 1", "1 crc", "2 sha1 HI!", "3 md5 Hello!"]);
     let l = load_dir(tmp.path(), "ken3", hacf, &on, None).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(l.config.auth.active, 1);
     assert_eq!(l.config.auth.keys.len(), 3);
     assert_eq!(l.config.auth.get(2).unwrap().secret, b"HI!");
-    assert!(l.warnings.iter().any(|w| w.message.contains("crc authenticates nothing")));
+    assert!(
+        l.warnings
+            .iter()
+            .any(|w| w.message.contains("crc authenticates nothing"))
+    );
 }
 
 #[test]
@@ -165,8 +198,12 @@ fn haresources_sample_parses_with_agents_resolved() {
     let hacf = "node just.linux-ha.org node1\nbcast eth0\nauto_failback on\n";
     let auth = "auth 1\n1 sha1 k\n";
 
-    let l = load_dir(tmp.path(), "node1", hacf, auth, Some(&text)).unwrap_or_else(|e| panic!("{e}"));
-    assert!(l.config.groups.is_empty(), "the shipped sample is all comments");
+    let l =
+        load_dir(tmp.path(), "node1", hacf, auth, Some(&text)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        l.config.groups.is_empty(),
+        "the shipped sample is all comments"
+    );
 
     let on = uncomment(
         &text,
@@ -185,5 +222,8 @@ fn haresources_sample_parses_with_agents_resolved() {
     assert_eq!(g[1].resources[0].args, ["135.9.216.3/28/eth0/135.9.216.12"]);
     assert_eq!(g[2].preferred.as_str(), "node1");
     assert_eq!(g[2].resources[1].args, ["/dev/sda1", "/data1", "ext2"]);
-    assert_eq!(g[2].resources[1].agent.path, tmp.path().join("resource.d/Filesystem"));
+    assert_eq!(
+        g[2].resources[1].agent.path,
+        tmp.path().join("resource.d/Filesystem")
+    );
 }

@@ -34,12 +34,21 @@ struct Variant {
 
 impl Variant {
     fn base() -> Variant {
-        Variant { hacf: HACF.into(), authkeys: AUTHKEYS.into(), mode: 0o600 }
+        Variant {
+            hacf: HACF.into(),
+            authkeys: AUTHKEYS.into(),
+            mode: 0o600,
+        }
     }
     /// Replaces one whole ha.cf line (`from` must be a line of the base).
     fn hacf(mut self, from: &str, to: &str) -> Variant {
-        assert!(self.hacf.contains(&format!("{from}\n")), "{from} not in base");
-        self.hacf = self.hacf.replacen(&format!("{from}\n"), &format!("{to}\n"), 1);
+        assert!(
+            self.hacf.contains(&format!("{from}\n")),
+            "{from} not in base"
+        );
+        self.hacf = self
+            .hacf
+            .replacen(&format!("{from}\n"), &format!("{to}\n"), 1);
         self
     }
     fn append(mut self, line: &str) -> Variant {
@@ -78,18 +87,25 @@ impl Variant {
 
 #[track_caller]
 fn rejects(v: Variant, file: &str, line: Option<usize>, message: &str) {
-    let e = v.load().expect_err("the original rejected this, so must we");
+    let e = v
+        .load()
+        .expect_err("the original rejected this, so must we");
     assert!(
-        e.0.iter().any(|d| d.file.ends_with(file) && d.line == line && d.message.contains(message)),
+        e.0.iter()
+            .any(|d| d.file.ends_with(file) && d.line == line && d.message.contains(message)),
         "no {file}:{line:?} error containing {message:?}:\n{e}"
     );
 }
 
 #[track_caller]
 fn accepts_with_warning(v: Variant, file: &str, line: Option<usize>, message: &str) {
-    let l = v.load().unwrap_or_else(|e| panic!("we accept this on purpose, got:\n{e}"));
+    let l = v
+        .load()
+        .unwrap_or_else(|e| panic!("we accept this on purpose, got:\n{e}"));
     assert!(
-        l.warnings.iter().any(|d| d.file.ends_with(file) && d.line == line && d.message.contains(message)),
+        l.warnings
+            .iter()
+            .any(|d| d.file.ends_with(file) && d.line == line && d.message.contains(message)),
         "no {file}:{line:?} warning containing {message:?}: {:?}",
         l.warnings
     );
@@ -104,10 +120,22 @@ fn base_configuration_of_the_vectors_is_valid() {
 
 #[test]
 fn deadtime_2_with_bad_directive_fails_on_deadtime_and_only_warns_on_foo() {
-    let v = || Variant::base().hacf("deadtime 5", "deadtime 2").append("foo 1");
-    rejects(v(), "ha.cf", Some(6), "deadtime [2000 ms] is too small compared to keepalive [1000 ms]");
+    let v = || {
+        Variant::base()
+            .hacf("deadtime 5", "deadtime 2")
+            .append("foo 1")
+    };
+    rejects(
+        v(),
+        "ha.cf",
+        Some(6),
+        "deadtime [2000 ms] is too small compared to keepalive [1000 ms]",
+    );
     let e = v().load().unwrap_err();
-    assert!(e.0.iter().all(|d| !d.message.contains("foo")), "foo must not be an error:\n{e}");
+    assert!(
+        e.0.iter().all(|d| !d.message.contains("foo")),
+        "foo must not be an error:\n{e}"
+    );
 }
 
 #[test]
@@ -122,8 +150,17 @@ fn initdead_below_deadtime() {
 
 #[test]
 fn initdead_8_with_bad_directive_is_accepted_with_warnings() {
-    let v = || Variant::base().hacf("initdead 10", "initdead 8").append("foo 1");
-    accepts_with_warning(v(), "ha.cf", Some(8), "initdead [8000 ms] is less than twice deadtime [5000 ms]");
+    let v = || {
+        Variant::base()
+            .hacf("initdead 10", "initdead 8")
+            .append("foo 1")
+    };
+    accepts_with_warning(
+        v(),
+        "ha.cf",
+        Some(8),
+        "initdead [8000 ms] is less than twice deadtime [5000 ms]",
+    );
     accepts_with_warning(v(), "ha.cf", Some(14), "unknown directive [foo] ignored");
 }
 
@@ -140,7 +177,9 @@ fn keepalive_with_space_before_unit() {
 #[test]
 fn keepalive_500ms_with_deadtime_1() {
     rejects(
-        Variant::base().hacf("keepalive 1", "keepalive 500ms").hacf("deadtime 5", "deadtime 1"),
+        Variant::base()
+            .hacf("keepalive 1", "keepalive 500ms")
+            .hacf("deadtime 5", "deadtime 1"),
         "ha.cf",
         Some(6),
         "deadtime [1000 ms] is too small compared to keepalive [500 ms]",
@@ -149,7 +188,12 @@ fn keepalive_500ms_with_deadtime_1() {
 
 #[test]
 fn warntime_0() {
-    rejects(Variant::base().hacf("warntime 3", "warntime 0"), "ha.cf", Some(7), "warntime [0 ms] is invalid");
+    rejects(
+        Variant::base().hacf("warntime 3", "warntime 0"),
+        "ha.cf",
+        Some(7),
+        "warntime [0 ms] is invalid",
+    );
 }
 
 #[test]
@@ -191,12 +235,22 @@ fn node_list_without_local_node() {
 
 #[test]
 fn no_media() {
-    rejects(Variant::base().hacf("bcast vethA", ""), "ha.cf", None, "no heartbeat media defined");
+    rejects(
+        Variant::base().hacf("bcast vethA", ""),
+        "ha.cf",
+        None,
+        "no heartbeat media defined",
+    );
 }
 
 #[test]
 fn udpport_0() {
-    rejects(Variant::base().hacf("udpport 694", "udpport 0"), "ha.cf", Some(9), "udpport: invalid port [0]");
+    rejects(
+        Variant::base().hacf("udpport 694", "udpport 0"),
+        "ha.cf",
+        Some(9),
+        "udpport: invalid port [0]",
+    );
 }
 
 #[test]
@@ -221,45 +275,86 @@ fn mcast_bad_ttl() {
 
 #[test]
 fn autojoin_any() {
-    rejects(Variant::base().append("autojoin any"), "ha.cf", Some(14), "autojoin any is not supported");
+    rejects(
+        Variant::base().append("autojoin any"),
+        "ha.cf",
+        Some(14),
+        "autojoin any is not supported",
+    );
 }
 
 #[test]
 fn authkeys_mode_644() {
-    rejects(Variant::base().mode(0o644), "authkeys", None, "bad permissions 0644 on keyfile");
+    rejects(
+        Variant::base().mode(0o644),
+        "authkeys",
+        None,
+        "bad permissions 0644 on keyfile",
+    );
 }
 
 #[test]
 fn auth_line_after_key_line_is_accepted() {
-    let l = Variant::base().authkeys("1 sha1 k\nauth 1\n").load().unwrap();
+    let l = Variant::base()
+        .authkeys("1 sha1 k\nauth 1\n")
+        .load()
+        .unwrap();
     assert_eq!(l.config.auth.active, 1);
 }
 
 #[test]
 fn auth_2_with_only_key_1() {
-    rejects(Variant::base().authkeys("auth 2\n1 sha1 k\n"), "authkeys", Some(1), "auth key [2] not found in keyfile");
+    rejects(
+        Variant::base().authkeys("auth 2\n1 sha1 k\n"),
+        "authkeys",
+        Some(1),
+        "auth key [2] not found in keyfile",
+    );
 }
 
 #[test]
 fn no_auth_line() {
-    rejects(Variant::base().authkeys("1 sha1 k\n"), "authkeys", None, "missing auth directive");
+    rejects(
+        Variant::base().authkeys("1 sha1 k\n"),
+        "authkeys",
+        None,
+        "missing auth directive",
+    );
 }
 
 #[test]
 fn crc_with_key() {
-    rejects(Variant::base().authkeys("auth 1\n1 crc k\n"), "authkeys", Some(2), "auth method [crc] doesn't use a key");
+    rejects(
+        Variant::base().authkeys("auth 1\n1 crc k\n"),
+        "authkeys",
+        Some(2),
+        "auth method [crc] doesn't use a key",
+    );
 }
 
 #[test]
 fn sha1_without_key() {
-    rejects(Variant::base().authkeys("auth 1\n1 sha1\n"), "authkeys", Some(2), "auth method [sha1] requires a key");
+    rejects(
+        Variant::base().authkeys("auth 1\n1 sha1\n"),
+        "authkeys",
+        Some(2),
+        "auth method [sha1] requires a key",
+    );
 }
 
 #[test]
 fn sha256_is_our_method_and_accepted() {
-    let l = Variant::base().authkeys("auth 1\n1 sha256 k\n").load().unwrap();
+    let l = Variant::base()
+        .authkeys("auth 1\n1 sha256 k\n")
+        .load()
+        .unwrap();
     assert_eq!(l.config.auth.active_key().method.name(), "sha256");
-    rejects(Variant::base().authkeys("auth 1\n1 sha384 k\n"), "authkeys", Some(2), "invalid authtype [sha384]");
+    rejects(
+        Variant::base().authkeys("auth 1\n1 sha384 k\n"),
+        "authkeys",
+        Some(2),
+        "invalid authtype [sha384]",
+    );
 }
 
 #[test]

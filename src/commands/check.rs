@@ -94,7 +94,7 @@ fn json(l: &Loaded) -> String {
 /// Seconds with up to three decimals, as an admin writes them in ha.cf.
 fn secs(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
@@ -104,7 +104,9 @@ fn secs(d: Duration) -> String {
 fn medium(c: &ClusterConfig, m: &Medium) -> String {
     match m {
         Medium::Bcast { iface } => format!("bcast {iface} (udp port {})", c.udpport),
-        Medium::Ucast { iface, peer } => format!("ucast {iface} to {peer} (udp port {})", c.udpport),
+        Medium::Ucast { iface, peer } => {
+            format!("ucast {iface} to {peer} (udp port {})", c.udpport)
+        }
         Medium::Mcast {
             iface,
             group,

@@ -7,11 +7,11 @@
 //! run on a live node at any time.
 
 use super::agents::{AgentSearch, default_timeouts, resolve_agent};
+use super::authkeys;
 use super::diag::{ConfigErrors, Diagnostic, Diags};
 use super::hacf::{self, Action, HaCfSettings};
 use super::haresources::{self, RawGroup};
 use super::model::*;
-use super::authkeys;
 use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -184,7 +184,10 @@ fn build_groups(
                 continue;
             };
             let mut timeouts = default_timeouts(&r.name);
-            for t in settings.map(|s| s.rsc_timeouts.as_slice()).unwrap_or_default() {
+            for t in settings
+                .map(|s| s.rsc_timeouts.as_slice())
+                .unwrap_or_default()
+            {
                 if t.agent == r.name {
                     match t.action {
                         Action::Start => timeouts.start = t.timeout,
@@ -240,7 +243,10 @@ fn build_groups(
             diags.warn(
                 hacf_path,
                 Some(t.line),
-                format!("rsc_timeout: no resource in haresources uses agent {}", t.agent),
+                format!(
+                    "rsc_timeout: no resource in haresources uses agent {}",
+                    t.agent
+                ),
             );
         }
     }
@@ -313,7 +319,8 @@ pub(crate) mod tests {
     fn expect_err(r: Result<Loaded, ConfigErrors>, file: &str, line: Option<usize>, needle: &str) {
         let e = r.expect_err("should be invalid");
         assert!(
-            e.0.iter().any(|d| d.file.ends_with(file) && d.line == line && d.message.contains(needle)),
+            e.0.iter()
+                .any(|d| d.file.ends_with(file) && d.line == line && d.message.contains(needle)),
             "no {file}:{line:?} error containing {needle:?}:\n{e}"
         );
     }
@@ -336,7 +343,10 @@ pub(crate) mod tests {
         let names: Vec<&str> = g.resources.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["IPaddr", "Filesystem", "web"]);
         assert_eq!(g.resources[0].agent.kind, AgentKind::Heartbeat);
-        assert_eq!(g.resources[0].agent.path, d.tmp.path().join("resource.d/IPaddr"));
+        assert_eq!(
+            g.resources[0].agent.path,
+            d.tmp.path().join("resource.d/IPaddr")
+        );
         assert_eq!(g.resources[1].timeouts.start.as_secs(), 120);
         assert_eq!(g.resources[2].timeouts.stop.as_secs(), 45);
         assert_eq!(g.monitor.as_ref().unwrap().interval.as_secs(), 5);
@@ -345,9 +355,17 @@ pub(crate) mod tests {
     #[test]
     fn haresources_node_must_be_declared_in_ha_cf() {
         let d = Dir::new(HACF_OK, AUTH_OK, Some("# x\ncharlie web\n"));
-        expect_err(d.load("alpha"), "haresources", Some(2), "node [charlie] is not declared in ha.cf (nodes: alpha, bravo)");
+        expect_err(
+            d.load("alpha"),
+            "haresources",
+            Some(2),
+            "node [charlie] is not declared in ha.cf (nodes: alpha, bravo)",
+        );
         let d = Dir::new(HACF_OK, AUTH_OK, Some("BRAVO web\n"));
-        assert_eq!(d.load("alpha").unwrap().config.groups[0].preferred.as_str(), "bravo");
+        assert_eq!(
+            d.load("alpha").unwrap().config.groups[0].preferred.as_str(),
+            "bravo"
+        );
     }
 
     #[test]
@@ -356,14 +374,27 @@ pub(crate) mod tests {
         let e = d.load("alpha").unwrap_err();
         let msg = &e.0[0];
         assert_eq!(msg.line, Some(2));
-        assert!(msg.message.starts_with("cannot locate resource agent nosuch (looked in "), "{msg}");
+        assert!(
+            msg.message
+                .starts_with("cannot locate resource agent nosuch (looked in "),
+            "{msg}"
+        );
         assert!(msg.message.contains("resource.d/nosuch"), "{msg}");
     }
 
     #[test]
     fn monitor_must_name_a_group_key() {
-        let d = Dir::new(&format!("{HACF_OK}monitor web 10\n"), AUTH_OK, Some(HARES_OK));
-        expect_err(d.load("alpha"), "ha.cf", Some(8), "monitor: [web] is not a group key of haresources");
+        let d = Dir::new(
+            &format!("{HACF_OK}monitor web 10\n"),
+            AUTH_OK,
+            Some(HARES_OK),
+        );
+        expect_err(
+            d.load("alpha"),
+            "ha.cf",
+            Some(8),
+            "monitor: [web] is not a group key of haresources",
+        );
     }
 
     #[test]
@@ -371,8 +402,18 @@ pub(crate) mod tests {
         let hacf = HACF_OK.replace("auto_failback on\n", "") + "rsc_timeout apache start 60\n";
         let d = Dir::new(&hacf, AUTH_OK, Some(HARES_OK));
         let w = d.load("alpha").unwrap().warnings;
-        assert!(w.iter().any(|w| w.line == Some(7) && w.message.contains("no resource in haresources uses agent apache")), "{w:?}");
-        assert!(w.iter().any(|w| w.line.is_none() && w.message.contains("auto_failback legacy is deprecated")), "{w:?}");
+        assert!(
+            w.iter().any(|w| w.line == Some(7)
+                && w.message
+                    .contains("no resource in haresources uses agent apache")),
+            "{w:?}"
+        );
+        assert!(
+            w.iter()
+                .any(|w| w.line.is_none()
+                    && w.message.contains("auto_failback legacy is deprecated")),
+            "{w:?}"
+        );
     }
 
     #[test]
@@ -385,9 +426,16 @@ pub(crate) mod tests {
 
     #[test]
     fn errors_of_all_three_files_are_reported_together() {
-        let d = Dir::new(&format!("{HACF_OK}udpport 0\n"), "auth 1\n", Some("alpha nosuch\n"));
+        let d = Dir::new(
+            &format!("{HACF_OK}udpport 0\n"),
+            "auth 1\n",
+            Some("alpha nosuch\n"),
+        );
         let e = d.load("alpha").unwrap_err();
-        let files: Vec<String> = e.0.iter().map(|d| d.file.file_name().unwrap().to_string_lossy().into_owned()).collect();
+        let files: Vec<String> =
+            e.0.iter()
+                .map(|d| d.file.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
         for f in ["ha.cf", "authkeys", "haresources"] {
             assert!(files.iter().any(|x| x == f), "{f} missing in:\n{e}");
         }
@@ -397,14 +445,29 @@ pub(crate) mod tests {
     fn missing_files_are_errors_without_line() {
         let t = tempfile::tempdir().unwrap();
         let e = load(&LoadOptions::new(t.path(), "alpha")).unwrap_err();
-        assert!(e.0.iter().any(|d| d.file.ends_with("ha.cf") && d.line.is_none() && d.message.starts_with("cannot open file")));
-        assert!(e.0.iter().any(|d| d.file.ends_with("authkeys") && d.message.starts_with("cannot open keyfile")));
+        assert!(e.0.iter().any(|d| d.file.ends_with("ha.cf")
+            && d.line.is_none()
+            && d.message.starts_with("cannot open file")));
+        assert!(
+            e.0.iter()
+                .any(|d| d.file.ends_with("authkeys")
+                    && d.message.starts_with("cannot open keyfile"))
+        );
     }
 
     #[test]
     fn authkeys_mode_is_read_from_the_file() {
         let d = Dir::new(HACF_OK, AUTH_OK, Some(HARES_OK));
-        fs::set_permissions(d.tmp.path().join(AUTHKEYS), fs::Permissions::from_mode(0o644)).unwrap();
-        expect_err(d.load("alpha"), "authkeys", None, "bad permissions 0644 on keyfile");
+        fs::set_permissions(
+            d.tmp.path().join(AUTHKEYS),
+            fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        expect_err(
+            d.load("alpha"),
+            "authkeys",
+            None,
+            "bad permissions 0644 on keyfile",
+        );
     }
 }
