@@ -46,7 +46,7 @@ fn example_configuration_is_valid_on_both_nodes() {
     );
     let demo = s.dir().join("resource.d/httpd-demo");
     assert!(
-        stdout.contains(&format!("4. httpd-demo   [heartbeat] {}", demo.display())),
+        stdout.contains(&format!("4. httpd-demo  [heartbeat] {}", demo.display())),
         "{stdout}"
     );
     assert!(

@@ -172,10 +172,12 @@ fn summary(l: &Loaded) -> String {
         for (i, r) in g.resources.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "  {}. {} {}  [{}] {}  (start {}, stop {}, status {})",
+                "  {}. {}  [{}] {}  (start {}, stop {}, status {})",
                 i + 1,
-                r.name,
-                r.args.join(" "),
+                std::iter::once(r.name.as_str())
+                    .chain(r.args.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 kind(&r.agent.kind),
                 r.agent.path.display(),
                 secs(r.timeouts.start),
