@@ -84,6 +84,32 @@ pub(crate) fn garbage(what: &'static str) -> WireError {
 }
 
 #[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_its_own_counter_label() {
+        let all = [
+            WireError::Truncated,
+            WireError::Oversized { len: 1 },
+            garbage("x"),
+            WireError::TooManyFields,
+            WireError::UnknownKey(2),
+            WireError::BadDigest { key: 1 },
+            WireError::MissingAuth,
+            WireError::MissingTrailer,
+            WireError::MissingField("t"),
+            WireError::BadField {
+                name: "seq",
+                expected: "hex",
+            },
+        ];
+        let labels: std::collections::BTreeSet<_> = all.iter().map(WireError::reason).collect();
+        assert_eq!(labels.len(), all.len());
+    }
+}
+
+#[cfg(test)]
 mod props {
     //! Property tests over both encodings: no input makes a decoder panic,
     //! and whatever we sign verifies and decodes to what we signed.
