@@ -83,6 +83,26 @@ pub(crate) fn garbage(what: &'static str) -> WireError {
     WireError::Garbage { what }
 }
 
+/// Key 1 of `method` with `secret`, active: what the captures used.
+#[cfg(test)]
+pub(crate) fn test_keys(
+    method: crate::config::AuthMethod,
+    secret: &str,
+) -> crate::config::AuthKeys {
+    use crate::config::{AuthKey, AuthKeys};
+    AuthKeys {
+        active: 1,
+        keys: std::collections::BTreeMap::from([(
+            1,
+            AuthKey {
+                id: 1,
+                method,
+                secret: secret.as_bytes().to_vec(),
+            },
+        )]),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
