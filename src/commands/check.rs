@@ -94,7 +94,7 @@ fn json(l: &Loaded) -> String {
 /// Seconds with up to three decimals, as an admin writes them in ha.cf.
 fn secs(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
@@ -104,7 +104,9 @@ fn secs(d: Duration) -> String {
 fn medium(c: &ClusterConfig, m: &Medium) -> String {
     match m {
         Medium::Bcast { iface } => format!("bcast {iface} (udp port {})", c.udpport),
-        Medium::Ucast { iface, peer } => format!("ucast {iface} to {peer} (udp port {})", c.udpport),
+        Medium::Ucast { iface, peer } => {
+            format!("ucast {iface} to {peer} (udp port {})", c.udpport)
+        }
         Medium::Mcast {
             iface,
             group,
@@ -170,10 +172,12 @@ fn summary(l: &Loaded) -> String {
         for (i, r) in g.resources.iter().enumerate() {
             let _ = writeln!(
                 s,
-                "  {}. {} {}  [{}] {}  (start {}, stop {}, status {})",
+                "  {}. {}  [{}] {}  (start {}, stop {}, status {})",
                 i + 1,
-                r.name,
-                r.args.join(" "),
+                std::iter::once(r.name.as_str())
+                    .chain(r.args.iter().map(String::as_str))
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 kind(&r.agent.kind),
                 r.agent.path.display(),
                 secs(r.timeouts.start),

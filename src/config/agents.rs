@@ -136,9 +136,15 @@ mod tests {
         assert_eq!(resolve_agent(&s, "x").unwrap().kind, AgentKind::Lsb);
         make(&t.path().join("project/x"), 0o755);
         let a = resolve_agent(&s, "x").unwrap();
-        assert_eq!((a.kind, a.path), (AgentKind::Heartbeat, t.path().join("project/x")));
+        assert_eq!(
+            (a.kind, a.path),
+            (AgentKind::Heartbeat, t.path().join("project/x"))
+        );
         make(&t.path().join("resource.d/x"), 0o755);
-        assert_eq!(resolve_agent(&s, "x").unwrap().path, t.path().join("resource.d/x"));
+        assert_eq!(
+            resolve_agent(&s, "x").unwrap().path,
+            t.path().join("resource.d/x")
+        );
     }
 
     #[test]
@@ -179,12 +185,19 @@ mod tests {
 
     #[test]
     fn slow_agents_get_longer_start_timeouts() {
-        assert_eq!(default_timeouts("Filesystem").start, Duration::from_secs(120));
+        assert_eq!(
+            default_timeouts("Filesystem").start,
+            Duration::from_secs(120)
+        );
         assert_eq!(default_timeouts("drbddisk").start, Duration::from_secs(60));
         let d = default_timeouts("IPaddr");
         assert_eq!(
             (d.start, d.stop, d.status),
-            (Duration::from_secs(30), Duration::from_secs(30), Duration::from_secs(10))
+            (
+                Duration::from_secs(30),
+                Duration::from_secs(30),
+                Duration::from_secs(10)
+            )
         );
     }
 }

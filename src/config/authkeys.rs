@@ -63,7 +63,9 @@ pub fn parse(text: &str, mode: u32, file: &Path, diags: &mut Diags) -> Option<Au
                     }
                     None => d.error(
                         n,
-                        format!("invalid authnum [{id}]: expected a key number from 0 to {MAX_KEY_ID}"),
+                        format!(
+                            "invalid authnum [{id}]: expected a key number from 0 to {MAX_KEY_ID}"
+                        ),
                     ),
                 },
                 _ => d.error(
@@ -77,7 +79,10 @@ pub fn parse(text: &str, mode: u32, file: &Path, diags: &mut Diags) -> Option<Au
             if words[0].bytes().all(|b| b.is_ascii_digit()) {
                 d.error(
                     n,
-                    format!("invalid authnum [{}]: expected a key number from 0 to {MAX_KEY_ID}", words[0]),
+                    format!(
+                        "invalid authnum [{}]: expected a key number from 0 to {MAX_KEY_ID}",
+                        words[0]
+                    ),
                 );
             } else {
                 d.error(
@@ -114,15 +119,16 @@ pub fn parse(text: &str, mode: u32, file: &Path, diags: &mut Diags) -> Option<Au
             (_, []) => {
                 d.error(
                     n,
-                    format!("auth method [{}] requires a key: expected \"{id} {} SECRET\"", method.name(), method.name()),
+                    format!(
+                        "auth method [{}] requires a key: expected \"{id} {} SECRET\"",
+                        method.name(),
+                        method.name()
+                    ),
                 );
                 continue;
             }
             (_, _) => {
-                d.error(
-                    n,
-                    "the secret must be one word: it may not contain blanks",
-                );
+                d.error(n, "the secret must be one word: it may not contain blanks");
                 continue;
             }
         };
@@ -138,21 +144,23 @@ pub fn parse(text: &str, mode: u32, file: &Path, diags: &mut Diags) -> Option<Au
             d.file_error("missing auth directive: add \"auth N\" naming the key to sign with");
             None
         }
-        Some((id, line)) => match keys.get(&id) {
-            None => {
-                d.error(line, format!("auth key [{id}] not found in keyfile: add a line \"{id} METHOD SECRET\""));
-                None
-            }
-            Some((key, key_line)) => {
-                if key.method == AuthMethod::Crc {
-                    d.warn(
+        Some((id, line)) => {
+            match keys.get(&id) {
+                None => {
+                    d.error(line, format!("auth key [{id}] not found in keyfile: add a line \"{id} METHOD SECRET\""));
+                    None
+                }
+                Some((key, key_line)) => {
+                    if key.method == AuthMethod::Crc {
+                        d.warn(
                         *key_line,
                         "crc authenticates nothing (anyone on the network can forge messages): use sha256 or sha1 with a secret",
                     );
+                    }
+                    Some(id)
                 }
-                Some(id)
             }
-        },
+        }
     };
     if diags.errors.len() > errors_before {
         return None;
@@ -179,7 +187,9 @@ mod tests {
         let (k, d) = run(text, 0o600);
         assert!(k.is_none(), "{text:?} should fail");
         assert!(
-            d.errors.iter().any(|e| e.line == line && e.message.contains(needle)),
+            d.errors
+                .iter()
+                .any(|e| e.line == line && e.message.contains(needle)),
             "no error at {line:?} containing {needle:?}: {:?}",
             d.errors
         );
@@ -187,7 +197,10 @@ mod tests {
 
     #[test]
     fn active_key_and_all_keys_are_kept() {
-        let (k, d) = run("# c\nauth 2\n1 md5 one\n2 sha1 two\n3 sha256 three\n", 0o600);
+        let (k, d) = run(
+            "# c\nauth 2\n1 md5 one\n2 sha1 two\n3 sha256 three\n",
+            0o600,
+        );
         assert!(d.errors.is_empty() && d.warnings.is_empty());
         let k = k.unwrap();
         assert_eq!(k.active, 2);
@@ -216,7 +229,11 @@ mod tests {
             let (k, d) = run("auth 1\n1 sha1 k\n", mode);
             assert!(k.is_none(), "mode {mode:o}");
             assert_eq!(d.errors[0].line, None);
-            assert!(d.errors[0].message.contains("run chmod 600 authkeys"), "{:?}", d.errors);
+            assert!(
+                d.errors[0].message.contains("run chmod 600 authkeys"),
+                "{:?}",
+                d.errors
+            );
         }
         assert!(run("auth 1\n1 sha1 k\n", 0o100600).0.is_some());
     }
@@ -224,21 +241,49 @@ mod tests {
     #[test]
     fn missing_or_dangling_auth_line() {
         expect_err("1 sha1 k\n", None, "missing auth directive");
-        expect_err("auth 2\n1 sha1 k\n", Some(1), "auth key [2] not found in keyfile");
-        expect_err("auth 1\nauth 1\n1 sha1 k\n", Some(2), "auth given twice (first on line 1)");
+        expect_err(
+            "auth 2\n1 sha1 k\n",
+            Some(1),
+            "auth key [2] not found in keyfile",
+        );
+        expect_err(
+            "auth 1\nauth 1\n1 sha1 k\n",
+            Some(2),
+            "auth given twice (first on line 1)",
+        );
         expect_err("auth\n1 sha1 k\n", Some(1), "invalid auth line");
         expect_err("auth x\n1 sha1 k\n", Some(1), "invalid authnum [x]");
     }
 
     #[test]
     fn key_lines_are_validated() {
-        expect_err("auth 1\n16 sha1 k\n", Some(2), "invalid authnum [16]: expected a key number from 0 to 15");
+        expect_err(
+            "auth 1\n16 sha1 k\n",
+            Some(2),
+            "invalid authnum [16]: expected a key number from 0 to 15",
+        );
         expect_err("auth 1\n1 sha512 k\n", Some(2), "invalid authtype [sha512]");
-        expect_err("auth 1\n1 crc k\n", Some(2), "auth method [crc] doesn't use a key");
-        expect_err("auth 1\n1 sha1\n", Some(2), "auth method [sha1] requires a key");
-        expect_err("auth 1\n1 md5 two words\n", Some(2), "the secret must be one word");
+        expect_err(
+            "auth 1\n1 crc k\n",
+            Some(2),
+            "auth method [crc] doesn't use a key",
+        );
+        expect_err(
+            "auth 1\n1 sha1\n",
+            Some(2),
+            "auth method [sha1] requires a key",
+        );
+        expect_err(
+            "auth 1\n1 md5 two words\n",
+            Some(2),
+            "the secret must be one word",
+        );
         expect_err("auth 1\n1\n", Some(2), "key 1 has no method");
-        expect_err("auth 1\n1 sha1 a\n1 sha1 b\n", Some(3), "key 1 defined twice (first on line 2)");
+        expect_err(
+            "auth 1\n1 sha1 a\n1 sha1 b\n",
+            Some(3),
+            "key 1 defined twice (first on line 2)",
+        );
         expect_err("auth 1\nhello world\n", Some(2), "auth line is invalid");
     }
 

@@ -7,11 +7,11 @@
 //! run on a live node at any time.
 
 use super::agents::{AgentSearch, default_timeouts, resolve_agent};
+use super::authkeys;
 use super::diag::{ConfigErrors, Diagnostic, Diags};
 use super::hacf::{self, Action, HaCfSettings};
 use super::haresources::{self, RawGroup};
 use super::model::*;
-use super::authkeys;
 use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -184,7 +184,10 @@ fn build_groups(
                 continue;
             };
             let mut timeouts = default_timeouts(&r.name);
-            for t in settings.map(|s| s.rsc_timeouts.as_slice()).unwrap_or_default() {
+            for t in settings
+                .map(|s| s.rsc_timeouts.as_slice())
+                .unwrap_or_default()
+            {
                 if t.agent == r.name {
                     match t.action {
                         Action::Start => timeouts.start = t.timeout,
@@ -240,7 +243,10 @@ fn build_groups(
             diags.warn(
                 hacf_path,
                 Some(t.line),
-                format!("rsc_timeout: no resource in haresources uses agent {}", t.agent),
+                format!(
+                    "rsc_timeout: no resource in haresources uses agent {}",
+                    t.agent
+                ),
             );
         }
     }
@@ -255,4 +261,213 @@ fn build_groups(
         diags.warn(hares_path, None, "no resource groups defined");
     }
     groups
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::fs;
+
+    pub const HACF_OK: &str = "keepalive 1\nwarntime 5\ndeadtime 10\ninitdead 30\nbcast eth1\nauto_failback on\nnode alpha bravo\n";
+    pub const AUTH_OK: &str = "auth 1\n1 sha1 s3cr3tA\n";
+    pub const HARES_OK: &str = "alpha 10.0.0.5/24/eth0 Filesystem::/dev/drbd0::/srv::ext4 web\n";
+
+    /// A config dir in a temp dir; agents are fake executables in resource.d.
+    pub struct Dir {
+        pub tmp: tempfile::TempDir,
+    }
+
+    impl Dir {
+        pub fn new(hacf: &str, auth: &str, hares: Option<&str>) -> Dir {
+            let tmp = tempfile::tempdir().unwrap();
+            let p = tmp.path();
+            fs::write(p.join(HACF), hacf).unwrap();
+            fs::write(p.join(AUTHKEYS), auth).unwrap();
+            fs::set_permissions(p.join(AUTHKEYS), fs::Permissions::from_mode(0o600)).unwrap();
+            if let Some(h) = hares {
+                fs::write(p.join(HARESOURCES), h).unwrap();
+            }
+            fs::create_dir(p.join("resource.d")).unwrap();
+            for a in ["IPaddr", "Filesystem", "web", "MailTo"] {
+                let f = p.join("resource.d").join(a);
+                fs::write(&f, "#!/bin/sh\nexit 0\n").unwrap();
+                fs::set_permissions(&f, fs::Permissions::from_mode(0o755)).unwrap();
+            }
+            Dir { tmp }
+        }
+
+        pub fn opts(&self, node: &str) -> LoadOptions {
+            let p = self.tmp.path();
+            LoadOptions {
+                config_dir: p.to_path_buf(),
+                node: node.into(),
+                agents: AgentSearch {
+                    resource_d: p.join("resource.d"),
+                    project_agents: p.join("none"),
+                    init_d: p.join("none"),
+                    ocf_root: p.join("none"),
+                },
+            }
+        }
+
+        pub fn load(&self, node: &str) -> Result<Loaded, ConfigErrors> {
+            load(&self.opts(node))
+        }
+    }
+
+    #[track_caller]
+    fn expect_err(r: Result<Loaded, ConfigErrors>, file: &str, line: Option<usize>, needle: &str) {
+        let e = r.expect_err("should be invalid");
+        assert!(
+            e.0.iter()
+                .any(|d| d.file.ends_with(file) && d.line == line && d.message.contains(needle)),
+            "no {file}:{line:?} error containing {needle:?}:\n{e}"
+        );
+    }
+
+    #[test]
+    fn valid_directory_builds_the_whole_model() {
+        let d = Dir::new(
+            &format!("{HACF_OK}rsc_timeout web stop 45\nmonitor 10.0.0.5/24/eth0 5\n"),
+            AUTH_OK,
+            Some(HARES_OK),
+        );
+        let l = d.load("Alpha").unwrap();
+        assert!(l.warnings.is_empty(), "{:?}", l.warnings);
+        let c = l.config;
+        assert_eq!((c.local.as_str(), c.peer.as_str()), ("alpha", "bravo"));
+        assert_eq!(c.auth.active, 1);
+        let g = &c.groups[0];
+        assert_eq!(g.id.0, "10.0.0.5/24/eth0");
+        assert_eq!(g.preferred.as_str(), "alpha");
+        let names: Vec<&str> = g.resources.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["IPaddr", "Filesystem", "web"]);
+        assert_eq!(g.resources[0].agent.kind, AgentKind::Heartbeat);
+        assert_eq!(
+            g.resources[0].agent.path,
+            d.tmp.path().join("resource.d/IPaddr")
+        );
+        assert_eq!(g.resources[1].timeouts.start.as_secs(), 120);
+        assert_eq!(g.resources[2].timeouts.stop.as_secs(), 45);
+        assert_eq!(g.monitor.as_ref().unwrap().interval.as_secs(), 5);
+    }
+
+    #[test]
+    fn haresources_node_must_be_declared_in_ha_cf() {
+        let d = Dir::new(HACF_OK, AUTH_OK, Some("# x\ncharlie web\n"));
+        expect_err(
+            d.load("alpha"),
+            "haresources",
+            Some(2),
+            "node [charlie] is not declared in ha.cf (nodes: alpha, bravo)",
+        );
+        let d = Dir::new(HACF_OK, AUTH_OK, Some("BRAVO web\n"));
+        assert_eq!(
+            d.load("alpha").unwrap().config.groups[0].preferred.as_str(),
+            "bravo"
+        );
+    }
+
+    #[test]
+    fn missing_agent_names_every_place_looked() {
+        let d = Dir::new(HACF_OK, AUTH_OK, Some("alpha web \\\n nosuch\n"));
+        let e = d.load("alpha").unwrap_err();
+        let msg = &e.0[0];
+        assert_eq!(msg.line, Some(2));
+        assert!(
+            msg.message
+                .starts_with("cannot locate resource agent nosuch (looked in "),
+            "{msg}"
+        );
+        assert!(msg.message.contains("resource.d/nosuch"), "{msg}");
+    }
+
+    #[test]
+    fn monitor_must_name_a_group_key() {
+        let d = Dir::new(
+            &format!("{HACF_OK}monitor web 10\n"),
+            AUTH_OK,
+            Some(HARES_OK),
+        );
+        expect_err(
+            d.load("alpha"),
+            "ha.cf",
+            Some(8),
+            "monitor: [web] is not a group key of haresources",
+        );
+    }
+
+    #[test]
+    fn unused_rsc_timeout_and_legacy_failback_warn() {
+        let hacf = HACF_OK.replace("auto_failback on\n", "") + "rsc_timeout apache start 60\n";
+        let d = Dir::new(&hacf, AUTH_OK, Some(HARES_OK));
+        let w = d.load("alpha").unwrap().warnings;
+        assert!(
+            w.iter().any(|w| w.line == Some(7)
+                && w.message
+                    .contains("no resource in haresources uses agent apache")),
+            "{w:?}"
+        );
+        assert!(
+            w.iter()
+                .any(|w| w.line.is_none()
+                    && w.message.contains("auto_failback legacy is deprecated")),
+            "{w:?}"
+        );
+    }
+
+    #[test]
+    fn missing_haresources_only_warns() {
+        let d = Dir::new(HACF_OK, AUTH_OK, None);
+        let l = d.load("alpha").unwrap();
+        assert!(l.config.groups.is_empty());
+        assert!(l.warnings[0].message.contains("no haresources file"));
+    }
+
+    #[test]
+    fn errors_of_all_three_files_are_reported_together() {
+        let d = Dir::new(
+            &format!("{HACF_OK}udpport 0\n"),
+            "auth 1\n",
+            Some("alpha nosuch\n"),
+        );
+        let e = d.load("alpha").unwrap_err();
+        let files: Vec<String> =
+            e.0.iter()
+                .map(|d| d.file.file_name().unwrap().to_string_lossy().into_owned())
+                .collect();
+        for f in ["ha.cf", "authkeys", "haresources"] {
+            assert!(files.iter().any(|x| x == f), "{f} missing in:\n{e}");
+        }
+    }
+
+    #[test]
+    fn missing_files_are_errors_without_line() {
+        let t = tempfile::tempdir().unwrap();
+        let e = load(&LoadOptions::new(t.path(), "alpha")).unwrap_err();
+        assert!(e.0.iter().any(|d| d.file.ends_with("ha.cf")
+            && d.line.is_none()
+            && d.message.starts_with("cannot open file")));
+        assert!(
+            e.0.iter()
+                .any(|d| d.file.ends_with("authkeys")
+                    && d.message.starts_with("cannot open keyfile"))
+        );
+    }
+
+    #[test]
+    fn authkeys_mode_is_read_from_the_file() {
+        let d = Dir::new(HACF_OK, AUTH_OK, Some(HARES_OK));
+        fs::set_permissions(
+            d.tmp.path().join(AUTHKEYS),
+            fs::Permissions::from_mode(0o644),
+        )
+        .unwrap();
+        expect_err(
+            d.load("alpha"),
+            "authkeys",
+            None,
+            "bad permissions 0644 on keyfile",
+        );
+    }
 }

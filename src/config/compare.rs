@@ -46,9 +46,7 @@ fn key_mismatch(signer: &AuthKeys, verifier: &AuthKeys) -> Option<String> {
             v.method.name(),
             k.method.name()
         )),
-        Some(v) if v.secret != k.secret => {
-            Some(format!("has a different secret for key {}", k.id))
-        }
+        Some(v) if v.secret != k.secret => Some(format!("has a different secret for key {}", k.id)),
         Some(_) => None,
     }
 }
@@ -76,9 +74,17 @@ pub fn compare(a: &ClusterConfig, b: &ClusterConfig) -> Vec<String> {
         ("deadping", ta.deadping, tb.deadping),
         ("failback_delay", a.failback_delay, b.failback_delay),
     ] {
-        differ(name, format!("{} ms", x.as_millis()), format!("{} ms", y.as_millis()));
+        differ(
+            name,
+            format!("{} ms", x.as_millis()),
+            format!("{} ms", y.as_millis()),
+        );
     }
-    differ("media", media_kinds(a).join(", "), media_kinds(b).join(", "));
+    differ(
+        "media",
+        media_kinds(a).join(", "),
+        media_kinds(b).join(", "),
+    );
     differ(
         "auto_failback",
         format!("{:?}", a.auto_failback).to_lowercase(),
@@ -145,4 +151,95 @@ pub fn config_digest(c: &ClusterConfig) -> String {
     let _ = writeln!(s, "auth {}", c.auth.active_key().method.name());
     let d = digest(&SHA256, s.as_bytes());
     d.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::check::tests::{AUTH_OK, Dir, HACF_OK, HARES_OK};
+
+    fn cfg(hacf: &str, auth: &str, hares: &str, node: &str) -> ClusterConfig {
+        Dir::new(hacf, auth, Some(hares)).load(node).unwrap().config
+    }
+
+    #[test]
+    fn the_same_files_on_both_nodes_agree() {
+        let a = cfg(HACF_OK, AUTH_OK, HARES_OK, "alpha");
+        let b = cfg(&HACF_OK.replace("eth1", "eth2"), AUTH_OK, HARES_OK, "bravo");
+        assert_eq!(compare(&a, &b), Vec::<String>::new());
+        assert_eq!(config_digest(&a), config_digest(&b));
+    }
+
+    #[test]
+    fn differences_that_matter_are_listed() {
+        let a = cfg(HACF_OK, AUTH_OK, HARES_OK, "alpha");
+        let b = cfg(
+            &HACF_OK
+                .replace("keepalive 1", "keepalive 2")
+                .replace("bcast eth1", "ucast eth1 10.0.0.2"),
+            "auth 1\n1 sha1 s3cr3tB\n",
+            "bravo 10.0.0.5/24/eth0 web\nalpha 10.0.0.6 web\n",
+            "bravo",
+        );
+        let d = compare(&a, &b);
+        let has = |s: &str| d.iter().any(|x| x.contains(s));
+        assert!(
+            has("keepalive differs: 1000 ms here, 2000 ms in the other copy"),
+            "{d:?}"
+        );
+        assert!(
+            has("media differs: bcast (port 694) here, ucast (port 694)"),
+            "{d:?}"
+        );
+        assert!(
+            has("this node signs with key 1 but the other copy has a different secret for key 1"),
+            "{d:?}"
+        );
+        assert!(has("group 10.0.0.5/24/eth0 differs"), "{d:?}");
+        assert!(has("group 10.0.0.6 exists only in the other copy"), "{d:?}");
+        assert!(d.iter().all(|x| !x.contains("s3cr3t")), "{d:?}");
+        assert_ne!(config_digest(&a), config_digest(&b));
+    }
+
+    #[test]
+    fn node_list_and_missing_key_are_reported() {
+        let a = cfg(HACF_OK, AUTH_OK, HARES_OK, "alpha");
+        let b = cfg(
+            &HACF_OK.replace("node alpha bravo", "node alpha charlie"),
+            "auth 2\n2 md5 x\n",
+            HARES_OK,
+            "alpha",
+        );
+        let d = compare(&a, &b);
+        assert!(
+            d.iter().any(
+                |x| x == "node list differs: alpha bravo here, alpha charlie in the other copy"
+            ),
+            "{d:?}"
+        );
+        assert!(
+            d.iter().any(|x| x.contains("the other copy has no key 1")),
+            "{d:?}"
+        );
+        assert!(
+            d.iter()
+                .any(|x| x.contains("the other copy signs with key 2 but this node has no key 2")),
+            "{d:?}"
+        );
+    }
+
+    #[test]
+    fn digest_is_16_hex_chars_and_tracks_haresources() {
+        let a = cfg(HACF_OK, AUTH_OK, HARES_OK, "alpha");
+        let dg = config_digest(&a);
+        assert_eq!(dg.len(), 16);
+        assert!(dg.bytes().all(|b| b.is_ascii_hexdigit()));
+        let b = cfg(
+            HACF_OK,
+            AUTH_OK,
+            &HARES_OK.replace(" web", " MailTo::root"),
+            "alpha",
+        );
+        assert_ne!(dg, config_digest(&b));
+    }
 }

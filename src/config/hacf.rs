@@ -145,7 +145,9 @@ pub fn parse_time(word: &str) -> Result<Duration, String> {
         ));
     }
     if number.matches('.').count() > 1 {
-        return Err(format!("invalid time [{word}]: more than one decimal point"));
+        return Err(format!(
+            "invalid time [{word}]: more than one decimal point"
+        ));
     }
     let micros_per_unit: f64 = if unit.is_empty() {
         1e6
@@ -436,7 +438,10 @@ impl Parser<'_> {
                 self.d.warn(n, format!("node {name} listed twice"));
                 continue;
             }
-            self.cf.nodes.push(At { value: name, line: n });
+            self.cf.nodes.push(At {
+                value: name,
+                line: n,
+            });
         }
     }
 
@@ -471,8 +476,10 @@ impl Parser<'_> {
         };
         if let Some(prev) = &self.cf.baud {
             let l = prev.line;
-            self.d
-                .error(n, format!("baud multiply specified (already set on line {l})"));
+            self.d.error(
+                n,
+                format!("baud multiply specified (already set on line {l})"),
+            );
             return;
         }
         match w.parse::<u32>() {
@@ -492,7 +499,9 @@ impl Parser<'_> {
         if let Some(m) = self.first_serial {
             self.d.error(
                 n,
-                format!("baud must precede media statements (line {m} already defined a serial medium)"),
+                format!(
+                    "baud must precede media statements (line {m} already defined a serial medium)"
+                ),
             );
         }
     }
@@ -526,11 +535,17 @@ impl Parser<'_> {
 
     fn bcast(&mut self, n: usize, words: &[&str]) {
         if words.is_empty() {
-            self.d.error(n, "bcast: expected one or more interface names");
+            self.d
+                .error(n, "bcast: expected one or more interface names");
         }
         for w in words {
             if self.iface(n, "bcast", w) {
-                self.add_medium(n, Medium::Bcast { iface: w.to_string() });
+                self.add_medium(
+                    n,
+                    Medium::Bcast {
+                        iface: w.to_string(),
+                    },
+                );
             }
         }
     }
@@ -609,7 +624,10 @@ impl Parser<'_> {
             _ => {
                 self.d.error(
                     n,
-                    format!("mcast [{iface}] bad port [{}]: expected 1 to 65535", words[2]),
+                    format!(
+                        "mcast [{iface}] bad port [{}]: expected 1 to 65535",
+                        words[2]
+                    ),
                 );
                 ok = false;
                 0
@@ -620,7 +638,10 @@ impl Parser<'_> {
             _ => {
                 self.d.error(
                     n,
-                    format!("mcast [{iface}] bad ttl [{}]: expected 0 to {MAX_MCAST_TTL}", words[3]),
+                    format!(
+                        "mcast [{iface}] bad ttl [{}]: expected 0 to {MAX_MCAST_TTL}",
+                        words[3]
+                    ),
                 );
                 ok = false;
                 0
@@ -658,11 +679,18 @@ impl Parser<'_> {
         }
         for w in words {
             if w.starts_with('/') {
-                self.add_medium(n, Medium::Serial { device: PathBuf::from(w) });
+                self.add_medium(
+                    n,
+                    Medium::Serial {
+                        device: PathBuf::from(w),
+                    },
+                );
             } else {
                 self.d.error(
                     n,
-                    format!("serial: invalid device [{w}]: expected an absolute path such as /dev/ttyS0"),
+                    format!(
+                        "serial: invalid device [{w}]: expected an absolute path such as /dev/ttyS0"
+                    ),
                 );
             }
         }
@@ -782,7 +810,10 @@ impl Parser<'_> {
         } else {
             self.d.error(
                 n,
-                format!("logfacility: invalid facility [{w}]: expected none or one of {}", SYSLOG_FACILITIES.join(", ")),
+                format!(
+                    "logfacility: invalid facility [{w}]: expected none or one of {}",
+                    SYSLOG_FACILITIES.join(", ")
+                ),
             );
         }
     }
@@ -802,7 +833,9 @@ impl Parser<'_> {
         } else if parse_bool(w).is_none() {
             self.d.error(
                 n,
-                format!("{name}: invalid value [{w}]: expected off (on and respawn are not supported)"),
+                format!(
+                    "{name}: invalid value [{w}]: expected off (on and respawn are not supported)"
+                ),
             );
         }
     }
@@ -822,7 +855,9 @@ impl Parser<'_> {
             ),
             _ => self.d.error(
                 n,
-                format!("autojoin: invalid value [{w}]: expected none (other and any are not supported)"),
+                format!(
+                    "autojoin: invalid value [{w}]: expected none (other and any are not supported)"
+                ),
             ),
         }
     }
@@ -871,7 +906,10 @@ impl Parser<'_> {
             let l = prev.line;
             self.d.error(
                 n,
-                format!("monitor: group {} already has a monitor on line {l}", words[0]),
+                format!(
+                    "monitor: group {} already has a monitor on line {l}",
+                    words[0]
+                ),
             );
             return;
         }
@@ -901,7 +939,9 @@ impl Parser<'_> {
             other => {
                 self.d.error(
                     n,
-                    format!("rsc_timeout: invalid action [{other}]: expected start, stop or status"),
+                    format!(
+                        "rsc_timeout: invalid action [{other}]: expected start, stop or status"
+                    ),
                 );
                 return;
             }
@@ -960,7 +1000,11 @@ pub fn settle(cf: HaCf, local: &str, file: &Path, diags: &mut Diags) -> Option<H
         ("warntime", warntime, line(&cf.warntime)),
     ] {
         if v.is_zero() {
-            at(l, &mut d, format!("{name} [0 ms] is invalid: must be more than 0"));
+            at(
+                l,
+                &mut d,
+                format!("{name} [0 ms] is invalid: must be more than 0"),
+            );
         }
     }
     if deadtime <= keepalive * 2 && !deadtime.is_zero() {
@@ -976,10 +1020,9 @@ pub fn settle(cf: HaCf, local: &str, file: &Path, diags: &mut Diags) -> Option<H
     }
     // With a defaulted warntime the deadtime check above already said it all.
     let deadtime_ok = deadtime > keepalive * 2;
-    if !(keepalive < warntime && warntime < deadtime)
-        && !warntime.is_zero()
-        && (cf.warntime.is_some() || deadtime_ok)
-    {
+    let warntime_between = keepalive < warntime && warntime < deadtime;
+    // A zero warntime was reported above.
+    if !warntime_between && !warntime.is_zero() && (cf.warntime.is_some() || deadtime_ok) {
         at(
             wt_line,
             &mut d,
@@ -1067,7 +1110,10 @@ pub fn settle(cf: HaCf, local: &str, file: &Path, diags: &mut Diags) -> Option<H
         media: cf.media.iter().map(|m| m.value.clone()).collect(),
         auto_failback,
         auto_failback_line: cf.auto_failback.as_ref().map(|a| a.line),
-        failback_delay: cf.failback_delay.as_ref().map_or(Duration::ZERO, |a| a.value),
+        failback_delay: cf
+            .failback_delay
+            .as_ref()
+            .map_or(Duration::ZERO, |a| a.value),
         ping: cf.ping,
         ping_groups: cf.ping_groups,
         logging,
@@ -1157,7 +1203,9 @@ mod tests {
         let (_, d) = with(extra);
         assert!(!d.errors.is_empty(), "{extra:?} should fail");
         assert!(
-            d.errors.iter().any(|e| e.line == line && e.message.contains(needle)),
+            d.errors
+                .iter()
+                .any(|e| e.line == line && e.message.contains(needle)),
             "no error at line {line:?} containing {needle:?}: {:?}",
             d.errors
         );
@@ -1167,7 +1215,9 @@ mod tests {
     fn expect_warn(extra: &str, line: Option<usize>, needle: &str) {
         let (_, d) = with(extra);
         assert!(
-            d.warnings.iter().any(|e| e.line == line && e.message.contains(needle)),
+            d.warnings
+                .iter()
+                .any(|e| e.line == line && e.message.contains(needle)),
             "no warning at line {line:?} containing {needle:?}: {:?}",
             d.warnings
         );
@@ -1229,8 +1279,16 @@ mod tests {
     #[test]
     fn warntime_must_lie_between_keepalive_and_deadtime() {
         expect_err("warntime 0\n", Some(4), "warntime [0 ms] is invalid");
-        expect_err("warntime 30\n", Some(4), "warntime [30000 ms] must be between keepalive [1000 ms] and deadtime [30000 ms]");
-        expect_err("keepalive 2\nwarntime 2\n", Some(5), "must be between keepalive");
+        expect_err(
+            "warntime 30\n",
+            Some(4),
+            "warntime [30000 ms] must be between keepalive [1000 ms] and deadtime [30000 ms]",
+        );
+        expect_err(
+            "keepalive 2\nwarntime 2\n",
+            Some(5),
+            "must be between keepalive",
+        );
         assert_eq!(ok("warntime 10\n").timings.warntime, s(10));
     }
 
@@ -1241,8 +1299,16 @@ mod tests {
             Some(6),
             "initdead [4000 ms] is smaller than deadtime [5000 ms]",
         );
-        expect_warn("deadtime 20\ninitdead 30\n", Some(5), "less than twice deadtime");
-        expect_warn("deadtime 4\nwarntime 2\ninitdead 8\n", Some(6), "may be too small");
+        expect_warn(
+            "deadtime 20\ninitdead 30\n",
+            Some(5),
+            "less than twice deadtime",
+        );
+        expect_warn(
+            "deadtime 4\nwarntime 2\ninitdead 8\n",
+            Some(6),
+            "may be too small",
+        );
         let (_, d) = with("deadtime 20\ninitdead 40\n");
         assert!(d.warnings.is_empty(), "{:?}", d.warnings);
     }
@@ -1255,12 +1321,20 @@ mod tests {
 
     #[test]
     fn space_between_number_and_unit_is_an_error() {
-        expect_err("keepalive 500 ms\n", Some(4), "no space allowed between number and unit");
+        expect_err(
+            "keepalive 500 ms\n",
+            Some(4),
+            "no space allowed between number and unit",
+        );
     }
 
     #[test]
     fn bad_time_and_several_values_are_errors() {
-        expect_err("keepalive 1.5x\n", Some(4), "keepalive: invalid time [1.5x]");
+        expect_err(
+            "keepalive 1.5x\n",
+            Some(4),
+            "keepalive: invalid time [1.5x]",
+        );
         expect_err("keepalive 2 3\n", Some(4), "expected one value, got 2");
         expect_err("keepalive\n", Some(4), "keepalive: missing value");
     }
@@ -1286,10 +1360,20 @@ mod tests {
 
     #[test]
     fn udpport_range_and_placement() {
-        assert_eq!(run("udpport 700\nnode alpha bravo\nbcast eth1\n").0.unwrap().udpport, 700);
+        assert_eq!(
+            run("udpport 700\nnode alpha bravo\nbcast eth1\n")
+                .0
+                .unwrap()
+                .udpport,
+            700
+        );
         expect_err("udpport 0\n", Some(4), "udpport: invalid port [0]");
         expect_err("udpport 65536\n", Some(4), "invalid port [65536]");
-        expect_err("udpport 700\n", Some(4), "udpport must precede media statements (line 2");
+        expect_err(
+            "udpport 700\n",
+            Some(4),
+            "udpport must precede media statements (line 2",
+        );
         // A serial line before udpport is fine: it does not use the port.
         let (s, d) = run("serial /dev/ttyS0\nudpport 700\nnode alpha bravo\n");
         assert!(d.errors.is_empty(), "{:?}", d.errors);
@@ -1302,8 +1386,16 @@ mod tests {
         assert!(d.errors.is_empty(), "{:?}", d.errors);
         assert_eq!(s.unwrap().baud, 38400);
         expect_err("baud 12345\n", Some(4), "invalid baud rate [12345]");
-        expect_err("serial /dev/ttyS0\nbaud 9600\n", Some(5), "baud must precede media statements (line 4");
-        expect_err("baud 9600\nbaud 9600\n", Some(5), "baud multiply specified (already set on line 4)");
+        expect_err(
+            "serial /dev/ttyS0\nbaud 9600\n",
+            Some(5),
+            "baud must precede media statements (line 4",
+        );
+        expect_err(
+            "baud 9600\nbaud 9600\n",
+            Some(5),
+            "baud multiply specified (already set on line 4)",
+        );
     }
 
     #[test]
@@ -1311,8 +1403,16 @@ mod tests {
         let c = ok("bcast eth2, eth3\n");
         let names: Vec<String> = c.media.iter().map(Medium::link_name).collect();
         assert_eq!(names, ["eth1", "eth2", "eth3"]);
-        expect_err("bcast averyveryverylongname0\n", Some(4), "invalid interface name");
-        expect_err("bcast\n", Some(4), "bcast: expected one or more interface names");
+        expect_err(
+            "bcast averyveryverylongname0\n",
+            Some(4),
+            "invalid interface name",
+        );
+        expect_err(
+            "bcast\n",
+            Some(4),
+            "bcast: expected one or more interface names",
+        );
     }
 
     #[test]
@@ -1320,10 +1420,21 @@ mod tests {
         let c = ok("ucast eth1 10.0.0.2\n");
         assert_eq!(
             c.media[1],
-            Medium::Ucast { iface: "eth1".into(), peer: "10.0.0.2".parse().unwrap() }
+            Medium::Ucast {
+                iface: "eth1".into(),
+                peer: "10.0.0.2".parse().unwrap()
+            }
         );
-        expect_err("ucast eth1\n", Some(4), "expected \"ucast INTERFACE PEER-IP\"");
-        expect_err("ucast eth1 bravo.example\n", Some(4), "host names are not resolved");
+        expect_err(
+            "ucast eth1\n",
+            Some(4),
+            "expected \"ucast INTERFACE PEER-IP\"",
+        );
+        expect_err(
+            "ucast eth1 bravo.example\n",
+            Some(4),
+            "host names are not resolved",
+        );
     }
 
     #[test]
@@ -1339,18 +1450,43 @@ mod tests {
                 loopback: false
             }
         );
-        expect_err("mcast eth1 239.0.0.1 694 9 0\n", Some(4), "mcast [eth1] bad ttl [9]");
-        expect_err("mcast eth1 239.0.0.1 694 1 2\n", Some(4), "mcast [eth1] bad loop [2]");
-        expect_err("mcast eth1 10.0.0.1 694 1 0\n", Some(4), "bad group [10.0.0.1]");
+        expect_err(
+            "mcast eth1 239.0.0.1 694 9 0\n",
+            Some(4),
+            "mcast [eth1] bad ttl [9]",
+        );
+        expect_err(
+            "mcast eth1 239.0.0.1 694 1 2\n",
+            Some(4),
+            "mcast [eth1] bad loop [2]",
+        );
+        expect_err(
+            "mcast eth1 10.0.0.1 694 1 0\n",
+            Some(4),
+            "bad group [10.0.0.1]",
+        );
         expect_err("mcast eth1 239.0.0.1 0 1 0\n", Some(4), "bad port [0]");
-        expect_err("mcast eth1 239.0.0.1 694\n", Some(4), "mcast [eth1] missing ttl");
-        expect_err("mcast eth1 239.0.0.1 694 1 0 7\n", Some(4), "too many fields");
+        expect_err(
+            "mcast eth1 239.0.0.1 694\n",
+            Some(4),
+            "mcast [eth1] missing ttl",
+        );
+        expect_err(
+            "mcast eth1 239.0.0.1 694 1 0 7\n",
+            Some(4),
+            "too many fields",
+        );
     }
 
     #[test]
     fn serial_needs_absolute_device() {
         let c = ok("serial /dev/ttyS0\n");
-        assert_eq!(c.media[1], Medium::Serial { device: "/dev/ttyS0".into() });
+        assert_eq!(
+            c.media[1],
+            Medium::Serial {
+                device: "/dev/ttyS0".into()
+            }
+        );
         expect_err("serial ttyS0\n", Some(4), "expected an absolute path");
     }
 
@@ -1366,20 +1502,34 @@ mod tests {
     fn auto_failback_words() {
         assert_eq!(ok("").auto_failback, AutoFailback::On);
         assert_eq!(ok("auto_failback off\n").auto_failback, AutoFailback::Off);
-        assert_eq!(ok("auto_failback legacy\n").auto_failback, AutoFailback::Legacy);
+        assert_eq!(
+            ok("auto_failback legacy\n").auto_failback,
+            AutoFailback::Legacy
+        );
         assert_eq!(ok("auto_failback yes\n").auto_failback, AutoFailback::On);
         assert_eq!(ok("auto_failback 0\n").auto_failback, AutoFailback::Off);
-        expect_err("auto_failback maybe\n", Some(4), "auto_failback: invalid value [maybe]: expected on, off or legacy");
+        expect_err(
+            "auto_failback maybe\n",
+            Some(4),
+            "auto_failback: invalid value [maybe]: expected on, off or legacy",
+        );
         let (s, _) = run("node alpha bravo\nbcast eth1\n");
         let s = s.unwrap();
-        assert_eq!((s.auto_failback, s.auto_failback_line), (AutoFailback::Legacy, None));
+        assert_eq!(
+            (s.auto_failback, s.auto_failback_line),
+            (AutoFailback::Legacy, None)
+        );
     }
 
     #[test]
     fn nice_failback_is_mapped_and_warned() {
         let (s, d) = run("node alpha bravo\nbcast eth1\nnice_failback on\n");
         assert_eq!(s.unwrap().auto_failback, AutoFailback::Off);
-        assert!(d.warnings[0].message.contains("nice_failback flag is obsolete"));
+        assert!(
+            d.warnings[0]
+                .message
+                .contains("nice_failback flag is obsolete")
+        );
         let (s, _) = run("node alpha bravo\nbcast eth1\nnice_failback off\n");
         assert_eq!(s.unwrap().auto_failback, AutoFailback::Legacy);
     }
@@ -1389,13 +1539,25 @@ mod tests {
         let (s, d) = run("node nodeb nodec\nbcast eth1\n");
         assert!(s.is_none());
         assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
-        assert!(d.errors[0].message.contains("current node [alpha] not in configuration"));
+        assert!(
+            d.errors[0]
+                .message
+                .contains("current node [alpha] not in configuration")
+        );
         assert_eq!(d.errors[0].line, Some(1));
         let (_, d) = run("node alpha\nbcast eth1\n");
-        assert!(d.errors[0].message.contains("heartbeat runs two-node clusters"));
+        assert!(
+            d.errors[0]
+                .message
+                .contains("heartbeat runs two-node clusters")
+        );
         let (_, d) = run("node alpha bravo\nnode charlie\nbcast eth1\n");
         assert_eq!(d.errors[0].line, Some(2));
-        assert!(d.errors[0].message.contains("2 other nodes declared (bravo, charlie)"));
+        assert!(
+            d.errors[0]
+                .message
+                .contains("2 other nodes declared (bravo, charlie)")
+        );
         let (_, d) = run("bcast eth1\n");
         assert!(d.errors[0].message.contains("no nodes defined"));
     }
@@ -1428,23 +1590,49 @@ mod tests {
 
     #[test]
     fn logging_directives() {
-        let c = ok("logfile /var/log/ha-log\ndebugfile /var/log/ha-debug\nlogfacility local0\nuse_logd no\n");
-        assert_eq!(c.logging.logfile.as_deref(), Some(Path::new("/var/log/ha-log")));
-        assert_eq!(c.logging.debugfile.as_deref(), Some(Path::new("/var/log/ha-debug")));
+        let c = ok(
+            "logfile /var/log/ha-log\ndebugfile /var/log/ha-debug\nlogfacility local0\nuse_logd no\n",
+        );
+        assert_eq!(
+            c.logging.logfile.as_deref(),
+            Some(Path::new("/var/log/ha-log"))
+        );
+        assert_eq!(
+            c.logging.debugfile.as_deref(),
+            Some(Path::new("/var/log/ha-debug"))
+        );
         assert_eq!(c.logging.logfacility.as_deref(), Some("local0"));
         assert_eq!(c.logging.use_logd, Some(false));
         assert_eq!(ok("logfacility none\n").logging.logfacility, None);
-        expect_err("logfacility local9\n", Some(4), "logfacility: invalid facility [local9]");
-        expect_err("use_logd perhaps\n", Some(4), "use_logd: invalid value [perhaps]: expected a boolean");
+        expect_err(
+            "logfacility local9\n",
+            Some(4),
+            "logfacility: invalid facility [local9]",
+        );
+        expect_err(
+            "use_logd perhaps\n",
+            Some(4),
+            "use_logd: invalid value [perhaps]: expected a boolean",
+        );
     }
 
     #[test]
     fn scalar_options() {
-        let c = ok("realtime off\ndebug 2\nhopfudge 3\nrtprio 50\ncoredumps yes\nhbgenmethod time\nmsgfmt netstring\n");
+        let c = ok(
+            "realtime off\ndebug 2\nhopfudge 3\nrtprio 50\ncoredumps yes\nhbgenmethod time\nmsgfmt netstring\n",
+        );
         assert!(!c.realtime);
         assert_eq!((c.debug, c.hopfudge), (2, 3));
-        expect_err("debug x\n", Some(4), "debug: invalid value [x]: expected an integer from 0 to 255");
-        expect_err("rtprio 0\n", Some(4), "rtprio: invalid value [0]: expected an integer from 1 to 99");
+        expect_err(
+            "debug x\n",
+            Some(4),
+            "debug: invalid value [x]: expected an integer from 0 to 255",
+        );
+        expect_err(
+            "rtprio 0\n",
+            Some(4),
+            "rtprio: invalid value [0]: expected an integer from 1 to 99",
+        );
         expect_err("hbgenmethod clock\n", Some(4), "expected file or time");
         expect_err("msgfmt xml\n", Some(4), "expected classic or netstring");
     }
@@ -1452,15 +1640,35 @@ mod tests {
     #[test]
     fn unsupported_modes_are_errors_that_say_so() {
         expect_err("crm on\n", Some(4), "Pacemaker (CRM) mode is not supported");
-        expect_err("pacemaker respawn\n", Some(4), "Pacemaker (CRM) mode is not supported");
+        expect_err(
+            "pacemaker respawn\n",
+            Some(4),
+            "Pacemaker (CRM) mode is not supported",
+        );
         expect_err("crm maybe\n", Some(4), "crm: invalid value [maybe]");
         ok("crm off\npacemaker no\n");
         expect_err("autojoin any\n", Some(4), "autojoin any is not supported");
-        expect_err("autojoin other\n", Some(4), "autojoin other is not supported");
+        expect_err(
+            "autojoin other\n",
+            Some(4),
+            "autojoin other is not supported",
+        );
         ok("autojoin none\n");
-        expect_err("stonith baytech /etc/ha.d/conf/stonith.baytech\n", Some(4), "STONITH is not supported");
-        expect_err("stonith_host * baytech 10.0.0.3 login pw\n", Some(4), "stonith_host: STONITH is not supported");
-        expect_err("traditional_compression yes\n", Some(4), "traditional_compression yes is not supported");
+        expect_err(
+            "stonith baytech /etc/ha.d/conf/stonith.baytech\n",
+            Some(4),
+            "STONITH is not supported",
+        );
+        expect_err(
+            "stonith_host * baytech 10.0.0.3 login pw\n",
+            Some(4),
+            "stonith_host: STONITH is not supported",
+        );
+        expect_err(
+            "traditional_compression yes\n",
+            Some(4),
+            "traditional_compression yes is not supported",
+        );
         ok("traditional_compression no\n");
     }
 
@@ -1468,28 +1676,69 @@ mod tests {
     fn irrelevant_directives_are_accepted_and_unimplemented_ones_warn() {
         let (s, d) = with("apiauth ipfail uid=hacluster\nconn_logd_time 60\ncompression bz2\n");
         assert!(s.is_some() && d.warnings.is_empty(), "{:?}", d.warnings);
-        expect_warn("watchdog /dev/watchdog\n", Some(4), "watchdog is not implemented");
+        expect_warn(
+            "watchdog /dev/watchdog\n",
+            Some(4),
+            "watchdog is not implemented",
+        );
     }
 
     #[test]
     fn failback_delay_extension() {
         assert_eq!(ok("failback_delay 90\n").failback_delay, s(90));
-        expect_err("failback_delay soon\n", Some(4), "failback_delay: invalid time [soon]");
+        expect_err(
+            "failback_delay soon\n",
+            Some(4),
+            "failback_delay: invalid time [soon]",
+        );
     }
 
     #[test]
     fn monitor_extension_defaults_and_errors() {
-        let c = ok("monitor IPaddr::10.0.0.5/24 10\nmonitor web 5s-bad\n".split_once("monitor web").unwrap().0);
+        let c = ok("monitor IPaddr::10.0.0.5/24 10\nmonitor web 5s-bad\n"
+            .split_once("monitor web")
+            .unwrap()
+            .0);
         let m = &c.monitors[0];
         assert_eq!(m.group, "IPaddr::10.0.0.5/24");
-        assert_eq!(m.policy, MonitorPolicy { interval: s(10), max_restarts: 3, window: s(600) });
+        assert_eq!(
+            m.policy,
+            MonitorPolicy {
+                interval: s(10),
+                max_restarts: 3,
+                window: s(600)
+            }
+        );
         let c = ok("monitor web 10 5 300\n");
-        assert_eq!(c.monitors[0].policy, MonitorPolicy { interval: s(10), max_restarts: 5, window: s(300) });
-        expect_err("monitor web\n", Some(4), "expected \"monitor GROUPKEY INTERVAL");
+        assert_eq!(
+            c.monitors[0].policy,
+            MonitorPolicy {
+                interval: s(10),
+                max_restarts: 5,
+                window: s(300)
+            }
+        );
+        expect_err(
+            "monitor web\n",
+            Some(4),
+            "expected \"monitor GROUPKEY INTERVAL",
+        );
         expect_err("monitor web 0\n", Some(4), "interval must be more than 0");
-        expect_err("monitor web 10 many\n", Some(4), "invalid restart count [many]");
-        expect_err("monitor web 10 3 forever\n", Some(4), "monitor: window: invalid time [forever]");
-        expect_err("monitor web 10\nmonitor web 20\n", Some(5), "already has a monitor on line 4");
+        expect_err(
+            "monitor web 10 many\n",
+            Some(4),
+            "invalid restart count [many]",
+        );
+        expect_err(
+            "monitor web 10 3 forever\n",
+            Some(4),
+            "monitor: window: invalid time [forever]",
+        );
+        expect_err(
+            "monitor web 10\nmonitor web 20\n",
+            Some(5),
+            "already has a monitor on line 4",
+        );
     }
 
     #[test]
@@ -1497,18 +1746,38 @@ mod tests {
         let c = ok("rsc_timeout Filesystem start 300\n");
         assert_eq!(
             c.rsc_timeouts[0],
-            RscTimeout { agent: "Filesystem".into(), action: Action::Start, timeout: s(300), line: 4 }
+            RscTimeout {
+                agent: "Filesystem".into(),
+                action: Action::Start,
+                timeout: s(300),
+                line: 4
+            }
         );
-        expect_err("rsc_timeout Filesystem begin 300\n", Some(4), "invalid action [begin]");
-        expect_err("rsc_timeout Filesystem start\n", Some(4), "expected \"rsc_timeout AGENTNAME");
-        expect_err("rsc_timeout Filesystem start 0\n", Some(4), "timeout must be more than 0");
+        expect_err(
+            "rsc_timeout Filesystem begin 300\n",
+            Some(4),
+            "invalid action [begin]",
+        );
+        expect_err(
+            "rsc_timeout Filesystem start\n",
+            Some(4),
+            "expected \"rsc_timeout AGENTNAME",
+        );
+        expect_err(
+            "rsc_timeout Filesystem start 0\n",
+            Some(4),
+            "timeout must be more than 0",
+        );
     }
 
     #[test]
     fn many_errors_are_collected_in_one_pass() {
         let (_, d) = with("udpport 0\nkeepalive x\nbaud 1\n");
         let lines: Vec<Option<usize>> = d.errors.iter().map(|e| e.line).collect();
-        assert!(lines.contains(&Some(4)) && lines.contains(&Some(5)) && lines.contains(&Some(6)), "{lines:?}");
+        assert!(
+            lines.contains(&Some(4)) && lines.contains(&Some(5)) && lines.contains(&Some(6)),
+            "{lines:?}"
+        );
     }
 
     proptest! {

@@ -176,7 +176,10 @@ mod tests {
 
     #[test]
     fn shorthands_expand() {
-        assert_eq!(parse_resource("10.0.0.5"), Ok(("IPaddr".into(), args(&["10.0.0.5"]))));
+        assert_eq!(
+            parse_resource("10.0.0.5"),
+            Ok(("IPaddr".into(), args(&["10.0.0.5"])))
+        );
         assert_eq!(
             parse_resource("10.0.0.5/24/eth0"),
             Ok(("IPaddr".into(), args(&["10.0.0.5/24/eth0"])))
@@ -192,18 +195,45 @@ mod tests {
         assert_eq!(parse_resource("apache2"), Ok(("apache2".into(), vec![])));
         assert_eq!(
             parse_resource("ocf:heartbeat:IPaddr2::ip=10.0.0.5::cidr_netmask=24"),
-            Ok(("ocf:heartbeat:IPaddr2".into(), args(&["ip=10.0.0.5", "cidr_netmask=24"])))
+            Ok((
+                "ocf:heartbeat:IPaddr2".into(),
+                args(&["ip=10.0.0.5", "cidr_netmask=24"])
+            ))
         );
     }
 
     #[test]
     fn bad_resources_are_explained() {
-        assert!(parse_resource("10.0.0.300").unwrap_err().contains("not a valid IPv4 address"));
-        assert!(parse_resource("ocf:heartbeat").unwrap_err().contains("expected ocf:PROVIDER:TYPE"));
-        assert!(parse_resource("ocf:heartbeat:IPaddr2::10.0.0.5").unwrap_err().contains("must be param=value"));
-        assert!(parse_resource("a::::b").unwrap_err().contains("empty argument"));
-        assert!(parse_resource("::x").unwrap_err().contains("invalid agent name"));
-        assert!(parse_resource("../x").unwrap_err().contains("invalid agent name"));
+        assert!(
+            parse_resource("10.0.0.300")
+                .unwrap_err()
+                .contains("not a valid IPv4 address")
+        );
+        assert!(
+            parse_resource("ocf:heartbeat")
+                .unwrap_err()
+                .contains("expected ocf:PROVIDER:TYPE")
+        );
+        assert!(
+            parse_resource("ocf:heartbeat:IPaddr2::10.0.0.5")
+                .unwrap_err()
+                .contains("must be param=value")
+        );
+        assert!(
+            parse_resource("a::::b")
+                .unwrap_err()
+                .contains("empty argument")
+        );
+        assert!(
+            parse_resource("::x")
+                .unwrap_err()
+                .contains("invalid agent name")
+        );
+        assert!(
+            parse_resource("../x")
+                .unwrap_err()
+                .contains("invalid agent name")
+        );
     }
 
     #[test]
@@ -214,7 +244,10 @@ mod tests {
         assert_eq!(g.len(), 2);
         assert_eq!((g[0].node.as_str(), g[0].line), ("alpha", 3));
         assert_eq!(g[0].resources[0].spec, "10.0.0.5");
-        assert_eq!((g[0].resources[1].name.as_str(), g[0].resources[1].line), ("httpd", 4));
+        assert_eq!(
+            (g[0].resources[1].name.as_str(), g[0].resources[1].line),
+            ("httpd", 4)
+        );
         assert_eq!(g[1].line, 5);
         assert_eq!(g[1].resources[1].line, 7);
     }
@@ -233,7 +266,11 @@ mod tests {
         let (g, d) = run("alpha 10.0.0.5 a\nbravo 10.0.0.5 b\n");
         assert_eq!(g.len(), 1);
         assert_eq!(d.errors[0].line, Some(2));
-        assert!(d.errors[0].message.contains("resource group [10.0.0.5] defined twice (first on line 1)"));
+        assert!(
+            d.errors[0]
+                .message
+                .contains("resource group [10.0.0.5] defined twice (first on line 1)")
+        );
     }
 
     proptest! {

@@ -6,7 +6,7 @@
 
 pub mod agents;
 pub mod authkeys;
-mod check;
+pub(crate) mod check;
 mod compare;
 mod diag;
 pub mod hacf;

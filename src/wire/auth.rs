@@ -136,22 +136,7 @@ pub(crate) fn inner_auth_text<'a>(fields: impl IntoIterator<Item = &'a Field>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::AuthKey;
-    use std::collections::BTreeMap;
-
-    fn keys(method: AuthMethod, secret: &str) -> AuthKeys {
-        AuthKeys {
-            active: 1,
-            keys: BTreeMap::from([(
-                1,
-                AuthKey {
-                    id: 1,
-                    method,
-                    secret: secret.as_bytes().to_vec(),
-                },
-            )]),
-        }
-    }
+    use crate::wire::test_keys as keys;
 
     #[test]
     fn crc_matches_values_captured_from_the_original() {

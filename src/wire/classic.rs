@@ -6,7 +6,7 @@
 //! Never reads the device itself.
 
 use super::auth::{check, inner_auth_text, with_inner_auth};
-use super::netstring::{decode_name, parse_type_prefix};
+use super::message::{decode_name, decode_value, parse_type_prefix};
 use super::{Field, MAX_FIELDS, MAX_PACKET, Message, Value, WireError, garbage};
 use crate::config::AuthKeys;
 use base64::Engine as _;
@@ -108,21 +108,11 @@ fn parse_line(line: &[u8]) -> Result<(String, Value), WireError> {
         .position(|&b| b == b'=')
         .ok_or(garbage("a `name=value` line"))?;
     let name = decode_name(&rest[..eq])?;
-    let raw = &rest[eq + 1..];
-    let value = match ty {
-        0 => Value::Str(
-            String::from_utf8(raw.to_vec()).map_err(|_| garbage("a UTF-8 string value"))?,
-        ),
-        1 => Value::Bin(
-            BASE64
-                .decode(raw)
-                .map_err(|_| garbage("standard padded base64 in a binary field"))?,
-        ),
-        ty => Value::Raw {
-            ty,
-            data: raw.to_vec(),
-        },
-    };
+    let value = decode_value(ty, &rest[eq + 1..], |raw| {
+        BASE64
+            .decode(raw)
+            .map_err(|_| garbage("standard padded base64 in a binary field"))
+    })?;
     Ok((name, value))
 }
 
@@ -209,21 +199,10 @@ const NOISE_PLACEHOLDER: u8 = b'~';
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{AuthKey, AuthMethod};
-    use std::collections::BTreeMap;
+    use crate::config::AuthMethod;
 
     fn keys(method: AuthMethod) -> AuthKeys {
-        AuthKeys {
-            active: 1,
-            keys: BTreeMap::from([(
-                1,
-                AuthKey {
-                    id: 1,
-                    method,
-                    secret: b"vectorkey".to_vec(),
-                },
-            )]),
-        }
+        crate::wire::test_keys(method, "vectorkey")
     }
 
     fn sample() -> Message {

@@ -2,6 +2,7 @@
 //! original's `struct ha_msg`. Order matters because both signatures cover
 //! the fields in the order they were added.
 
+use super::{WireError, garbage};
 use std::fmt;
 
 /// One field value. The original knows six types (0 string, 1 binary,
@@ -63,6 +64,53 @@ pub struct Message {
 /// first `=` and a field at `\n`, and reads a leading `(` as a type prefix.
 pub(crate) fn is_encodable_name(name: &str) -> bool {
     !name.is_empty() && !name.starts_with('(') && !name.contains(['=', '\n'])
+}
+
+/// Reads a leading `(T)`; `None` when the bytes do not start with `(`.
+pub(crate) fn parse_type_prefix(bytes: &[u8]) -> Result<Option<(u8, &[u8])>, WireError> {
+    const SHAPE: &str = "a type prefix `(T)` with T from 0 to 255";
+    if bytes.first() != Some(&b'(') {
+        return Ok(None);
+    }
+    let digits = bytes[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 || digits > 3 || bytes.get(1 + digits) != Some(&b')') {
+        return Err(garbage(SHAPE));
+    }
+    let n = bytes[1..=digits]
+        .iter()
+        .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
+    let ty = u8::try_from(n).map_err(|_| garbage(SHAPE))?;
+    Ok(Some((ty, &bytes[digits + 2..])))
+}
+
+/// A field name from the wire; we only accept names we could re-encode in
+/// both forms, so anything we decode can be relayed unchanged.
+pub(crate) fn decode_name(bytes: &[u8]) -> Result<String, WireError> {
+    match std::str::from_utf8(bytes) {
+        Ok(name) if is_encodable_name(name) => Ok(name.to_owned()),
+        _ => Err(garbage(
+            "a non-empty UTF-8 field name without `=`, newline or leading `(`",
+        )),
+    }
+}
+
+/// A value from its bytes on the wire; `binary` turns the bytes of a type 1
+/// value into raw bytes (netstring: as they are; classic: base64).
+pub(crate) fn decode_value(
+    ty: u8,
+    bytes: &[u8],
+    binary: fn(&[u8]) -> Result<Vec<u8>, WireError>,
+) -> Result<Value, WireError> {
+    Ok(match ty {
+        0 => Value::Str(
+            String::from_utf8(bytes.to_vec()).map_err(|_| garbage("a UTF-8 string value"))?,
+        ),
+        1 => Value::Bin(binary(bytes)?),
+        ty => Value::Raw {
+            ty,
+            data: bytes.to_vec(),
+        },
+    })
 }
 
 impl Message {

@@ -83,6 +83,52 @@ pub(crate) fn garbage(what: &'static str) -> WireError {
     WireError::Garbage { what }
 }
 
+/// Key 1 of `method` with `secret`, active: what the captures used.
+#[cfg(test)]
+pub(crate) fn test_keys(
+    method: crate::config::AuthMethod,
+    secret: &str,
+) -> crate::config::AuthKeys {
+    use crate::config::{AuthKey, AuthKeys};
+    AuthKeys {
+        active: 1,
+        keys: std::collections::BTreeMap::from([(
+            1,
+            AuthKey {
+                id: 1,
+                method,
+                secret: secret.as_bytes().to_vec(),
+            },
+        )]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_has_its_own_counter_label() {
+        let all = [
+            WireError::Truncated,
+            WireError::Oversized { len: 1 },
+            garbage("x"),
+            WireError::TooManyFields,
+            WireError::UnknownKey(2),
+            WireError::BadDigest { key: 1 },
+            WireError::MissingAuth,
+            WireError::MissingTrailer,
+            WireError::MissingField("t"),
+            WireError::BadField {
+                name: "seq",
+                expected: "hex",
+            },
+        ];
+        let labels: std::collections::BTreeSet<_> = all.iter().map(WireError::reason).collect();
+        assert_eq!(labels.len(), all.len());
+    }
+}
+
 #[cfg(test)]
 mod props {
     //! Property tests over both encodings: no input makes a decoder panic,

@@ -5,7 +5,7 @@
 //! from the wire before checking it against what is left of the packet.
 
 use super::auth::{auth_value, check, with_inner_auth};
-use super::message::is_encodable_name;
+use super::message::{decode_name, decode_value, parse_type_prefix};
 use super::{Field, MAX_FIELDS, MAX_PACKET, Message, Value, WireError, garbage};
 use crate::config::AuthKeys;
 
@@ -134,69 +134,19 @@ fn parse_field(content: &[u8]) -> Result<(String, Value), WireError> {
         .position(|&b| b == b'=')
         .ok_or(garbage("`name=value` in a field"))?;
     let name = decode_name(&rest[..eq])?;
-    Ok((name, decode_value(ty, &rest[eq + 1..])?))
-}
-
-/// Reads a leading `(T)`; `None` when the bytes do not start with `(`.
-pub(crate) fn parse_type_prefix(bytes: &[u8]) -> Result<Option<(u8, &[u8])>, WireError> {
-    const SHAPE: &str = "a type prefix `(T)` with T from 0 to 255";
-    if bytes.first() != Some(&b'(') {
-        return Ok(None);
-    }
-    let digits = bytes[1..].iter().take_while(|b| b.is_ascii_digit()).count();
-    if digits == 0 || digits > 3 || bytes.get(1 + digits) != Some(&b')') {
-        return Err(garbage(SHAPE));
-    }
-    let n = bytes[1..=digits]
-        .iter()
-        .fold(0u16, |n, d| n * 10 + u16::from(d - b'0'));
-    let ty = u8::try_from(n).map_err(|_| garbage(SHAPE))?;
-    Ok(Some((ty, &bytes[digits + 2..])))
-}
-
-/// A field name from the wire; we only accept names we could re-encode in
-/// both forms, so anything we decode can be relayed unchanged.
-pub(crate) fn decode_name(bytes: &[u8]) -> Result<String, WireError> {
-    match std::str::from_utf8(bytes) {
-        Ok(name) if is_encodable_name(name) => Ok(name.to_owned()),
-        _ => Err(garbage(
-            "a non-empty UTF-8 field name without `=`, newline or leading `(`",
-        )),
-    }
-}
-
-/// A value in its netstring form (binary as raw bytes).
-fn decode_value(ty: u8, bytes: &[u8]) -> Result<Value, WireError> {
-    Ok(match ty {
-        0 => Value::Str(
-            String::from_utf8(bytes.to_vec()).map_err(|_| garbage("a UTF-8 string value"))?,
-        ),
-        1 => Value::Bin(bytes.to_vec()),
-        ty => Value::Raw {
-            ty,
-            data: bytes.to_vec(),
-        },
-    })
+    Ok((
+        name,
+        decode_value(ty, &rest[eq + 1..], |raw| Ok(raw.to_vec()))?,
+    ))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{AuthKey, AuthMethod};
-    use std::collections::BTreeMap;
+    use crate::config::AuthMethod;
 
     fn keys(method: AuthMethod) -> AuthKeys {
-        AuthKeys {
-            active: 1,
-            keys: BTreeMap::from([(
-                1,
-                AuthKey {
-                    id: 1,
-                    method,
-                    secret: b"vectorkey".to_vec(),
-                },
-            )]),
-        }
+        crate::wire::test_keys(method, "vectorkey")
     }
 
     fn keepalive() -> Message {
