@@ -1,0 +1,1 @@
+//! Two-node simulator (filled below).
