@@ -452,10 +452,10 @@ mod tests {
         }
 
         #[test]
-        fn report_round_trips(version: u64, ack: u64, gen: u64, reach: u32,
+        fn report_round_trips(version: u64, ack: u64, generation: u64, reach: u32,
                               groups in proptest::collection::vec((any::<bool>(), any::<bool>(), any::<u64>()), 0..6)) {
             let r = Report {
-                version, ack, ack_gen: Generation(gen), reach,
+                version, ack, ack_gen: Generation(generation), reach,
                 groups: groups.into_iter().map(|(holds, yield_, epoch)| GroupReport { holds, yield_, epoch }).collect(),
                 standby_request: None, reply: None, rsc_hold: RscHold::All,
             };
