@@ -312,6 +312,9 @@ pub struct Ownership {
     failback_due: Option<Instant>,
     shutting_down: bool,
     shutdown_reported: bool,
+    /// `now` of the last input, so deadlines already acted upon are not
+    /// offered again.
+    last_now: Instant,
     mismatch_logged: bool,
     pending: Vec<Output>,
 }
@@ -376,6 +379,7 @@ impl Ownership {
             failback_due: None,
             shutting_down: false,
             shutdown_reported: false,
+            last_now: now,
             mismatch_logged: false,
             pending,
         };
@@ -386,6 +390,7 @@ impl Ownership {
     pub fn handle(&mut self, now: Instant, input: Input) -> Vec<Output> {
         let mut out = std::mem::take(&mut self.pending);
         let mut send = false;
+        self.last_now = now;
         match input {
             Input::PeerUp { since } => send |= self.on_peer_up(now, since, &mut out),
             Input::PeerDead { cause } => self.on_peer_dead(cause, &mut out),
@@ -436,7 +441,10 @@ impl Ownership {
             }) if *id != 0 => Some(*asked_at + REQUEST_REPLY_TIMEOUT),
             _ => None,
         };
-        match (self.failback_due, reply) {
+        // A failback that came due while resources were busy waits for
+        // their results, which arrive as inputs anyway.
+        let failback = self.failback_due.filter(|&t| t > self.last_now);
+        match (failback, reply) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
@@ -492,6 +500,11 @@ impl Ownership {
             format!("{} is up; exchanging resource reports", self.peer),
         );
         self.peer_status = PeerStatus::Up { since };
+        // Whatever arrived before may come from an incarnation that has
+        // since gone (delayed packets): act only on what it says from now.
+        if let Some(v) = &mut self.peer_view {
+            v.fresh = false;
+        }
         self.arm_failback(now, since);
         true
     }
@@ -580,7 +593,8 @@ impl Ownership {
             Some(v) => {
                 // After the peer was declared dead even a repeat is news:
                 // a frozen node resumes with the very report it last sent.
-                let repeat = report.version == v.report.version && report.ack <= v.report.ack;
+                let repeat = report.version == v.report.version
+                    && (report.ack_gen, report.ack) <= (v.report.ack_gen, v.report.ack);
                 if report.version < v.report.version || (repeat && v.fresh) {
                     return false;
                 }
@@ -796,7 +810,9 @@ impl Ownership {
     fn peer_can_take(&self, g: usize) -> bool {
         let Some(r) = self.live() else { return false };
         let p = r.groups[g];
-        !(p.yield_ && !p.holds) && r.reach >= self.reach
+        // A peer that yields a group it does not hold has failed it.
+        let refuses = p.yield_ && !p.holds;
+        !refuses && r.reach >= self.reach
     }
 
     fn on_takeover(&mut self, now: Instant, which: Which, out: &mut Vec<Output>) {
@@ -813,10 +829,17 @@ impl Ownership {
             )));
             return;
         }
-        self.failback_due = None;
         let groups: Vec<usize> = (0..self.groups.len())
             .filter(|&i| which.selects(self.groups[i].preferred_here))
             .collect();
+        if groups.is_empty() {
+            out.push(Output::RequestDone {
+                ok: true,
+                summary: format!("takeover [{which}]: no such resource groups configured"),
+            });
+            return;
+        }
+        self.failback_due = None;
         for &i in &groups {
             let g = &mut self.groups[i];
             // An operator takeover is the explicit "try again here".
@@ -1033,6 +1056,15 @@ impl Ownership {
         };
         let peer_reach = r.reach;
         let lower = peer_reach > self.reach;
+        if !lower {
+            // Level, not edge: a group still stopping when reach recovered
+            // must not stay yielded to a peer that may not take it.
+            for g in &mut self.groups {
+                if g.yield_ == Some(YieldCause::Reach) {
+                    g.yield_ = None;
+                }
+            }
+        }
         if lower == self.reach_lower {
             return;
         }
@@ -1060,11 +1092,6 @@ impl Ownership {
                     self.reach, self.peer
                 ),
             );
-            for g in &mut self.groups {
-                if g.yield_ == Some(YieldCause::Reach) && g.local == LocalState::Stopped {
-                    g.yield_ = None;
-                }
-            }
         }
     }
 
