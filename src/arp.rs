@@ -111,8 +111,7 @@ pub fn announce(iface: &str, addr: IpAddr, count: u32, interval: Duration) -> Re
             })
         }
         IpAddr::V6(ip) => {
-            let sock =
-                Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6)).map_err(io)?;
+            let sock = Socket::new(Domain::IPV6, Type::RAW, Some(Protocol::ICMPV6)).map_err(io)?;
             sock.bind_device(Some(iface.as_bytes())).map_err(io)?;
             sock.set_multicast_hops_v6(255).map_err(io)?;
             sock.set_unicast_hops_v6(255).map_err(io)?;
@@ -227,13 +226,7 @@ mod tests {
 
     #[test]
     fn unknown_interface_is_named_in_the_error() {
-        let e = announce(
-            "nosuchif0",
-            "10.0.0.1".parse().unwrap(),
-            1,
-            Duration::ZERO,
-        )
-        .unwrap_err();
+        let e = announce("nosuchif0", "10.0.0.1".parse().unwrap(), 1, Duration::ZERO).unwrap_err();
         assert_eq!(e.to_string(), "no such interface: nosuchif0");
     }
 }

@@ -40,7 +40,8 @@ fn dummy_group_starts_and_stops_and_both_are_idempotent() {
     rt.block_on(start_group(&g, &w.env)).unwrap();
     assert_eq!(statuses(&g, &w), vec![ResourceStatus::Running; 2]);
     rt.block_on(start_group(&g, &w.env)).unwrap();
-    rt.block_on(resources::reannounce_group(&g, &w.env)).unwrap();
+    rt.block_on(resources::reannounce_group(&g, &w.env))
+        .unwrap();
     rt.block_on(stop_group(&g, &w.env)).unwrap();
     assert_eq!(statuses(&g, &w), vec![ResourceStatus::Stopped; 2]);
     rt.block_on(stop_group(&g, &w.env)).unwrap();
@@ -117,7 +118,10 @@ fn a_hanging_agent_is_killed_at_its_timeout_with_its_children() {
         support::wait_until(Duration::from_secs(2), group_gone),
         "process group {agent} survived"
     );
-    assert!(!alive(child), "the agent's background child {child} survived");
+    assert!(
+        !alive(child),
+        "the agent's background child {child} survived"
+    );
 }
 
 #[test]
@@ -131,11 +135,7 @@ fn an_agent_ignoring_sigterm_gets_sigkill_after_the_grace() {
     r.timeouts = timeouts(Duration::from_millis(300));
     let t0 = Instant::now();
     let err = rt()
-        .block_on(resources::run_action(
-            &r,
-            resources::Action::Start,
-            &w.env,
-        ))
+        .block_on(resources::run_action(&r, resources::Action::Start, &w.env))
         .unwrap_err();
     assert!(matches!(err, AgentError::Timeout { .. }), "{err}");
     let took = t0.elapsed();
@@ -221,7 +221,10 @@ fn an_lsb_init_script_runs_through_the_chain() {
 fn debians_ocf_dummy_runs_through_the_chain() {
     let agent = std::path::Path::new("/usr/lib/ocf/resource.d/heartbeat/Dummy");
     if !agent.exists() {
-        println!("skipped: debians_ocf_dummy_runs_through_the_chain needs {}", agent.display());
+        println!(
+            "skipped: debians_ocf_dummy_runs_through_the_chain needs {}",
+            agent.display()
+        );
         return;
     }
     let w = AgentWorld::new();

@@ -62,7 +62,15 @@ fn ipaddr_adds_and_removes_a_vip_and_the_lan_learns_its_mac() {
     let vip = lan.ip(100);
     // The observer still believes a previous holder has the VIP.
     lan.hosts[1].exec_ok(&[
-        "ip", "neigh", "replace", &vip, "lladdr", "02:00:00:00:00:99", "dev", "eth0", "nud",
+        "ip",
+        "neigh",
+        "replace",
+        &vip,
+        "lladdr",
+        "02:00:00:00:00:99",
+        "dev",
+        "eth0",
+        "nud",
         "stale",
     ]);
     let w = AgentWorld::new();
@@ -161,7 +169,15 @@ fn send_arp_announces_on_the_wire() {
     let lan = Lan::new("arp", 2);
     let ip = lan.ip(1);
     lan.hosts[1].exec_ok(&[
-        "ip", "neigh", "replace", &ip, "lladdr", "02:00:00:00:00:98", "dev", "eth0", "nud",
+        "ip",
+        "neigh",
+        "replace",
+        &ip,
+        "lladdr",
+        "02:00:00:00:00:98",
+        "dev",
+        "eth0",
+        "nud",
         "stale",
     ]);
     // Past the neighbour table's locktime (1 s) so the update is accepted.
@@ -169,7 +185,9 @@ fn send_arp_announces_on_the_wire() {
     lan.hosts[0].exec_ok(&[heartbeat_bin(), "send-arp", "eth0", &ip, "--count", "2"]);
     let mac = lan.hosts[0].mac("eth0");
     assert!(
-        wait_until(Duration::from_secs(3), || lan.neigh_mac(1, &ip).contains(&mac)),
+        wait_until(Duration::from_secs(3), || lan
+            .neigh_mac(1, &ip)
+            .contains(&mac)),
         "{}",
         lan.neigh_mac(1, &ip)
     );

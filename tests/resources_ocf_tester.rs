@@ -88,8 +88,7 @@ fn drbddisk_passes_ocf_tester_against_the_fake_drbdadm() {
 
 #[test]
 fn filesystem_passes_ocf_tester() {
-    if !have_tester("filesystem_passes_ocf_tester")
-        || !require_root("filesystem_passes_ocf_tester")
+    if !have_tester("filesystem_passes_ocf_tester") || !require_root("filesystem_passes_ocf_tester")
     {
         return;
     }
@@ -142,8 +141,10 @@ fn ipaddr_passes_ocf_tester_in_a_namespace() {
 
 #[test]
 fn agents_and_fakes_are_posix_sh_and_shellcheck_clean() {
-    if !support::require_program("agents_and_fakes_are_posix_sh_and_shellcheck_clean", "shellcheck")
-    {
+    if !support::require_program(
+        "agents_and_fakes_are_posix_sh_and_shellcheck_clean",
+        "shellcheck",
+    ) {
         return;
     }
     let fakes = support::agents::fake_bin();

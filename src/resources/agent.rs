@@ -404,7 +404,10 @@ mod tests {
             status_from(&AgentKind::Lsb, 0, &lines(&["not running"])),
             ResourceStatus::Running
         );
-        assert_eq!(status_from(&AgentKind::Lsb, 3, &[]), ResourceStatus::Stopped);
+        assert_eq!(
+            status_from(&AgentKind::Lsb, 3, &[]),
+            ResourceStatus::Stopped
+        );
         assert!(matches!(
             status_from(&AgentKind::Lsb, 4, &[]),
             ResourceStatus::Unknown(_)

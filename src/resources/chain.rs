@@ -24,10 +24,10 @@ pub struct StartFailure {
     pub error: AgentError,
     /// Set when undoing the partial start could not stop something: that
     /// resource may still run and the caller must treat the group as held.
-    pub rollback: Option<StopFailure>,
+    pub rollback: Option<Box<StopFailure>>,
 }
 
-fn rollback_note(r: &Option<StopFailure>) -> String {
+fn rollback_note(r: &Option<Box<StopFailure>>) -> String {
     match r {
         Some(f) => format!("; rollback incomplete: {f}"),
         None => String::new(),
@@ -67,7 +67,10 @@ pub async fn start_group(g: &ResourceGroup, env: &AgentEnv) -> Result<(), StartF
                 "CRIT: Giving up resources due to failure of {}: {error}", r.spec
             );
             started.push(r);
-            let rollback = stop_all(started.iter().rev().copied(), env).await.err();
+            let rollback = stop_all(started.iter().rev().copied(), env)
+                .await
+                .err()
+                .map(Box::new);
             return Err(StartFailure {
                 resource: r.spec.clone(),
                 error,

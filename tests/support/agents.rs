@@ -35,7 +35,12 @@ pub fn ours(spec: &str) -> Resource {
     let mut parts = spec.split("::");
     let name = parts.next().unwrap().to_string();
     let path = agent_dir().join(&name);
-    resource(spec, AgentKind::Heartbeat, &path, parts.map(String::from).collect())
+    resource(
+        spec,
+        AgentKind::Heartbeat,
+        &path,
+        parts.map(String::from).collect(),
+    )
 }
 
 pub fn resource(spec: &str, kind: AgentKind, path: &Path, args: Vec<String>) -> Resource {
@@ -82,8 +87,14 @@ impl AgentWorld {
             extra: vec![
                 ("HA_RSCTMP".into(), rsctmp.display().to_string()),
                 ("HEARTBEAT_BIN".into(), heartbeat_bin().into()),
-                ("FAKE_MAIL_DIR".into(), dir.path().join("mail").display().to_string()),
-                ("FAKE_DRBD_DIR".into(), dir.path().join("drbd").display().to_string()),
+                (
+                    "FAKE_MAIL_DIR".into(),
+                    dir.path().join("mail").display().to_string(),
+                ),
+                (
+                    "FAKE_DRBD_DIR".into(),
+                    dir.path().join("drbd").display().to_string(),
+                ),
                 ("FAKE_DRBD_NODE".into(), "alpha".into()),
                 ("HA_CURHOST".into(), "alpha".into()),
             ],
@@ -114,8 +125,17 @@ impl AgentWorld {
     }
 
     pub fn drbd_role(&self, node: &str, res: &str) -> String {
-        let p = self.dir.path().join("drbd").join(node).join(res).join("role");
-        std::fs::read_to_string(p).unwrap_or_default().trim().to_string()
+        let p = self
+            .dir
+            .path()
+            .join("drbd")
+            .join(node)
+            .join(res)
+            .join("role");
+        std::fs::read_to_string(p)
+            .unwrap_or_default()
+            .trim()
+            .to_string()
     }
 
     /// Write an executable script into this world and return its path.

@@ -48,7 +48,11 @@ pub fn which(program: &str) -> Option<PathBuf> {
 pub fn unique_prefix(tag: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let tag: String = tag.chars().filter(|c| c.is_ascii_alphanumeric()).take(3).collect();
+    let tag: String = tag
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(3)
+        .collect();
     format!("hb{:04x}{:x}{tag}", std::process::id() & 0xffff, n % 16)
 }
 
@@ -200,12 +204,30 @@ pub fn addr(ns: &Netns, iface: &str, cidr: &str) {
 /// gets its end as `iface`. Returns nothing to clean: it all goes with the
 /// namespaces.
 pub fn lan(switch: &Netns, members: &[(&Netns, &str)]) {
-    sh(&["ip", "-n", &switch.name, "link", "add", "br0", "type", "bridge"]);
+    sh(&[
+        "ip",
+        "-n",
+        &switch.name,
+        "link",
+        "add",
+        "br0",
+        "type",
+        "bridge",
+    ]);
     up(switch, "br0");
     for (i, (ns, iface)) in members.iter().enumerate() {
         let port = format!("p{i}");
         veth(ns, iface, switch, &port);
-        sh(&["ip", "-n", &switch.name, "link", "set", &port, "master", "br0"]);
+        sh(&[
+            "ip",
+            "-n",
+            &switch.name,
+            "link",
+            "set",
+            &port,
+            "master",
+            "br0",
+        ]);
     }
 }
 
