@@ -151,7 +151,6 @@ struct Daemon {
     shutdown: Shutdown,
     counters: BTreeMap<String, u64>,
     last_bad_log: Option<Instant>,
-    started: Instant,
     peer_active: bool,
     peer_ever_up: bool,
     peer_digest_checked: bool,
@@ -250,13 +249,15 @@ impl Daemon {
             shutdown: Shutdown::No,
             counters: BTreeMap::new(),
             last_bad_log: None,
-            started: now,
             peer_active: false,
             peer_ever_up: false,
             peer_digest_checked: false,
             _lock: lock,
         };
         let result = d.run_loop(pkt_rx, ctl_rx, chain_rx).await;
+        // Let the connection tasks write their answers (`heartbeat stop`
+        // waits for one) before the runtime goes away.
+        tokio::time::sleep(Duration::from_millis(50)).await;
         let _ = std::fs::remove_file(control::socket_path(&d.g.run_dir));
         let _ = std::fs::remove_file(d.g.run_dir.join("heartbeat.pid"));
         result
@@ -654,9 +655,7 @@ impl Daemon {
                     }
                 }
                 Output::ShutdownComplete { stop_failed } => {
-                    if stop_failed.is_empty() {
-                        tracing::info!("All HA resources relinquished.");
-                    } else {
+                    if !stop_failed.is_empty() {
                         tracing::error!(
                             "CRIT: Resource STOP failure: still holding {:?}; the peer will not take them",
                             stop_failed
