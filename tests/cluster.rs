@@ -410,7 +410,13 @@ fn a_frozen_node_resuming_gives_up_the_vip_and_the_survivor_reannounces() {
     if !root("a_frozen_node_resuming_gives_up_the_vip_and_the_survivor_reannounces") {
         return;
     }
-    let mut lab = Lab::create(config("frz")).expect("lab");
+    // No shared disk: a frozen node keeps its mount, and taking a shared
+    // disk from a node that may resume needs fencing (DRBD refuses it).
+    let mut c = config("frz");
+    c.shared_disk = false;
+    // Off, so what is tested is the conflict rule, not a failback after it.
+    c.auto_failback = "off".into();
+    let mut lab = Lab::create(c).expect("lab");
     start_both(&mut lab);
     check!(lab, wait_answer(&lab, "alpha", Duration::from_secs(15)), "alpha never served the VIP");
     lab.signal(A, Signal::SIGSTOP);
