@@ -356,7 +356,15 @@ impl Lab {
     pub fn kill(&mut self, i: usize) {
         self.kill_daemon(i);
         kill_all_in(&self.nodes[i].ns);
-        let _ = ip(&["-n", &self.nodes[i].ns, "addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
+        let _ = ip(&[
+            "-n",
+            &self.nodes[i].ns,
+            "addr",
+            "del",
+            &format!("{VIP}/24"),
+            "dev",
+            "eth0",
+        ]);
     }
 
     /// Wait for node `i`'s daemon to exit on its own.
@@ -509,7 +517,10 @@ fn kill_all_in(ns: &str) {
             return;
         }
         for pid in alive {
-            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     }
