@@ -71,6 +71,8 @@ pub struct StatusReport {
     /// cl_status rscstatus words: none / local / foreign / all / transition.
     pub rscstatus: String,
     pub groups: Vec<GroupStatus>,
+    /// Ping nodes (and ping groups) reachable from this node.
+    pub ping_reachable: u32,
     /// Dropped packets by reason, late heartbeats, …
     pub counters: BTreeMap<String, u64>,
     pub keepalive_ms: u64,

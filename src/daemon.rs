@@ -153,6 +153,8 @@ struct Daemon {
     last_bad_log: Option<Instant>,
     peer_active: bool,
     peer_ever_up: bool,
+    /// Ping nodes reachable from here (for `status`).
+    reach: u32,
     peer_digest_checked: bool,
     _lock: ResourceLock,
 }
@@ -199,6 +201,14 @@ impl Daemon {
             .await
             .context("opening the control socket")?;
         let (chain_tx, chain_rx) = mpsc::channel::<ChainDone>(64);
+        let (reach_tx, reach_rx) = mpsc::channel::<u32>(8);
+        let targets = crate::ping::targets(&cfg.ping, &cfg.ping_groups);
+        if !targets.is_empty() {
+            let deadping = cfg.timings.deadping;
+            let interval = (deadping / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+            crate::ping::spawn(targets, interval, deadping, reach_tx)
+                .context("opening the ping socket")?;
+        }
         sd_notify("READY=1");
 
         let now = Instant::now();
@@ -251,10 +261,11 @@ impl Daemon {
             last_bad_log: None,
             peer_active: false,
             peer_ever_up: false,
+            reach: 0,
             peer_digest_checked: false,
             _lock: lock,
         };
-        let result = d.run_loop(pkt_rx, ctl_rx, chain_rx).await;
+        let result = d.run_loop(pkt_rx, ctl_rx, chain_rx, reach_rx).await;
         // Let the connection tasks write their answers (`heartbeat stop`
         // waits for one) before the runtime goes away.
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -268,6 +279,7 @@ impl Daemon {
         mut pkt_rx: mpsc::Receiver<Received>,
         mut ctl_rx: mpsc::Receiver<Pending>,
         mut chain_rx: mpsc::Receiver<ChainDone>,
+        mut reach_rx: mpsc::Receiver<u32>,
     ) -> Result<()> {
         use tokio::signal::unix::{SignalKind, signal};
         let mut sigterm = signal(SignalKind::terminate())?;
@@ -312,6 +324,7 @@ impl Daemon {
                 Some(pkt) = pkt_rx.recv() => self.on_packet(pkt).await,
                 Some(done) = chain_rx.recv() => self.on_chain_done(done).await,
                 Some(req) = ctl_rx.recv() => self.on_request(req).await,
+                Some(local) = reach_rx.recv() => self.on_reach(local).await,
                 _ = sigterm.recv() => self.begin_shutdown("SIGTERM").await,
                 _ = sigint.recv() => self.begin_shutdown("SIGINT").await,
                 _ = tokio::time::sleep_until(tokio::time::Instant::from_std(deadline)) => {}
@@ -835,6 +848,17 @@ impl Daemon {
         }
     }
 
+    async fn on_reach(&mut self, local: u32) {
+        tracing::info!(reachable = local, "Ping nodes reachable from here: {local}");
+        self.reach = local;
+        let now = Instant::now();
+        let outs = self
+            .ownership
+            .handle(now, ownership::Input::Reach { local });
+        self.on_ownership_outputs(now, outs).await;
+        self.send_report().await;
+    }
+
     async fn begin_shutdown(&mut self, why: &str) {
         if self.shutdown != Shutdown::No {
             return;
@@ -897,6 +921,7 @@ impl Daemon {
             links,
             rscstatus: self.ownership.rsc_status().word().to_string(),
             groups,
+            ping_reachable: self.reach,
             counters: self.counters.clone(),
             keepalive_ms: t.keepalive.as_millis() as u64,
             deadtime_ms: t.deadtime.as_millis() as u64,

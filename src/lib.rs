@@ -16,5 +16,6 @@ pub mod logging;
 pub mod media;
 pub mod membership;
 pub mod ownership;
+pub mod ping;
 pub mod resources;
 pub mod wire;

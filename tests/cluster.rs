@@ -801,3 +801,50 @@ fn a_monitored_service_is_restarted_locally_then_moved() {
         "the group never moved after 3 failures"
     );
 }
+
+#[test]
+fn losing_the_ping_node_on_the_active_side_only_hands_over() {
+    if !root("losing_the_ping_node_on_the_active_side_only_hands_over") {
+        return;
+    }
+    let mut c = config("png");
+    c.shared_disk = false;
+    c.auto_failback = "off".into();
+    // The client stands for the router every node must reach.
+    c.extra_hacf.push(format!("ping {}.10", lab::LAN_PREFIX));
+    c.extra_hacf.push("deadping 400ms".into());
+    let mut lab = Lab::create(c).expect("lab");
+    start_both(&mut lab);
+    check!(
+        lab,
+        wait_answer(&lab, "alpha", Duration::from_secs(15)),
+        "alpha never served the VIP"
+    );
+    let reach = |l: &Lab, i| status_json(l, i)["ping_reachable"].as_u64();
+    check!(
+        lab,
+        lab.wait_for(Duration::from_secs(5), |l| reach(l, A) == Some(1)
+            && reach(l, B) == Some(1)),
+        "the ping node was not reached from both nodes"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    check!(
+        lab,
+        lab.vip_holders() == vec![A],
+        "equal reach moved the group: {:?}",
+        lab.vip_holders()
+    );
+    // Alpha loses its LAN: it no longer reaches the ping node, bravo does.
+    lab.set_link(A, "eth0", false).unwrap();
+    check!(
+        lab,
+        wait_answer(&lab, "bravo", Duration::from_secs(10)),
+        "no handover after alpha lost its ping node"
+    );
+    check!(
+        lab,
+        lab.vip_holders() == vec![B],
+        "VIP on {:?}",
+        lab.vip_holders()
+    );
+}

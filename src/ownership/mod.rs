@@ -305,6 +305,8 @@ pub struct Ownership {
     version: u64,
     content: Content,
     reach: u32,
+    /// Whether the daemon reported a measurement yet.
+    reach_known: bool,
     reach_lower: bool,
     request: Option<OwnRequest>,
     next_request_id: u64,
@@ -372,6 +374,7 @@ impl Ownership {
                 rsc_hold: RscHold::None,
             },
             reach: 0,
+            reach_known: false,
             reach_lower: false,
             request: None,
             next_request_id: 1,
@@ -402,7 +405,10 @@ impl Ownership {
             Input::Standby(which) => self.on_standby(which, &mut out),
             Input::Takeover(which) => self.on_takeover(now, which, &mut out),
             Input::Shutdown => self.on_shutdown(&mut out),
-            Input::Reach { local } => self.reach = local,
+            Input::Reach { local } => {
+                self.reach = local;
+                self.reach_known = true;
+            }
             Input::MonitorFailed(g) => self.on_monitor_failed(now, g, &mut out),
             Input::Tick => {}
         }
@@ -1051,6 +1057,11 @@ impl Ownership {
 
     /// ipfail's rule, on edges only so a stable difference moves groups once.
     fn follow_reach(&mut self, out: &mut Vec<Output>) {
+        // Before our own first measurement a count of 0 means "not yet
+        // known", not "unreachable": never hand over on it.
+        if !self.reach_known {
+            return;
+        }
         let Some(r) = self.live().cloned() else {
             return;
         };
