@@ -84,7 +84,7 @@ pub struct StatusReport {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "response", rename_all = "lowercase")]
 pub enum Response {
-    Status(StatusReport),
+    Status(Box<StatusReport>),
     Done { ok: bool, message: String },
 }
 

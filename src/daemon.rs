@@ -813,7 +813,9 @@ impl Daemon {
         let now = Instant::now();
         match p.request {
             Request::Status => {
-                let _ = p.reply.send(Response::Status(self.status_report(now)));
+                let _ = p
+                    .reply
+                    .send(Response::Status(Box::new(self.status_report(now))));
             }
             Request::Standby { which } | Request::Takeover { which }
                 if self.pending_request.is_some() =>

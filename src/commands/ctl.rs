@@ -17,7 +17,7 @@ fn ask(g: &Globals, req: &Request, wait: Duration) -> Result<Response, ControlEr
 
 pub fn fetch_status(g: &Globals) -> Result<StatusReport, ControlError> {
     match ask(g, &Request::Status, STATUS_WAIT)? {
-        Response::Status(s) => Ok(s),
+        Response::Status(s) => Ok(*s),
         Response::Done { message, .. } => Err(ControlError::BadAnswer(message)),
     }
 }
