@@ -1001,11 +1001,18 @@ impl Ownership {
         let Some(r) = self.live().cloned() else {
             return;
         };
+        // With auto_failback the group ends on its preferred node anyway:
+        // keeping it there now makes the heal one move instead of two.
+        let failback = self.auto_failback != AutoFailback::Off;
         for (g, p) in self.groups.iter_mut().zip(&r.groups) {
             if !(g.holds() && p.holds) || g.local == LocalState::Stopping {
                 continue;
             }
-            let we_lose = g.epoch < p.epoch || (g.epoch == p.epoch && !g.preferred_here);
+            let we_lose = if failback {
+                !g.preferred_here
+            } else {
+                g.epoch < p.epoch || (g.epoch == p.epoch && !g.preferred_here)
+            };
             if !g.conflict_logged {
                 g.conflict_logged = true;
                 let (loser, keeper) = if we_lose {
