@@ -118,7 +118,7 @@ fn ms(t0: Instant) -> f64 {
 fn wait_answer(lab: &Lab, who: &str, timeout: Duration) -> Option<Instant> {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline && !INTERRUPTED.load(Ordering::SeqCst) {
-        if lab.probe(Duration::from_millis(100)).as_deref() == Some(who) {
+        if lab.probe(Duration::from_millis(30)).as_deref() == Some(who) {
             return Some(Instant::now());
         }
         std::thread::sleep(Duration::from_millis(5));
