@@ -569,6 +569,7 @@ impl Daemon {
             match ev {
                 Event::PeerUp { restarted } => {
                     self.peer_ever_up = true;
+                    self.notify("peer-up", peer.as_str());
                     if restarted {
                         tracing::info!("Heartbeat restart on node {peer}");
                     }
@@ -586,6 +587,7 @@ impl Daemon {
                         "node {peer}: is dead"
                     );
                     self.bump("peer_deaths");
+                    self.notify("peer-dead", peer.as_str());
                     let cause = match cause {
                         membership::DeathCause::Silence => ownership::DeadCause::Dead,
                         membership::DeathCause::Initdead => ownership::DeadCause::InitDead,
@@ -747,8 +749,49 @@ impl Daemon {
         });
     }
 
+    /// The notify hook (our addition, like keepalived's notify scripts):
+    /// CONFIG_DIR/notify, if executable, runs as `notify EVENT NODE SUBJECT`
+    /// with EVENT one of peer-dead, peer-up, acquired, start-failed,
+    /// released, stop-failed. Fire and forget, bounded to 30 s; a failing
+    /// hook is logged and changes nothing.
+    fn notify(&self, event: &str, subject: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let hook = self.g.config_dir.join("notify");
+        let Ok(meta) = std::fs::metadata(&hook) else {
+            return;
+        };
+        if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
+            return;
+        }
+        let mut cmd = tokio::process::Command::new(&hook);
+        cmd.args([event, self.me.as_str(), subject])
+            .env_clear()
+            .env("PATH", &self.env.path_env)
+            .envs(self.env.extra.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        let (event, subject) = (event.to_string(), subject.to_string());
+        tokio::spawn(async move {
+            let run = async { cmd.status().await };
+            match tokio::time::timeout(Duration::from_secs(30), run).await {
+                Ok(Ok(st)) if st.success() => {}
+                Ok(Ok(st)) => tracing::warn!("notify hook for {event} {subject} exited with {st}"),
+                Ok(Err(e)) => tracing::warn!("notify hook for {event} {subject} failed: {e}"),
+                Err(_) => tracing::warn!("notify hook for {event} {subject} killed after 30 s"),
+            }
+        });
+    }
+
     async fn on_chain_done(&mut self, done: ChainDone) {
         let now = Instant::now();
+        let id = |g: usize| self.cfg.groups[g].id.0.clone();
+        match &done {
+            ChainDone::Started(g, Ok(())) => self.notify("acquired", &id(*g)),
+            ChainDone::Started(g, Err(_)) => self.notify("start-failed", &id(*g)),
+            ChainDone::Stopped(g, Ok(())) => self.notify("released", &id(*g)),
+            ChainDone::Stopped(g, Err(_)) => self.notify("stop-failed", &id(*g)),
+            ChainDone::Monitored(..) => {}
+        }
         let input = match done {
             ChainDone::Started(g, r) => {
                 self.busy[g] = false;

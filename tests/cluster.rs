@@ -308,6 +308,15 @@ fn killed_active_node_fails_over_the_vip_filesystem_and_service() {
         return;
     }
     let mut lab = Lab::create(config("fov")).expect("lab");
+    // bravo's notify hook records what it is told, in order.
+    let record = lab.nodes[B].dir.join("notified");
+    let hook = lab.nodes[B].config_dir().join("notify");
+    std::fs::write(
+        &hook,
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", record.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     start_both(&mut lab);
     check!(
         lab,
@@ -340,6 +349,18 @@ fn killed_active_node_fails_over_the_vip_filesystem_and_service() {
         lab.vip_holders() == vec![B],
         "VIP on {:?}",
         lab.vip_holders()
+    );
+    let heard = lab.wait_for(Duration::from_secs(3), |_| {
+        let r = std::fs::read_to_string(&record).unwrap_or_default();
+        r.contains("peer-dead bravo alpha")
+            && r.contains(&format!("acquired bravo {}/24/eth0", lab::VIP))
+    });
+    let r = std::fs::read_to_string(&record).unwrap_or_default();
+    check!(lab, heard, "notify hook calls: {r:?}");
+    check!(
+        lab,
+        r.find("peer-dead").unwrap() < r.find("acquired").unwrap(),
+        "notify order: {r:?}"
     );
 }
 
