@@ -1029,7 +1029,10 @@ impl Ownership {
                 );
             }
             if we_lose {
-                if g.yield_.is_none() || g.yield_ == Some(YieldCause::Reach) {
+                // A pending handover (standby, failback, reach) waits for
+                // conflicts to settle, so the conflict must take over its
+                // yield; failures and shutdown stop the group anyway.
+                if !matches!(g.yield_, Some(YieldCause::Failed | YieldCause::Shutdown)) {
                     g.yield_ = Some(YieldCause::Conflict);
                 }
             } else {

@@ -1376,7 +1376,7 @@ mod property {
     proptest! {
         // PROPTEST_CASES=2000 for a longer hunt.
         #![proptest_config(ProptestConfig {
-            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(96),
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
             ..ProptestConfig::default()
         })]
 
