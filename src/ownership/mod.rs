@@ -302,6 +302,7 @@ struct Content {
     rsc_hold: RscHold,
 }
 
+#[derive(Debug)]
 pub struct Ownership {
     me: NodeName,
     peer: NodeName,

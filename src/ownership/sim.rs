@@ -1000,9 +1000,18 @@ fn monitor_failures_restart_locally_then_move_the_group() {
         assert_eq!(sim.holders(0), ["alpha"]);
     }
     assert_eq!(sim.nodes[0].starts, [3]);
+    // Restarts older than the window are forgotten.
+    sim.run_for(Duration::from_secs(60));
+    sim.input(0, Input::MonitorFailed(GroupIdx(0)));
+    sim.run_for(Duration::from_secs(1));
+    assert_eq!(sim.holders(0), ["alpha"]);
+    assert_eq!(sim.nodes[0].starts, [4]);
+    sim.input(0, Input::MonitorFailed(GroupIdx(0)));
+    sim.run_for(Duration::from_secs(1));
     sim.input(0, Input::MonitorFailed(GroupIdx(0)));
     sim.run_for(Duration::from_secs(2));
     assert_eq!(sim.holders(0), ["bravo"]);
+    assert_eq!(sim.nodes[0].starts, [5]);
     assert!(sim.logged(0, "local restarts are exhausted; giving it to bravo"));
     sim.assert_no_violations();
 }
