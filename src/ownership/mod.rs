@@ -16,6 +16,18 @@
 //! could not talk (a partition, a frozen node) and both hold a group, the
 //! lower epoch (then the non-preferred node) stops it, and the winner
 //! re-announces it — never both stop.
+//!
+//! Contract with the daemon:
+//! * membership events become `PeerUp`/`PeerDead`; every verified `t=hbrsc`
+//!   message becomes `PeerReport(Report::from_fields(..), sender generation)`;
+//! * on `Action::SendReport` send [`Ownership::report`] at once, and send it
+//!   with every keepalive too (lost reports are repaired that way);
+//! * `Start`/`Stop`/`Restart` run the chain and answer with `Started` /
+//!   `Stopped` (a `Restart` is answered by `Started`, or by `Stopped(Err)` if
+//!   its stop half failed hard); `Reannounce` re-runs the chain's start and
+//!   needs no answer;
+//! * `Tick` regularly (each keepalive) and at [`Ownership::next_deadline`];
+//! * after `ShutdownComplete`, send the final report, then `shutdone`.
 
 mod report;
 #[cfg(test)]
@@ -290,6 +302,7 @@ struct Content {
     rsc_hold: RscHold,
 }
 
+#[derive(Debug)]
 pub struct Ownership {
     me: NodeName,
     peer: NodeName,
@@ -1030,7 +1043,10 @@ impl Ownership {
                 );
             }
             if we_lose {
-                if g.yield_.is_none() || g.yield_ == Some(YieldCause::Reach) {
+                // A pending handover (standby, failback, reach) waits for
+                // conflicts to settle, so the conflict must take over its
+                // yield; failures and shutdown stop the group anyway.
+                if !matches!(g.yield_, Some(YieldCause::Failed | YieldCause::Shutdown)) {
                     g.yield_ = Some(YieldCause::Conflict);
                 }
             } else {
@@ -1049,6 +1065,10 @@ impl Ownership {
             }
             if g.reannounce && !p.holds && g.local == LocalState::Running {
                 g.reannounce = false;
+                if g.yield_.is_some() {
+                    // About to be handed over: the peer will announce it.
+                    continue;
+                }
                 log(
                     out,
                     Level::Warn,
@@ -1214,9 +1234,22 @@ impl Ownership {
 
     /// Stop every running group we yield, whatever the reason.
     fn release_yielded(&mut self, now: Instant, out: &mut Vec<Output>) {
+        let peer_holds: Vec<bool> = (0..self.groups.len())
+            .map(|i| self.peer_group(i).is_some_and(|p| p.holds))
+            .collect();
         for (i, g) in self.groups.iter_mut().enumerate() {
             let Some(cause) = g.yield_ else { continue };
             if g.local != LocalState::Running {
+                continue;
+            }
+            // A handover while both hold the group (a conflict being
+            // resolved) would stop it on both nodes: let the conflict settle
+            // first. Failures and shutdown cannot wait.
+            let handover = matches!(
+                cause,
+                YieldCause::Standby | YieldCause::Failback | YieldCause::Reach
+            );
+            if handover && peer_holds[i] {
                 continue;
             }
             let why = match cause {
