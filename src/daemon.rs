@@ -671,13 +671,27 @@ impl Daemon {
                         });
                     }
                 }
-                Output::ShutdownComplete { stop_failed } => {
-                    if !stop_failed.is_empty() {
-                        tracing::error!(
-                            "CRIT: Resource STOP failure: still holding {:?}; the peer will not take them",
-                            stop_failed
-                        );
+                Output::ShutdownComplete { stop_failed } if !stop_failed.is_empty() => {
+                    // Exiting would let the peer start groups that still run
+                    // here (it takes everything of a node that left). Stay,
+                    // keep reporting them held, and say why.
+                    let ids: Vec<String> = stop_failed.iter().map(|g| g.0.clone()).collect();
+                    let message = format!(
+                        "CRIT: Resource STOP failure: {} still held here; not stopping, so {} will not take \
+                         them. Stop the resources by hand, then stop heartbeat again.",
+                        ids.join(", "),
+                        self.cfg.peer
+                    );
+                    tracing::error!("{message}");
+                    for reply in self.pending_shutdown.drain(..) {
+                        let _ = reply.send(Response::Done {
+                            ok: false,
+                            message: message.clone(),
+                        });
                     }
+                    self.shutdown = Shutdown::No;
+                }
+                Output::ShutdownComplete { .. } => {
                     let mut msg = Message::new();
                     msg.add("t", "shutdone").add("st", "dead");
                     self.send(msg, true).await;

@@ -92,7 +92,9 @@ pub fn init(logging: Option<&Logging>, debug: u32) {
     } else {
         tracing::Level::INFO
     };
-    let facility = logging.and_then(|l| l.logfacility.as_deref()).and_then(facility_code);
+    let facility = logging
+        .and_then(|l| l.logfacility.as_deref())
+        .and_then(facility_code);
     if let Some(code) = facility {
         // SAFETY: a static NUL-terminated ident that lives for the process.
         unsafe { libc::openlog(c"heartbeat".as_ptr(), libc::LOG_PID, code) };
@@ -140,9 +142,18 @@ mod tests {
 
     #[test]
     fn levels_map_to_syslog_priorities() {
-        assert_eq!(priority("2026-11-23T20:21:10Z ERROR node alpha"), libc::LOG_ERR);
-        assert_eq!(priority("2026-11-23T20:21:10Z  WARN Late heartbeat"), libc::LOG_WARNING);
-        assert_eq!(priority("2026-11-23T20:21:10Z  INFO Link up"), libc::LOG_INFO);
+        assert_eq!(
+            priority("2026-11-23T20:21:10Z ERROR node alpha"),
+            libc::LOG_ERR
+        );
+        assert_eq!(
+            priority("2026-11-23T20:21:10Z  WARN Late heartbeat"),
+            libc::LOG_WARNING
+        );
+        assert_eq!(
+            priority("2026-11-23T20:21:10Z  INFO Link up"),
+            libc::LOG_INFO
+        );
     }
 
     #[test]

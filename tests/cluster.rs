@@ -869,3 +869,63 @@ fn losing_the_ping_node_on_the_active_side_only_hands_over() {
         lab.vip_holders()
     );
 }
+
+/// An agent whose stop always fails while its status keeps saying running.
+const STUCK: &str = "#!/bin/sh\nst=\"${HA_RSCTMP:-/tmp}/stuck\"\ncase \"$1\" in\n\
+start) touch \"$st\" ;;\nstop) echo cannot stop >&2; exit 1 ;;\n\
+status) if [ -f \"$st\" ]; then echo running; else echo stopped; fi ;;\nesac\nexit 0\n";
+
+#[test]
+fn a_group_that_cannot_be_stopped_is_never_started_on_the_peer() {
+    if !root("a_group_that_cannot_be_stopped_is_never_started_on_the_peer") {
+        return;
+    }
+    let mut c = config("stk");
+    c.shared_disk = false;
+    c.resources = Some(format!("{}/24/eth0 webnode stuck", lab::VIP));
+    c.extra_agents.push(("stuck".into(), STUCK.into()));
+    let mut lab = Lab::create(c).expect("lab");
+    start_both(&mut lab);
+    check!(
+        lab,
+        wait_answer(&lab, "alpha", Duration::from_secs(15)),
+        "alpha never served the VIP"
+    );
+    // A planned stop: everything else stops, `stuck` cannot; alpha must stay
+    // up holding the group, and bravo must not take it.
+    let out = lab.ctl(A, &["stop"]);
+    let said = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
+    check!(lab, !out.status.success(), "stop reported success: {said}");
+    check!(
+        lab,
+        said.contains("STOP failure"),
+        "stop did not explain: {said}"
+    );
+    std::thread::sleep(Duration::from_secs(1));
+    check!(
+        lab,
+        lab.nodes[A].daemon.is_some() && lab.daemon_pid(A).is_some(),
+        "alpha's daemon is gone"
+    );
+    check!(
+        lab,
+        nodestatus(&lab, B, A) == "active",
+        "bravo thinks alpha left"
+    );
+    check!(
+        lab,
+        !lab.log(B).contains("Acquiring resource group"),
+        "bravo started the stuck group"
+    );
+    check!(
+        lab,
+        lab.vip_holders().iter().all(|&i| i == A),
+        "VIP on bravo: {:?}",
+        lab.vip_holders()
+    );
+    check!(
+        lab,
+        lab.log(A).contains("STOP failure"),
+        "no CRIT in alpha's log"
+    );
+}
