@@ -209,6 +209,7 @@ impl Daemon {
             crate::ping::spawn(targets, interval, deadping, reach_tx)
                 .context("opening the ping socket")?;
         }
+        crate::respawn::spawn_all(&cfg.respawn);
         sd_notify("READY=1");
 
         let now = Instant::now();

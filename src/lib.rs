@@ -18,4 +18,5 @@ pub mod membership;
 pub mod ownership;
 pub mod ping;
 pub mod resources;
+pub mod respawn;
 pub mod wire;

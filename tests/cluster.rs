@@ -929,3 +929,34 @@ fn a_group_that_cannot_be_stopped_is_never_started_on_the_peer() {
         "no CRIT in alpha's log"
     );
 }
+
+#[test]
+fn respawn_programs_are_started_and_restarted_when_they_die() {
+    if !root("respawn_programs_are_started_and_restarted_when_they_die") {
+        return;
+    }
+    let mut c = dummy_config("rsp");
+    let dir = std::env::temp_dir().join(format!("hb-respawn-{}", c.prefix));
+    std::fs::create_dir_all(&dir).unwrap();
+    let script = dir.join("flaky");
+    let record = dir.join("runs");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho run >> {}\nexit 1\n", record.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    c.extra_hacf
+        .push(format!("respawn root {}", script.display()));
+    let mut lab = Lab::create(c).expect("lab");
+    lab.start(A).unwrap();
+    let restarted = lab.wait_for(Duration::from_secs(6), |_| {
+        std::fs::read_to_string(&record)
+            .unwrap_or_default()
+            .lines()
+            .count()
+            >= 2
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+    check!(lab, restarted, "the respawned program was not restarted");
+}
