@@ -89,6 +89,10 @@ enum Command {
         #[arg(long, default_value = "500ms")]
         deadtime: String,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions { shell: clap_complete::Shell },
+    /// Write the man pages (heartbeat.8 and one per subcommand) into DIR.
+    Manpages { dir: PathBuf },
     /// The lab's tiny web server (used by the demo cluster's agent).
     #[command(hide = true)]
     DemoWeb {
@@ -153,6 +157,12 @@ fn main() {
             keepalive,
             deadtime,
         }),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "heartbeat", &mut std::io::stdout());
+            0
+        }
+        Command::Manpages { dir } => manpages(&dir),
         Command::DemoWeb { port, text, ready } => {
             commands::demo_web::run(port, &text, ready.as_deref())
         }
@@ -170,4 +180,37 @@ fn main() {
         }),
     };
     std::process::exit(code);
+}
+
+/// heartbeat.8 plus heartbeat-SUBCOMMAND.8 for each visible subcommand.
+fn manpages(dir: &std::path::Path) -> i32 {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let write = |name: String, cmd: clap::Command| -> std::io::Result<()> {
+        let mut out = Vec::new();
+        clap_mangen::Man::new(cmd)
+            .title(name.to_uppercase())
+            .section("8")
+            .render(&mut out)?;
+        std::fs::write(dir.join(format!("{name}.8")), out)
+    };
+    let result = std::fs::create_dir_all(dir)
+        .and_then(|_| write("heartbeat".into(), cmd.clone()))
+        .and_then(|_| {
+            for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+                let name = format!("heartbeat-{}", sub.get_name());
+                write(
+                    name,
+                    sub.clone()
+                        .bin_name(format!("heartbeat {}", sub.get_name())),
+                )?;
+            }
+            Ok(())
+        });
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("heartbeat manpages: {e}");
+            1
+        }
+    }
 }

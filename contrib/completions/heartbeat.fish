@@ -1,0 +1,132 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_heartbeat_global_optspecs
+    string join \n config-dir= node= state-dir= run-dir= h/help V/version
+end
+
+function __fish_heartbeat_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_heartbeat_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_heartbeat_using_subcommand
+    set -l cmd (__fish_heartbeat_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -s V -l version -d 'Print version'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "check" -d 'Validate ha.cf, authkeys and haresources and print what they mean'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "daemon" -d 'Run the cluster daemon in the foreground (systemd style)'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "status" -d 'Show membership, links and who holds which resource group'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "standby" -d 'Give resource groups to the peer (like hb_standby) and wait for the result'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "takeover" -d 'Take resource groups from the peer (like hb_takeover) and wait for the result'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "stop" -d 'Stop the daemon, handing its resource groups to the peer at once'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "demo" -d 'Build a two-node demo cluster on this machine and show it working'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "manpages" -d 'Write the man pages (heartbeat.8 and one per subcommand) into DIR'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "demo-web" -d 'The lab\'s tiny web server (used by the demo cluster\'s agent)'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "resource" -d 'Start, stop or query a resource group (or one resource) by hand, without the daemon'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "send-arp" -d 'Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l against -d 'Compare with a copy of the peer\'s configuration directory' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l json -d 'Print the validated model as JSON'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand daemon" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand daemon" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand daemon" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand daemon" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand daemon" -l daemonize -d 'Detach from the terminal instead'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand daemon" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand status" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand status" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand status" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand status" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand status" -l json -d 'Machine-readable output'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand status" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand standby" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand standby" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand standby" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand standby" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand standby" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand takeover" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand takeover" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand takeover" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand takeover" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand takeover" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand stop" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand stop" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand stop" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand stop" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand stop" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l scenario -d 'Run one scripted story and report measured times (exit 0 when it went as expected)' -r -f -a "failover\t''
+switchover\t''
+failback\t''"
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l keepalive -d 'keepalive of the demo cluster' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l deadtime -d 'deadtime of the demo cluster' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand completions" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand completions" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand completions" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand completions" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand manpages" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand manpages" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand manpages" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand manpages" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand manpages" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l port -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l text -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l ready -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand resource" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand resource" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand resource" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand resource" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand resource" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l count -d 'Number of announcements' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l interval-ms -d 'Milliseconds between announcements' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "check" -d 'Validate ha.cf, authkeys and haresources and print what they mean'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "daemon" -d 'Run the cluster daemon in the foreground (systemd style)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "status" -d 'Show membership, links and who holds which resource group'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "standby" -d 'Give resource groups to the peer (like hb_standby) and wait for the result'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "takeover" -d 'Take resource groups from the peer (like hb_takeover) and wait for the result'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "stop" -d 'Stop the daemon, handing its resource groups to the peer at once'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "demo" -d 'Build a two-node demo cluster on this machine and show it working'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "manpages" -d 'Write the man pages (heartbeat.8 and one per subcommand) into DIR'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "demo-web" -d 'The lab\'s tiny web server (used by the demo cluster\'s agent)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "resource" -d 'Start, stop or query a resource group (or one resource) by hand, without the daemon'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "send-arp" -d 'Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

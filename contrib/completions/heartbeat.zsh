@@ -1,0 +1,416 @@
+#compdef heartbeat
+
+autoload -U is-at-least
+
+_heartbeat() {
+    typeset -A opt_args
+    typeset -a _arguments_options
+    local ret=1
+
+    if is-at-least 5.2; then
+        _arguments_options=(-s -S -C)
+    else
+        _arguments_options=(-s -C)
+    fi
+
+    local context curcontext="$curcontext" state line
+    _arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+'-V[Print version]' \
+'--version[Print version]' \
+":: :_heartbeat_commands" \
+"*::: :->heartbeat" \
+&& ret=0
+    case $state in
+    (heartbeat)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:heartbeat-command-$line[1]:"
+        case $line[1] in
+            (check)
+_arguments "${_arguments_options[@]}" : \
+'--against=[Compare with a copy of the peer'\''s configuration directory]:DIR:_files' \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'--json[Print the validated model as JSON]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(daemon)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'--daemonize[Detach from the terminal instead]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(status)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'--json[Machine-readable output]' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(standby)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+'::which:(all local foreign failback)' \
+&& ret=0
+;;
+(takeover)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+'::which:(all local foreign failback)' \
+&& ret=0
+;;
+(stop)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(demo)
+_arguments "${_arguments_options[@]}" : \
+'--scenario=[Run one scripted story and report measured times (exit 0 when it went as expected)]:SCENARIO:(failover switchover failback)' \
+'--keepalive=[keepalive of the demo cluster]:KEEPALIVE:_default' \
+'--deadtime=[deadtime of the demo cluster]:DEADTIME:_default' \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+':shell:(bash elvish fish powershell zsh)' \
+&& ret=0
+;;
+(manpages)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+':dir:_files' \
+&& ret=0
+;;
+(demo-web)
+_arguments "${_arguments_options[@]}" : \
+'--port=[]:PORT:_default' \
+'--text=[]:TEXT:_default' \
+'--ready=[]:READY:_files' \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(resource)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+':action:(start stop status)' \
+':target -- A group key (first resource of a haresources line) or one resource spec:_default' \
+&& ret=0
+;;
+(send-arp)
+_arguments "${_arguments_options[@]}" : \
+'--count=[Number of announcements]:COUNT:_default' \
+'--interval-ms=[Milliseconds between announcements]:INTERVAL_MS:_default' \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+':iface -- Interface to send on:_default' \
+':addr -- The address to announce:_default' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_heartbeat__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:heartbeat-help-command-$line[1]:"
+        case $line[1] in
+            (check)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(daemon)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(status)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(standby)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(takeover)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(stop)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(demo)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(completions)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(manpages)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(demo-web)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(resource)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(send-arp)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
+}
+
+(( $+functions[_heartbeat_commands] )) ||
+_heartbeat_commands() {
+    local commands; commands=(
+'check:Validate ha.cf, authkeys and haresources and print what they mean' \
+'daemon:Run the cluster daemon in the foreground (systemd style)' \
+'status:Show membership, links and who holds which resource group' \
+'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
+'takeover:Take resource groups from the peer (like hb_takeover) and wait for the result' \
+'stop:Stop the daemon, handing its resource groups to the peer at once' \
+'demo:Build a two-node demo cluster on this machine and show it working' \
+'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
+'manpages:Write the man pages (heartbeat.8 and one per subcommand) into DIR' \
+'demo-web:The lab'\''s tiny web server (used by the demo cluster'\''s agent)' \
+'resource:Start, stop or query a resource group (or one resource) by hand, without the daemon' \
+'send-arp:Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'heartbeat commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__check_commands] )) ||
+_heartbeat__subcmd__check_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat check commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__completions_commands] )) ||
+_heartbeat__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat completions commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__daemon_commands] )) ||
+_heartbeat__subcmd__daemon_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat daemon commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__demo_commands] )) ||
+_heartbeat__subcmd__demo_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat demo commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__demo-web_commands] )) ||
+_heartbeat__subcmd__demo-web_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat demo-web commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help_commands] )) ||
+_heartbeat__subcmd__help_commands() {
+    local commands; commands=(
+'check:Validate ha.cf, authkeys and haresources and print what they mean' \
+'daemon:Run the cluster daemon in the foreground (systemd style)' \
+'status:Show membership, links and who holds which resource group' \
+'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
+'takeover:Take resource groups from the peer (like hb_takeover) and wait for the result' \
+'stop:Stop the daemon, handing its resource groups to the peer at once' \
+'demo:Build a two-node demo cluster on this machine and show it working' \
+'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
+'manpages:Write the man pages (heartbeat.8 and one per subcommand) into DIR' \
+'demo-web:The lab'\''s tiny web server (used by the demo cluster'\''s agent)' \
+'resource:Start, stop or query a resource group (or one resource) by hand, without the daemon' \
+'send-arp:Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'heartbeat help commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__check_commands] )) ||
+_heartbeat__subcmd__help__subcmd__check_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help check commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__completions_commands] )) ||
+_heartbeat__subcmd__help__subcmd__completions_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help completions commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__daemon_commands] )) ||
+_heartbeat__subcmd__help__subcmd__daemon_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help daemon commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__demo_commands] )) ||
+_heartbeat__subcmd__help__subcmd__demo_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help demo commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__demo-web_commands] )) ||
+_heartbeat__subcmd__help__subcmd__demo-web_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help demo-web commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__help_commands] )) ||
+_heartbeat__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help help commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__manpages_commands] )) ||
+_heartbeat__subcmd__help__subcmd__manpages_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help manpages commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__resource_commands] )) ||
+_heartbeat__subcmd__help__subcmd__resource_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help resource commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__send-arp_commands] )) ||
+_heartbeat__subcmd__help__subcmd__send-arp_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help send-arp commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__standby_commands] )) ||
+_heartbeat__subcmd__help__subcmd__standby_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help standby commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__status_commands] )) ||
+_heartbeat__subcmd__help__subcmd__status_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help status commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__stop_commands] )) ||
+_heartbeat__subcmd__help__subcmd__stop_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help stop commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__takeover_commands] )) ||
+_heartbeat__subcmd__help__subcmd__takeover_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help takeover commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__manpages_commands] )) ||
+_heartbeat__subcmd__manpages_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat manpages commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__resource_commands] )) ||
+_heartbeat__subcmd__resource_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat resource commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__send-arp_commands] )) ||
+_heartbeat__subcmd__send-arp_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat send-arp commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__standby_commands] )) ||
+_heartbeat__subcmd__standby_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat standby commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__status_commands] )) ||
+_heartbeat__subcmd__status_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat status commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__stop_commands] )) ||
+_heartbeat__subcmd__stop_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat stop commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__takeover_commands] )) ||
+_heartbeat__subcmd__takeover_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat takeover commands' commands "$@"
+}
+
+if [ "$funcstack[1]" = "_heartbeat" ]; then
+    _heartbeat "$@"
+else
+    compdef _heartbeat heartbeat
+fi
