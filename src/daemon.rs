@@ -513,6 +513,19 @@ impl Daemon {
             },
         );
         self.on_membership_events(now, events).await;
+        // Flow control as the original expects it: an old peer keeps a
+        // history of unacknowledged messages and throttles when it grows, so
+        // acknowledge every tenth (ackseq in hex, as captured).
+        if let (Some(seq), Some(uuid)) = (h.seq, h.srcuuid)
+            && seq.is_multiple_of(10)
+        {
+            let mut ack = Message::new();
+            ack.add("t", "NS_ackmsg")
+                .add("dest", self.cfg.peer.as_str())
+                .add("ackseq", format!("{seq:x}"))
+                .add_bin("destuuid", &uuid);
+            self.send(ack, false).await;
+        }
         match h.t.as_str() {
             "status" => {
                 self.peer_active = msg.get("st") == Some("active");
