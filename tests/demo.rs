@@ -1,6 +1,7 @@
 //! `heartbeat demo --scenario …` as CI runs it: each story must go as
 //! expected (exit 0) and leave no namespace, loop device or process behind.
 
+use std::path::Path;
 use std::process::Command;
 
 fn scenario(name: &str) {
@@ -54,4 +55,59 @@ fn demo_switchover_story_succeeds_and_cleans_up() {
 #[test]
 fn demo_failback_story_succeeds_and_cleans_up() {
     scenario("failback");
+}
+
+#[test]
+fn demo_without_root_runs_on_loopback_with_the_dummy_agent() {
+    if !nix::unistd::geteuid().is_root() {
+        // We are the unprivileged user already: run it as we are.
+        let out = Command::new(env!("CARGO_BIN_EXE_heartbeat"))
+            .args(["demo", "--scenario", "failover"])
+            .output()
+            .expect("run the demo");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        return;
+    }
+    // As root, drop to nobody for this one run, with copies of the binaries
+    // and agents that nobody can read wherever the checkout lives.
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = Path::new(env!("CARGO_BIN_EXE_heartbeat"));
+    for name in ["heartbeat", "cl_status", "hb_standby"] {
+        std::fs::copy(bin.with_file_name(name), dir.path().join(name)).unwrap();
+    }
+    let agents = dir.path().join("agents");
+    std::fs::create_dir(&agents).unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("resource-agents");
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), agents.join(e.file_name())).unwrap();
+    }
+    std::fs::set_permissions(&agents, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = Command::new(dir.path().join("heartbeat"))
+        .args(["demo", "--scenario", "failover"])
+        .env("TMPDIR", "/tmp")
+        .env("HEARTBEAT_AGENT_DIR", &agents)
+        .current_dir("/")
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .expect("run the demo as nobody");
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("{text}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        text.lines().next().unwrap_or("").starts_with("not root:"),
+        "no one-line notice:\n{text}"
+    );
+    assert!(out.status.success(), "loopback demo failed:\n{text}");
+    assert!(
+        text.contains("bravo holds the group"),
+        "no takeover in:\n{text}"
+    );
 }

@@ -56,14 +56,14 @@ pub struct DemoArgs {
 }
 
 pub fn run(args: &DemoArgs) -> i32 {
+    catch_interrupts();
     if !nix::unistd::geteuid().is_root() {
         println!(
-            "heartbeat demo needs root (network namespaces, a VIP, a loop-device disk); \
-             run it as root: sudo heartbeat demo"
+            "not root: no namespaces, VIP or disk; running both nodes on loopback with the Dummy agent only \
+             (sudo heartbeat demo for the real cluster)"
         );
-        return 1;
+        return loopback::run(args);
     }
-    catch_interrupts();
     let bin = match std::env::current_exe() {
         Ok(b) => b,
         Err(e) => {
@@ -322,6 +322,204 @@ fn show(lab: &Lab) {
         let out = lab.ctl(i, &["status"]);
         for line in String::from_utf8_lossy(&out.stdout).lines() {
             println!("  {name:<6} {line}");
+        }
+    }
+}
+
+/// The demo without root: both daemons on this host, heartbeats over
+/// multicast on `lo`, one Dummy resource. Same daemon, same CLI.
+mod loopback {
+    use super::{DemoArgs, INTERRUPTED, Scenario};
+    use crate::lab::NODES;
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command, Stdio};
+    use std::sync::atomic::Ordering;
+    use std::time::{Duration, Instant};
+
+    struct Node {
+        dir: PathBuf,
+        daemon: Option<Child>,
+    }
+
+    struct Pair {
+        root: PathBuf,
+        bin: PathBuf,
+        nodes: Vec<Node>,
+    }
+
+    impl Drop for Pair {
+        fn drop(&mut self) {
+            for n in &mut self.nodes {
+                if let Some(mut c) = n.daemon.take() {
+                    let _ = c.kill();
+                    let _ = c.wait();
+                }
+            }
+            let _ = std::fs::remove_dir_all(&self.root);
+        }
+    }
+
+    impl Pair {
+        fn cmd(&self, i: usize, program: &Path) -> Command {
+            let d = &self.nodes[i].dir;
+            let mut c = Command::new(program);
+            c.env("HEARTBEAT_CONFIG_DIR", d.join("ha.d"))
+                .env("HEARTBEAT_NODE", NODES[i])
+                .env("HEARTBEAT_STATE_DIR", d.join("state"))
+                .env("HEARTBEAT_RUN_DIR", d.join("run"))
+                .stdin(Stdio::null());
+            c
+        }
+        fn start(&mut self, i: usize) -> std::io::Result<()> {
+            let log = std::fs::File::create(self.nodes[i].dir.join("daemon.out"))?;
+            let child = self
+                .cmd(i, &self.bin)
+                .arg("daemon")
+                .stdout(log.try_clone()?)
+                .stderr(log)
+                .spawn()?;
+            self.nodes[i].daemon = Some(child);
+            Ok(())
+        }
+        fn kill(&mut self, i: usize) {
+            if let Some(mut c) = self.nodes[i].daemon.take() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+        }
+        fn rsc(&self, i: usize) -> String {
+            let out = self
+                .cmd(i, &self.bin.with_file_name("cl_status"))
+                .arg("rscstatus")
+                .output();
+            out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+                .unwrap_or_default()
+        }
+        fn wait(&self, timeout: Duration, f: impl Fn(&Pair) -> bool) -> Option<Instant> {
+            let end = Instant::now() + timeout;
+            while Instant::now() < end && !INTERRUPTED.load(Ordering::SeqCst) {
+                if f(self) {
+                    return Some(Instant::now());
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            None
+        }
+    }
+
+    fn build(args: &DemoArgs) -> std::io::Result<Pair> {
+        let bin = std::env::current_exe()?;
+        let root = std::env::temp_dir().join(format!("heartbeat-demo-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        // A group and port per run, so two demos on one host do not meet.
+        let port = 20000 + (std::process::id() % 20000) as u16;
+        let group = format!("239.255.{}.{}", (port >> 8) & 0xff, port & 0xff);
+        let mut nodes = Vec::new();
+        for name in NODES {
+            let dir = root.join(name);
+            for sub in ["ha.d", "state", "run"] {
+                std::fs::create_dir_all(dir.join(sub))?;
+            }
+            let cfg = format!(
+                "keepalive {}\ndeadtime {}\nwarntime {}ms\ninitdead 3\nmcast lo {group} {port} 0 1\n\
+                 auto_failback on\nnode {} {}\n",
+                args.keepalive,
+                args.deadtime,
+                crate::lab::parse_ms(&args.deadtime).unwrap_or(500) * 3 / 5,
+                NODES[0],
+                NODES[1]
+            );
+            std::fs::write(dir.join("ha.d/ha.cf"), cfg)?;
+            std::fs::write(
+                dir.join("ha.d/haresources"),
+                format!("{} Dummy::demo\n", NODES[0]),
+            )?;
+            let keys = dir.join("ha.d/authkeys");
+            std::fs::write(&keys, "auth 1\n1 sha256 loopback-demo\n")?;
+            std::fs::set_permissions(&keys, std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+            nodes.push(Node { dir, daemon: None });
+        }
+        Ok(Pair { root, bin, nodes })
+    }
+
+    pub fn run(args: &DemoArgs) -> i32 {
+        let mut pair = match build(args) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("demo: cannot prepare the loopback pair: {e}");
+                return 1;
+            }
+        };
+        for (i, name) in NODES.iter().enumerate() {
+            if let Err(e) = pair.start(i) {
+                eprintln!("demo: cannot start {name}: {e}");
+                return 1;
+            }
+        }
+        if pair
+            .wait(Duration::from_secs(15), |p| p.rsc(0) == "local")
+            .is_none()
+        {
+            println!("FAILED: {} never acquired its group", NODES[0]);
+            return 1;
+        }
+        println!("{} holds the group Dummy::demo", NODES[0]);
+        match args.scenario {
+            None => {
+                println!(
+                    "live view: Ctrl-C to stop (as root, `heartbeat demo` has keys to kill and stand by nodes)"
+                );
+                while !INTERRUPTED.load(Ordering::SeqCst) {
+                    println!(
+                        "{}: {}   {}: {}",
+                        NODES[0],
+                        pair.rsc(0),
+                        NODES[1],
+                        pair.rsc(1)
+                    );
+                    std::thread::sleep(Duration::from_secs(1));
+                }
+                0
+            }
+            Some(s) => {
+                let t0 = Instant::now();
+                let done = match s {
+                    Scenario::Failover | Scenario::Failback => {
+                        pair.kill(0);
+                        println!("{:>8.1} ms  fault: {} killed (SIGKILL)", 0.0, NODES[0]);
+                        pair.wait(Duration::from_secs(10), |p| p.rsc(1) == "foreign")
+                    }
+                    Scenario::Switchover => {
+                        let _ = pair.cmd(0, &pair.bin.with_file_name("hb_standby")).output();
+                        pair.wait(Duration::from_secs(10), |p| p.rsc(1) == "foreign")
+                    }
+                };
+                let Some(t) = done else {
+                    println!("scenario {s:?}: FAILED ({} never took the group)", NODES[1]);
+                    return 1;
+                };
+                println!(
+                    "{:>8.1} ms  {} holds the group",
+                    (t - t0).as_secs_f64() * 1000.0,
+                    NODES[1]
+                );
+                if s == Scenario::Failback {
+                    let t1 = Instant::now();
+                    let _ = pair.start(0);
+                    let Some(t) = pair.wait(Duration::from_secs(15), |p| p.rsc(0) == "local")
+                    else {
+                        println!("scenario {s:?}: FAILED (no failback)");
+                        return 1;
+                    };
+                    println!(
+                        "{:>8.1} ms  {} took its group back",
+                        (t - t1).as_secs_f64() * 1000.0,
+                        NODES[0]
+                    );
+                }
+                println!("scenario {s:?}: OK");
+                0
+            }
         }
     }
 }
