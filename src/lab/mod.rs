@@ -490,7 +490,20 @@ impl Drop for Lab {
             // Mounts made by the daemons lived in their own mount namespaces,
             // gone with them; a mount in ours would be from a test.
             let _ = Command::new("umount").arg(self.dir.join("srv")).output();
-            let _ = Command::new("losetup").args(["-d", dev]).output();
+            // A mount namespace is torn down a moment after its last
+            // process exits: until then the device is busy. Detach until it
+            // is really gone (a busy detach only marks it for autoclear).
+            let backing = PathBuf::from("/sys/block")
+                .join(dev.trim_start_matches("/dev/"))
+                .join("loop/backing_file");
+            let deadline = Instant::now() + Duration::from_secs(5);
+            loop {
+                let _ = Command::new("losetup").args(["-d", dev]).output();
+                if !backing.exists() || Instant::now() > deadline {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
         let _ = fs::remove_dir_all(&self.dir);
     }
