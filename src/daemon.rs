@@ -97,14 +97,15 @@ pub fn run(g: &Globals, opts: &DaemonOptions) -> i32 {
             return 1;
         }
     };
-    match rt.block_on(Daemon::start(g.clone(), cfg)) {
+    let code = match rt.block_on(Daemon::start(g.clone(), cfg)) {
         Ok(()) => 0,
         Err(e) => {
             tracing::error!("{e:#}");
-            eprintln!("ERROR: {e:#}");
             1
         }
-    }
+    };
+    crate::logging::flush(Duration::from_secs(2));
+    code
 }
 
 /// Soft real-time as the original's `realtime on`: lock memory (pages as
@@ -995,7 +996,14 @@ impl Daemon {
             rscstatus: self.ownership.rsc_status().word().to_string(),
             groups,
             ping_reachable: self.reach,
-            counters: self.counters.clone(),
+            counters: {
+                let mut c = self.counters.clone();
+                let dropped = crate::logging::dropped_lines();
+                if dropped > 0 {
+                    c.insert("log_lines_dropped".into(), dropped);
+                }
+                c
+            },
             keepalive_ms: t.keepalive.as_millis() as u64,
             deadtime_ms: t.deadtime.as_millis() as u64,
             warntime_ms: t.warntime.as_millis() as u64,

@@ -362,6 +362,9 @@ fn killed_active_node_fails_over_the_vip_filesystem_and_service() {
         r.find("peer-dead").unwrap() < r.find("acquired").unwrap(),
         "notify order: {r:?}"
     );
+    if std::env::var_os("HB_SHOW_LOGS").is_some() {
+        dump_logs(&lab);
+    }
 }
 
 #[test]
@@ -796,17 +799,27 @@ fn a_monitored_service_is_restarted_locally_then_moved() {
         wait_answer(&lab, "alpha", Duration::from_secs(15)),
         "alpha never served the VIP"
     );
-    let kill_web = |lab: &Lab| {
+    // Kill the web server behind the agent's back (never pid 0: that would
+    // be our own process group).
+    let kill_web = |lab: &Lab| -> Option<i32> {
         let pidfile = lab.nodes[A].run_dir().join("rsctmp/webnode.pid");
-        if let Ok(pid) = std::fs::read_to_string(&pidfile) {
-            let _ = nix::sys::signal::kill(
-                nix::unistd::Pid::from_raw(pid.trim().parse().unwrap_or(0)),
-                Signal::SIGKILL,
-            );
-        }
+        let pid: i32 = std::fs::read_to_string(&pidfile)
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        (pid > 1).then(|| {
+            let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), Signal::SIGKILL);
+            pid
+        })
     };
     for round in 0..2 {
-        kill_web(&lab);
+        let killed = kill_web(&lab);
+        check!(
+            lab,
+            killed.is_some(),
+            "round {round}: no web server pid to kill"
+        );
         std::thread::sleep(Duration::from_millis(200));
         let back = wait_answer(&lab, "alpha", Duration::from_secs(5));
         check!(
