@@ -195,7 +195,7 @@ impl Daemon {
             .await
             .context("opening heartbeat media")?;
         for m in &cfg.media {
-            tracing::info!("{} heartbeat started", crate::media::describe(m));
+            tracing::info!("{m} heartbeat started");
         }
         let (ctl_tx, ctl_rx) = mpsc::channel::<Pending>(16);
         control::serve(&g.run_dir, ctl_tx)

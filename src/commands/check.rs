@@ -103,21 +103,9 @@ fn secs(d: Duration) -> String {
 
 fn medium(c: &ClusterConfig, m: &Medium) -> String {
     match m {
-        Medium::Bcast { iface } => format!("bcast {iface} (udp port {})", c.udpport),
-        Medium::Ucast { iface, peer } => {
-            format!("ucast {iface} to {peer} (udp port {})", c.udpport)
-        }
-        Medium::Mcast {
-            iface,
-            group,
-            port,
-            ttl,
-            loopback,
-        } => format!(
-            "mcast {iface} group {group} port {port} ttl {ttl} loop {}",
-            u8::from(*loopback)
-        ),
-        Medium::Serial { device } => format!("serial {} ({} baud)", device.display(), c.baud),
+        Medium::Bcast { .. } | Medium::Ucast { .. } => format!("{m} (udp port {})", c.udpport),
+        Medium::Serial { .. } => format!("{m} ({} baud)", c.baud),
+        Medium::Mcast { .. } => m.to_string(),
     }
 }
 

@@ -95,6 +95,29 @@ impl Medium {
     }
 }
 
+/// The medium as an ha.cf line would write it (`bcast eth1`,
+/// `mcast eth1 239.0.0.1 694 1 0`), for logs and messages.
+impl fmt::Display for Medium {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Medium::Bcast { iface } => write!(f, "bcast {iface}"),
+            Medium::Ucast { iface, peer } => write!(f, "ucast {iface} {peer}"),
+            Medium::Mcast {
+                iface,
+                group,
+                port,
+                ttl,
+                loopback,
+            } => write!(
+                f,
+                "mcast {iface} {group} {port} {ttl} {}",
+                u8::from(*loopback)
+            ),
+            Medium::Serial { device } => write!(f, "serial {}", device.display()),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AutoFailback {

@@ -70,7 +70,7 @@ impl MediaSet {
                 Medium::Serial { device } => {
                     let link = Arc::new(SerialLink::open(device, cfg.baud).map_err(|source| {
                         MediaError::Open {
-                            medium: describe(medium),
+                            medium: medium.to_string(),
                             source,
                         }
                     })?);
@@ -104,21 +104,5 @@ impl MediaSet {
                 tracing::debug!(link = %self.names[i], error = %e, "send failed");
             }
         }
-    }
-}
-
-/// A medium the way ha.cf wrote it, for error messages.
-pub fn describe(m: &Medium) -> String {
-    match m {
-        Medium::Bcast { iface } => format!("bcast {iface}"),
-        Medium::Ucast { iface, peer } => format!("ucast {iface} {peer}"),
-        Medium::Mcast {
-            iface,
-            group,
-            port,
-            ttl,
-            loopback,
-        } => format!("mcast {iface} {group} {port} {ttl} {}", u8::from(*loopback)),
-        Medium::Serial { device } => format!("serial {}", device.display()),
     }
 }

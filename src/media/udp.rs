@@ -3,7 +3,7 @@
 //! One socket per medium, bound to the interface (SO_BINDTODEVICE) so a
 //! message counts for the link it really crossed. Never parses payloads.
 
-use super::{MediaError, Received, describe};
+use super::{MediaError, Received};
 use crate::config::Medium;
 use socket2::{Domain, Protocol, Socket, Type};
 use std::io;
@@ -27,7 +27,7 @@ pub struct UdpLink {
 
 impl UdpLink {
     pub fn open(medium: &Medium, udpport: u16) -> Result<UdpLink, MediaError> {
-        let name = describe(medium);
+        let name = medium.to_string();
         let err = |source: io::Error| MediaError::Open {
             medium: name.clone(),
             source,
