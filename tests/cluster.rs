@@ -74,6 +74,15 @@ fn start_both(lab: &mut Lab) {
     check!(lab, up, "the two daemons never saw each other");
 }
 
+/// Wait until node `i`'s resources are settled in state `word` (the VIP can
+/// answer before the rest of the chain has started; a request in that
+/// window is refused as "in flux", as it should be).
+fn wait_settled(lab: &Lab, i: usize, word: &str) -> bool {
+    lab.wait_for(Duration::from_secs(10), |l| {
+        stdout(&l.tool(i, "cl_status", &["rscstatus"])) == word
+    })
+}
+
 fn wait_answer(lab: &Lab, who: &str, timeout: Duration) -> bool {
     lab.wait_for(timeout, |l| {
         l.probe(Duration::from_millis(100)).as_deref() == Some(who)
@@ -438,6 +447,11 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
         wait_answer(&lab, "alpha", Duration::from_secs(15)),
         "alpha never served the VIP"
     );
+    check!(
+        lab,
+        wait_settled(&lab, A, "local"),
+        "alpha's group never settled"
+    );
     let t0 = Instant::now();
     let out = lab.tool(A, "hb_standby", &[]);
     check!(
@@ -466,6 +480,11 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
     check!(lab, rsc == "foreign", "bravo's rscstatus {rsc:?}");
 
     // hb_takeover from alpha brings it back.
+    check!(
+        lab,
+        wait_settled(&lab, B, "foreign"),
+        "bravo's hold never settled"
+    );
     let t0 = Instant::now();
     let out = lab.tool(A, "hb_takeover", &[]);
     check!(
@@ -485,6 +504,11 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
     );
 
     // A clean stop hands over at once.
+    check!(
+        lab,
+        wait_settled(&lab, A, "local"),
+        "alpha's group never settled"
+    );
     let t0 = Instant::now();
     let out = lab.ctl(A, &["stop"]);
     check!(lab, out.status.success(), "stop failed: {}", stdout(&out));
@@ -646,6 +670,11 @@ fn a_start_failure_on_the_taking_node_rolls_back_and_the_group_returns() {
         lab,
         wait_answer(&lab, "alpha", Duration::from_secs(15)),
         "alpha never served the VIP"
+    );
+    check!(
+        lab,
+        wait_settled(&lab, A, "local"),
+        "alpha's group never settled"
     );
     let out = lab.tool(A, "hb_standby", &[]);
     println!("hb_standby: {}", stdout(&out));
@@ -813,6 +842,11 @@ fn a_monitored_service_is_restarted_locally_then_moved() {
             pid
         })
     };
+    check!(
+        lab,
+        wait_settled(&lab, A, "local"),
+        "alpha's group never settled"
+    );
     for round in 0..2 {
         let killed = kill_web(&lab);
         check!(
@@ -906,6 +940,11 @@ fn a_group_that_cannot_be_stopped_is_never_started_on_the_peer() {
     );
     // A planned stop: everything else stops, `stuck` cannot; alpha must stay
     // up holding the group, and bravo must not take it.
+    check!(
+        lab,
+        wait_settled(&lab, A, "local"),
+        "alpha's group never settled"
+    );
     let out = lab.ctl(A, &["stop"]);
     let said = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
     check!(lab, !out.status.success(), "stop reported success: {said}");

@@ -138,10 +138,13 @@ fn run_scenario(lab: &mut Lab, s: Scenario) -> i32 {
         print_logs(lab);
         return 1;
     };
-    // Let both nodes settle (membership up on both sides).
-    if !lab.wait_for(Duration::from_secs(10), |l| {
-        node_status(l, 1, 0) == "active"
-    }) {
+    // Let both nodes settle: membership up on both sides, alpha's whole
+    // chain started (a request while it starts is refused as in flux).
+    let settled = |l: &Lab| {
+        let out = l.tool(0, "cl_status", &["rscstatus"]);
+        node_status(l, 1, 0) == "active" && String::from_utf8_lossy(&out.stdout).trim() == "local"
+    };
+    if !lab.wait_for(Duration::from_secs(10), settled) {
         println!("FAILED: {} never saw {} active", NODES[1], NODES[0]);
         return 1;
     }
