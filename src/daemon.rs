@@ -737,7 +737,7 @@ impl Daemon {
                         group.preferred,
                         group_line(&group)
                     );
-                    let r = resources::start_group(&group, &env)
+                    let r = resources::start_group_fresh(&group, &env)
                         .await
                         .map_err(|e| e.to_string());
                     ChainDone::Started(g, r)
@@ -756,7 +756,7 @@ impl Daemon {
                 ChainOp::Restart => {
                     tracing::info!("Restarting resource group: {}", group.id);
                     let r = match resources::stop_group(&group, &env).await {
-                        Ok(()) => resources::start_group(&group, &env)
+                        Ok(()) => resources::start_group_fresh(&group, &env)
                             .await
                             .map_err(|e| e.to_string()),
                         Err(e) => Err(e.to_string()),
@@ -765,7 +765,7 @@ impl Daemon {
                 }
                 ChainOp::Reannounce => {
                     tracing::info!("Re-announcing resource group: {}", group.id);
-                    let r = resources::start_group(&group, &env)
+                    let r = resources::reannounce_group(&group, &env)
                         .await
                         .map_err(|e| e.to_string());
                     if let Err(e) = &r {

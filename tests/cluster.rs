@@ -706,30 +706,72 @@ fn partition_heal_keeps_one_holder_and_it_reannounces() {
     if !root("partition_heal_keeps_one_holder_and_it_reannounces") {
         return;
     }
-    let mut lab = Lab::create(config("prt")).expect("lab");
+    // No shared disk: both nodes hold the group during a partition, which
+    // a shared disk without fencing cannot allow (see the frozen-node test).
+    let mut c = config("prt");
+    c.shared_disk = false;
+    let mut lab = Lab::create(c).expect("lab");
     start_both(&mut lab);
     check!(
         lab,
         wait_answer(&lab, "alpha", Duration::from_secs(15)),
         "alpha never served the VIP"
     );
+    check!(
+        lab,
+        wait_settled(&lab, A, "local"),
+        "alpha's group never settled"
+    );
+    // Let IPaddr's background announcements of alpha's start (a few
+    // seconds' worth) end, so only a real re-announce can win the client back.
+    std::thread::sleep(Duration::from_secs(5));
     // Cut the crossover cable only: both nodes stay on the LAN.
     lab.set_link(A, "eth1", false).unwrap();
-    let both = lab.wait_for(Duration::from_secs(10), |l| l.vip_holders().len() == 2);
+    let both = lab.wait_for(Duration::from_secs(10), |l| {
+        l.vip_holders().len() == 2 && l.log(B).contains("is running here")
+    });
     check!(lab, both, "bravo did not take over during the partition");
+    // The client follows bravo's announcement.
+    let mac_b = lab.lan_mac(B);
+    let followed_b = lab.wait_for(Duration::from_secs(3), |l| {
+        l.client_vip_mac().as_deref() == Some(mac_b.as_str())
+    });
+    check!(
+        lab,
+        followed_b,
+        "client's VIP entry {:?} did not follow bravo",
+        lab.client_vip_mac()
+    );
     lab.set_link(A, "eth1", true).unwrap();
-    let healed = lab.wait_for(Duration::from_secs(10), |l| l.vip_holders().len() == 1);
+    // auto_failback on: the preferred node keeps it, the other releases:
+    // one move, and nothing restarts.
+    let healed = lab.wait_for(Duration::from_secs(10), |l| l.vip_holders() == vec![A]);
     check!(
         lab,
         healed,
-        "both still hold the VIP after the partition healed"
+        "VIP on {:?} after the partition healed",
+        lab.vip_holders()
     );
-    let holder = lab.vip_holders()[0];
-    let who = NODES[holder];
     check!(
         lab,
-        wait_answer(&lab, who, Duration::from_secs(3)),
-        "client does not reach the holder {who}"
+        lab.log(A).contains("Re-announcing"),
+        "alpha did not re-announce the VIP"
+    );
+    // The re-announce brings the client's neighbour entry back to alpha.
+    let mac_a = lab.lan_mac(A);
+    let followed_a = lab.wait_for(Duration::from_secs(2), |l| {
+        l.client_vip_mac().as_deref() == Some(mac_a.as_str())
+    });
+    check!(
+        lab,
+        followed_a,
+        "client's VIP entry {:?}, alpha is {mac_a}",
+        lab.client_vip_mac()
+    );
+    check!(
+        lab,
+        wait_answer(&lab, "alpha", Duration::from_secs(3)),
+        "client does not reach alpha"
     );
     check!(
         lab,

@@ -433,6 +433,24 @@ impl Lab {
             .flatten()
     }
 
+    /// The MAC address of node `i`'s LAN interface.
+    pub fn lan_mac(&self, i: usize) -> String {
+        let out = self.exec_in(&self.nodes[i].ns, &["cat", "/sys/class/net/eth0/address"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The MAC the client's neighbour table has for the VIP, if any.
+    pub fn client_vip_mac(&self) -> Option<String> {
+        let out = self.exec_in(
+            &self.client_ns,
+            &["ip", "neigh", "show", VIP, "dev", "eth0"],
+        );
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let mut words = text.split_whitespace();
+        words.find(|w| *w == "lladdr")?;
+        words.next().map(str::to_string)
+    }
+
     /// Cut (`down`) or restore a link of node `i` (`eth0` LAN, `eth1` crossover).
     pub fn set_link(&self, i: usize, iface: &str, up: bool) -> io::Result<()> {
         ip(&[

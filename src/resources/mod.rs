@@ -14,6 +14,6 @@ pub use agent::{
 };
 pub use chain::{
     STOP_RETRY_DELAY, STOP_TRIES, StartFailure, StopFailure, reannounce_group, start_group,
-    status_group, status_of, stop_group,
+    start_group_fresh, status_group, status_of, stop_group,
 };
 pub use lock::{LockError, ResourceLock};
