@@ -839,10 +839,12 @@ impl Daemon {
             }
             ChainDone::Monitored(g, ok) => {
                 self.busy[g] = false;
-                if let Some(m) = &self.cfg.groups[g].monitor {
-                    self.next_monitor[g] = Some(now + m.interval);
-                }
                 if ok {
+                    // Polling continues only while the group runs fine; a
+                    // restart re-arms it when its start succeeds.
+                    if let Some(m) = &self.cfg.groups[g].monitor {
+                        self.next_monitor[g] = Some(now + m.interval);
+                    }
                     return;
                 }
                 tracing::warn!(

@@ -8,11 +8,20 @@ use std::net::TcpListener;
 use std::path::Path;
 
 pub fn run(port: u16, text: &str, ready: Option<&Path>) -> i32 {
-    let listener = match TcpListener::bind(("0.0.0.0", port)) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("demo-web: cannot listen on port {port}: {e}");
-            return 1;
+    // A server killed a moment ago may still hold the port while the
+    // kernel tears it down: retry briefly rather than fail the agent.
+    let mut tries = 0;
+    let listener = loop {
+        match TcpListener::bind(("0.0.0.0", port)) {
+            Ok(l) => break l,
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            Err(e) => {
+                eprintln!("demo-web: cannot listen on port {port}: {e}");
+                return 1;
+            }
         }
     };
     if let Some(path) = ready
