@@ -1054,3 +1054,25 @@ fn respawn_programs_are_started_and_restarted_when_they_die() {
     let _ = std::fs::remove_dir_all(&dir);
     check!(lab, restarted, "the respawned program was not restarted");
 }
+
+#[test]
+fn differing_configurations_are_reported_loudly() {
+    if !root("differing_configurations_are_reported_loudly") {
+        return;
+    }
+    let mut lab = Lab::create(dummy_config("dif")).expect("lab");
+    // bravo's haresources names a second group alpha does not have.
+    let hr = lab.nodes[B].config_dir().join("haresources");
+    let mut text = std::fs::read_to_string(&hr).unwrap();
+    text.push_str("bravo Dummy::extra\n");
+    std::fs::write(&hr, text).unwrap();
+    start_both(&mut lab);
+    let said = lab.wait_for(Duration::from_secs(5), |l| {
+        l.log(A).contains("Configuration differs") && l.log(B).contains("Configuration differs")
+    });
+    check!(
+        lab,
+        said,
+        "the config mismatch was not reported on both nodes"
+    );
+}
