@@ -1,4 +1,5 @@
 //! `heartbeat send-arp`: gratuitous ARP / unsolicited NA for an address.
+//! A thin shell over [`crate::arp::announce`], used by the IPaddr agent.
 pub struct SendArpArgs {
     pub iface: String,
     pub addr: std::net::IpAddr,
@@ -6,7 +7,17 @@ pub struct SendArpArgs {
     pub interval_ms: u64,
 }
 
-pub fn run(_args: &SendArpArgs) -> i32 {
-    eprintln!("heartbeat send-arp: not built yet");
-    super::exit::INVALID
+pub fn run(args: &SendArpArgs) -> i32 {
+    match crate::arp::announce(
+        &args.iface,
+        args.addr,
+        args.count,
+        std::time::Duration::from_millis(args.interval_ms),
+    ) {
+        Ok(()) => super::exit::OK,
+        Err(e) => {
+            eprintln!("heartbeat send-arp: {e}");
+            super::exit::INVALID
+        }
+    }
 }

@@ -1,1 +1,19 @@
-//! (module under construction)
+//! Resources: running agents one action at a time ([`agent`]), groups as
+//! ordered chains with timeouts, rollback and stop retries ([`chain`]), and
+//! the per-node lock that keeps two managers apart ([`lock`]).
+//!
+//! This module performs what it is asked to; it never decides which node
+//! should hold a group.
+
+pub mod agent;
+pub mod chain;
+pub mod lock;
+
+pub use agent::{
+    Action, ActionOutcome, AgentEnv, AgentError, KILL_GRACE, ResourceStatus, run_action,
+};
+pub use chain::{
+    STOP_RETRY_DELAY, STOP_TRIES, StartFailure, StopFailure, reannounce_group, start_group,
+    status_group, status_of, stop_group,
+};
+pub use lock::{LockError, ResourceLock};

@@ -1,0 +1,435 @@
+//! Running one agent action: the calling conventions (heartbeat resource.d,
+//! LSB init scripts, OCF agents), their exit-code rules, the clean
+//! environment, and the timeout that kills the agent's whole process group.
+//!
+//! Owns a single call only. Ordering, retries and rollback belong to
+//! `chain.rs`; this module must never decide what to do after a failure.
+
+use crate::config::{AgentKind, Resource};
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::time::Duration;
+use thiserror::Error;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::process::Command;
+use tokio::task::JoinHandle;
+
+/// What a timed-out agent gets between SIGTERM and SIGKILL.
+pub const KILL_GRACE: Duration = Duration::from_secs(2);
+/// How long output readers may lag behind the agent's exit: a detached
+/// background child that kept our pipe open must not hold the chain.
+const OUTPUT_DRAIN: Duration = Duration::from_millis(500);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Start,
+    Stop,
+    Status,
+}
+
+impl Action {
+    /// The operation word the agent receives.
+    pub fn verb(self, kind: &AgentKind) -> &'static str {
+        match (self, kind) {
+            (Action::Start, _) => "start",
+            (Action::Stop, _) => "stop",
+            (Action::Status, AgentKind::Ocf { .. }) => "monitor",
+            (Action::Status, _) => "status",
+        }
+    }
+
+    fn timeout(self, r: &Resource) -> Duration {
+        match self {
+            Action::Start => r.timeouts.start,
+            Action::Stop => r.timeouts.stop,
+            Action::Status => r.timeouts.status,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ResourceStatus {
+    Running,
+    Stopped,
+    /// The agent answered something that is neither; the text says what.
+    Unknown(String),
+}
+
+impl std::fmt::Display for ResourceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResourceStatus::Running => f.write_str("running"),
+            ResourceStatus::Stopped => f.write_str("stopped"),
+            ResourceStatus::Unknown(why) => write!(f, "unknown ({why})"),
+        }
+    }
+}
+
+/// The environment every agent gets on top of PATH and LANG=C. Nothing of
+/// the caller's own environment leaks in, so a chain behaves the same from
+/// the daemon, a shell or systemd.
+#[derive(Clone, Debug, Default)]
+pub struct AgentEnv {
+    pub path_env: String,
+    /// E.g. HA_RSCTMP, HEARTBEAT_BIN.
+    pub extra: Vec<(String, String)>,
+}
+
+/// A completed call. For `Start`/`Stop` it exists only on success.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActionOutcome {
+    pub exit_code: i32,
+    /// For `Status` what the agent said; for a successful `Start` Running,
+    /// for a successful `Stop` Stopped.
+    pub status: ResourceStatus,
+    /// stdout lines (already logged).
+    pub output: Vec<String>,
+}
+
+#[derive(Debug, Error)]
+pub enum AgentError {
+    #[error("cannot run {path}: {source}")]
+    Spawn {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("OCF resource {spec}: argument {arg:?} is not of the form param=value")]
+    BadArgument { spec: String, arg: String },
+    #[error("{action} of {spec} timed out after {after:?}; its process group was killed")]
+    Timeout {
+        spec: String,
+        action: &'static str,
+        after: Duration,
+    },
+    #[error("Return code {code} from {path} ({action} of {spec})")]
+    Failed {
+        spec: String,
+        action: &'static str,
+        path: String,
+        code: i32,
+    },
+}
+
+/// Run one action of `r` and interpret its result by the agent's convention.
+pub async fn run_action(
+    r: &Resource,
+    action: Action,
+    env: &AgentEnv,
+) -> Result<ActionOutcome, AgentError> {
+    let verb = action.verb(&r.agent.kind);
+    let mut cmd = command_for(r, action, env)?;
+    let path = r.agent.path.display().to_string();
+    tracing::debug!(resource = %r.spec, "running {path} {verb}");
+    let mut child = cmd.spawn().map_err(|source| AgentError::Spawn {
+        path: path.clone(),
+        source,
+    })?;
+    let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+    let out = log_lines(child.stdout.take(), r.spec.clone(), false);
+    let err = log_lines(child.stderr.take(), r.spec.clone(), true);
+    let limit = action.timeout(r);
+
+    let status = match tokio::time::timeout(limit, child.wait()).await {
+        Ok(Ok(status)) => status,
+        Ok(Err(source)) => return Err(AgentError::Spawn { path, source }),
+        Err(_) => {
+            tracing::error!(resource = %r.spec, "{verb} of {} timed out after {limit:?}, killing it", r.spec);
+            if let Some(pgid) = pgid {
+                kill_group(&mut child, pgid).await;
+            }
+            out.abort();
+            err.abort();
+            return Err(AgentError::Timeout {
+                spec: r.spec.clone(),
+                action: verb,
+                after: limit,
+            });
+        }
+    };
+    let output = drain(out).await;
+    drain(err).await;
+    let code = exit_code(status);
+    interpret(r, action, code, output, &path)
+}
+
+fn command_for(r: &Resource, action: Action, env: &AgentEnv) -> Result<Command, AgentError> {
+    let mut cmd = Command::new(&r.agent.path);
+    cmd.env_clear()
+        .env("PATH", &env.path_env)
+        .env("LANG", "C")
+        .env("LC_ALL", "C")
+        .envs(env.extra.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own group, so a timeout reaches every process it spawned.
+        .process_group(0)
+        .kill_on_drop(true);
+    let verb = action.verb(&r.agent.kind);
+    match &r.agent.kind {
+        AgentKind::Heartbeat => {
+            cmd.args(&r.args).arg(verb);
+        }
+        AgentKind::Lsb => {
+            cmd.arg(verb);
+        }
+        AgentKind::Ocf { provider, kind } => {
+            for arg in &r.args {
+                let Some((p, v)) = arg.split_once('=') else {
+                    return Err(AgentError::BadArgument {
+                        spec: r.spec.clone(),
+                        arg: arg.clone(),
+                    });
+                };
+                cmd.env(format!("OCF_RESKEY_{p}"), v);
+            }
+            cmd.env("OCF_ROOT", ocf_root(&r.agent.path))
+                .env("OCF_RA_VERSION_MAJOR", "1")
+                .env("OCF_RA_VERSION_MINOR", "0")
+                .env("OCF_RESOURCE_INSTANCE", instance_name(&r.spec))
+                .env("OCF_RESOURCE_TYPE", kind)
+                .env("OCF_RESOURCE_PROVIDER", provider)
+                .env(
+                    "OCF_RESKEY_CRM_meta_timeout",
+                    action.timeout(r).as_millis().to_string(),
+                )
+                .arg(verb);
+        }
+    }
+    Ok(cmd)
+}
+
+/// OCF agents live at OCF_ROOT/resource.d/PROVIDER/TYPE.
+fn ocf_root(agent: &Path) -> String {
+    agent
+        .ancestors()
+        .nth(3)
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "/usr/lib/ocf".to_string())
+}
+
+/// OCF instance names end up in file names; keep only safe characters.
+pub fn instance_name(spec: &str) -> String {
+    spec.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+fn exit_code(status: ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+fn interpret(
+    r: &Resource,
+    action: Action,
+    code: i32,
+    output: Vec<String>,
+    path: &str,
+) -> Result<ActionOutcome, AgentError> {
+    let status = match action {
+        Action::Status => status_from(&r.agent.kind, code, &output),
+        _ if code != 0 => {
+            tracing::error!(resource = %r.spec, "Return code {code} from {path}");
+            return Err(AgentError::Failed {
+                spec: r.spec.clone(),
+                action: action.verb(&r.agent.kind),
+                path: path.to_string(),
+                code,
+            });
+        }
+        Action::Start => ResourceStatus::Running,
+        Action::Stop => ResourceStatus::Stopped,
+    };
+    Ok(ActionOutcome {
+        exit_code: code,
+        status,
+        output,
+    })
+}
+
+/// The status rule per convention.
+///
+/// Heartbeat scripts: exit 3 (LSB "not running") means stopped whatever is
+/// printed; otherwise the output decides as in the original ("not running"
+/// → stopped, "running" or "OK" → running); with no such word, exit 0 means
+/// running (a silent LSB-aware script) and any other exit stopped.
+/// LSB: 0 running, 1–3 stopped (dead or not running), else unknown.
+/// OCF: 0 (and 8, promoted) running, 7 stopped, else unknown.
+pub fn status_from(kind: &AgentKind, code: i32, output: &[String]) -> ResourceStatus {
+    match kind {
+        AgentKind::Heartbeat => {
+            if code == 3 {
+                return ResourceStatus::Stopped;
+            }
+            let text = output.join("\n");
+            match heartbeat_words(&text) {
+                Some(s) => s,
+                None if code == 0 => ResourceStatus::Running,
+                None => ResourceStatus::Stopped,
+            }
+        }
+        AgentKind::Lsb => match code {
+            0 => ResourceStatus::Running,
+            1..=3 => ResourceStatus::Stopped,
+            n => ResourceStatus::Unknown(format!("LSB status exit {n}")),
+        },
+        AgentKind::Ocf { .. } => match code {
+            0 | 8 => ResourceStatus::Running,
+            7 => ResourceStatus::Stopped,
+            n => ResourceStatus::Unknown(format!("OCF monitor exit {n}")),
+        },
+    }
+}
+
+/// The original's `*[Nn][Oo][Tt] *[Rr]unning*` / `*[Rr]unning*` / `*OK*` globs.
+fn heartbeat_words(text: &str) -> Option<ResourceStatus> {
+    let lower = text.to_ascii_lowercase();
+    let mut rest = lower.as_str();
+    while let Some(i) = rest.find("not") {
+        if rest[i + 3..].trim_start_matches(' ').starts_with("running") {
+            return Some(ResourceStatus::Stopped);
+        }
+        rest = &rest[i + 3..];
+    }
+    if lower.contains("running") || text.contains("OK") {
+        return Some(ResourceStatus::Running);
+    }
+    None
+}
+
+fn log_lines<R>(stream: Option<R>, spec: String, stderr: bool) -> JoinHandle<Vec<String>>
+where
+    R: AsyncRead + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let mut lines = Vec::new();
+        let Some(stream) = stream else {
+            return lines;
+        };
+        let mut reader = BufReader::new(stream).lines();
+        while let Ok(Some(line)) = reader.next_line().await {
+            if stderr {
+                tracing::warn!(resource = %spec, stream = "stderr", "{line}");
+            } else {
+                tracing::info!(resource = %spec, stream = "stdout", "{line}");
+            }
+            lines.push(line);
+        }
+        lines
+    })
+}
+
+async fn drain(h: JoinHandle<Vec<String>>) -> Vec<String> {
+    let abort = h.abort_handle();
+    match tokio::time::timeout(OUTPUT_DRAIN, h).await {
+        Ok(Ok(lines)) => lines,
+        _ => {
+            abort.abort();
+            Vec::new()
+        }
+    }
+}
+
+/// SIGTERM the group, give it `KILL_GRACE`, then SIGKILL whatever is left.
+async fn kill_group(child: &mut tokio::process::Child, pgid: Pid) {
+    let _ = killpg(pgid, Signal::SIGTERM);
+    let deadline = tokio::time::Instant::now() + KILL_GRACE;
+    loop {
+        // Reap the leader first: a zombie still counts as a group member.
+        let _ = child.try_wait();
+        if killpg(pgid, None) == Err(Errno::ESRCH) {
+            return;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let _ = killpg(pgid, Signal::SIGKILL);
+    let _ = child.wait().await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(s: &[&str]) -> Vec<String> {
+        s.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn heartbeat_status_follows_the_original_words() {
+        let k = AgentKind::Heartbeat;
+        assert_eq!(
+            status_from(&k, 0, &lines(&["Dummy is NOT running"])),
+            ResourceStatus::Stopped
+        );
+        assert_eq!(
+            status_from(&k, 0, &lines(&["not  running"])),
+            ResourceStatus::Stopped
+        );
+        assert_eq!(
+            status_from(&k, 0, &lines(&["x is running"])),
+            ResourceStatus::Running
+        );
+        assert_eq!(status_from(&k, 1, &lines(&["OK"])), ResourceStatus::Running);
+    }
+
+    #[test]
+    fn heartbeat_status_exit_3_is_stopped_and_silent_success_is_running() {
+        let k = AgentKind::Heartbeat;
+        assert_eq!(
+            status_from(&k, 3, &lines(&["running"])),
+            ResourceStatus::Stopped
+        );
+        assert_eq!(status_from(&k, 0, &[]), ResourceStatus::Running);
+        assert_eq!(status_from(&k, 1, &[]), ResourceStatus::Stopped);
+    }
+
+    #[test]
+    fn lsb_and_ocf_status_use_exit_codes_only() {
+        assert_eq!(
+            status_from(&AgentKind::Lsb, 0, &lines(&["not running"])),
+            ResourceStatus::Running
+        );
+        assert_eq!(
+            status_from(&AgentKind::Lsb, 3, &[]),
+            ResourceStatus::Stopped
+        );
+        assert!(matches!(
+            status_from(&AgentKind::Lsb, 4, &[]),
+            ResourceStatus::Unknown(_)
+        ));
+        let ocf = AgentKind::Ocf {
+            provider: "heartbeat".into(),
+            kind: "Dummy".into(),
+        };
+        assert_eq!(status_from(&ocf, 7, &[]), ResourceStatus::Stopped);
+        assert_eq!(status_from(&ocf, 0, &[]), ResourceStatus::Running);
+        assert!(matches!(
+            status_from(&ocf, 1, &[]),
+            ResourceStatus::Unknown(_)
+        ));
+    }
+
+    #[test]
+    fn ocf_root_is_three_levels_above_the_agent() {
+        assert_eq!(
+            ocf_root(Path::new("/usr/lib/ocf/resource.d/heartbeat/Dummy")),
+            "/usr/lib/ocf"
+        );
+        assert_eq!(instance_name("IPaddr::10.0.0.5/24"), "IPaddr__10_0_0_5_24");
+    }
+}

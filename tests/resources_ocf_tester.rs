@@ -1,0 +1,180 @@
+//! Our agents pass Debian's `ocf-tester` (OCF compliance: meta-data against
+//! ra-api-1.dtd, validate-all, monitor codes, idempotent start and stop).
+//! Skipped with one line when ocf-tester (or xmllint, which it needs) is
+//! missing; IPaddr and Filesystem need root and run in a namespace / on a
+//! loop device.
+
+mod support;
+
+use std::process::Command;
+use support::agents::{AgentWorld, agent_dir, heartbeat_bin};
+use support::{LoopDevice, MountGuard, Netns, addr, require_root, unique_prefix, veth};
+
+fn have_tester(name: &str) -> bool {
+    support::require_program(name, "ocf-tester") && support::require_program(name, "xmllint")
+}
+
+/// ocf-tester's command line for `agent` with `-o` parameters, in `w`'s environment.
+fn tester(w: &AgentWorld, agent: &str, params: &[String], mut cmd: Command) -> Command {
+    cmd.env_clear()
+        .env("PATH", &w.env.path_env)
+        .env("LANG", "C");
+    for (k, v) in &w.env.extra {
+        cmd.env(k, v);
+    }
+    cmd.args(["-v", "-n", &format!("t{agent}")]);
+    for p in params {
+        cmd.args(["-o", p]);
+    }
+    cmd.arg(agent_dir().join(agent));
+    cmd
+}
+
+fn assert_passes(mut cmd: Command, agent: &str) {
+    let out = cmd.output().expect("ocf-tester");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && text.contains("passed all tests"),
+        "ocf-tester failed for {agent}:\n{text}"
+    );
+}
+
+#[test]
+fn dummy_passes_ocf_tester() {
+    if !have_tester("dummy_passes_ocf_tester") {
+        return;
+    }
+    let w = AgentWorld::new();
+    let cmd = tester(&w, "Dummy", &[], Command::new("ocf-tester"));
+    assert_passes(cmd, "Dummy");
+}
+
+#[test]
+fn mailto_passes_ocf_tester() {
+    if !have_tester("mailto_passes_ocf_tester") {
+        return;
+    }
+    let w = AgentWorld::new();
+    let cmd = tester(
+        &w,
+        "MailTo",
+        &["email=root@localhost".into()],
+        Command::new("ocf-tester"),
+    );
+    assert_passes(cmd, "MailTo");
+    assert!(w.mails().contains("takeover"));
+}
+
+#[test]
+fn drbddisk_passes_ocf_tester_against_the_fake_drbdadm() {
+    if !have_tester("drbddisk_passes_ocf_tester_against_the_fake_drbdadm") {
+        return;
+    }
+    let w = AgentWorld::new();
+    w.drbd("alpha", "r0", "Secondary", "UpToDate");
+    w.drbd("bravo", "r0", "Secondary", "UpToDate");
+    let cmd = tester(
+        &w,
+        "drbddisk",
+        &["resource=r0".into()],
+        Command::new("ocf-tester"),
+    );
+    assert_passes(cmd, "drbddisk");
+}
+
+#[test]
+fn filesystem_passes_ocf_tester() {
+    if !have_tester("filesystem_passes_ocf_tester") || !require_root("filesystem_passes_ocf_tester")
+    {
+        return;
+    }
+    let dev = LoopDevice::ext4(32);
+    let w = AgentWorld::new();
+    let mp = w.dir.path().join("mnt");
+    let _m = MountGuard(mp.clone());
+    let cmd = tester(
+        &w,
+        "Filesystem",
+        &[
+            format!("device={}", dev.device),
+            format!("directory={}", mp.display()),
+            "fstype=ext4".into(),
+        ],
+        Command::new("ocf-tester"),
+    );
+    assert_passes(cmd, "Filesystem");
+}
+
+#[test]
+fn ipaddr_passes_ocf_tester_in_a_namespace() {
+    if !have_tester("ipaddr_passes_ocf_tester_in_a_namespace")
+        || !require_root("ipaddr_passes_ocf_tester_in_a_namespace")
+    {
+        return;
+    }
+    let p = unique_prefix("ocf");
+    let n = Netns::new(&format!("{p}n"));
+    let peer = Netns::new(&format!("{p}p"));
+    veth(&n, "eth0", &peer, "eth0");
+    addr(&n, "eth0", "10.224.0.1/24");
+    let w = AgentWorld::new();
+    assert_eq!(
+        w.env
+            .extra
+            .iter()
+            .find(|(k, _)| k == "HEARTBEAT_BIN")
+            .map(|(_, v)| v.as_str()),
+        Some(heartbeat_bin())
+    );
+    let cmd = tester(
+        &w,
+        "IPaddr",
+        &["ip=10.224.0.100".into(), "nic=eth0".into()],
+        n.command("ocf-tester"),
+    );
+    assert_passes(cmd, "IPaddr");
+}
+
+#[test]
+fn agents_and_fakes_are_posix_sh_and_shellcheck_clean() {
+    if !support::require_program(
+        "agents_and_fakes_are_posix_sh_and_shellcheck_clean",
+        "shellcheck",
+    ) {
+        return;
+    }
+    let fakes = support::agents::fake_bin();
+    let files = [
+        agent_dir().join("hb-agent-lib.sh"),
+        agent_dir().join("Dummy"),
+        agent_dir().join("MailTo"),
+        agent_dir().join("drbddisk"),
+        agent_dir().join("Filesystem"),
+        agent_dir().join("IPaddr"),
+        fakes.join("drbdadm"),
+        fakes.join("sendmail"),
+    ];
+    for f in &files {
+        let head = std::fs::read_to_string(f).unwrap();
+        assert!(
+            head.starts_with("#!/bin/sh\n") || head.starts_with("# shellcheck shell=sh"),
+            "{} is not a POSIX sh script",
+            f.display()
+        );
+    }
+    let out = Command::new("shellcheck")
+        .args(["-s", "sh", "-x"])
+        .args(&files)
+        .current_dir(agent_dir())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
