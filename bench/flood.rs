@@ -43,7 +43,12 @@ pub fn run(ns: &str, target: [u8; 4], keepalived: bool, rate: u64, secs: f64) ->
         let send: Box<dyn FnMut(u64) -> bool> = if keepalived {
             let s = match raw_vrrp_socket() {
                 Some(s) => s,
-                None => return FloodStats { sent: 0, seconds: 0.0 },
+                None => {
+                    return FloodStats {
+                        sent: 0,
+                        seconds: 0.0,
+                    };
+                }
             };
             let pkt = forged_vrrp([10, 213, 7, 100]);
             let dest = socket2::SockAddr::from(SocketAddrV4::new(target.into(), 0));
@@ -51,7 +56,12 @@ pub fn run(ns: &str, target: [u8; 4], keepalived: bool, rate: u64, secs: f64) ->
         } else {
             let s = match UdpSocket::bind("0.0.0.0:0") {
                 Ok(s) => s,
-                Err(_) => return FloodStats { sent: 0, seconds: 0.0 },
+                Err(_) => {
+                    return FloodStats {
+                        sent: 0,
+                        seconds: 0.0,
+                    };
+                }
             };
             let dest = SocketAddrV4::new(target.into(), 694);
             Box::new(move |seq| s.send_to(&forged_heartbeat("bravo", seq), dest).is_ok())
@@ -71,7 +81,10 @@ pub fn run(ns: &str, target: [u8; 4], keepalived: bool, rate: u64, secs: f64) ->
             seconds: start.elapsed().as_secs_f64(),
         }
     })
-    .unwrap_or(FloodStats { sent: 0, seconds: 0.0 })
+    .unwrap_or(FloodStats {
+        sent: 0,
+        seconds: 0.0,
+    })
 }
 
 fn raw_vrrp_socket() -> Option<socket2::Socket> {
@@ -82,7 +95,8 @@ fn raw_vrrp_socket() -> Option<socket2::Socket> {
     s.set_multicast_ttl_v4(255).ok()?;
     // Out of the crossover link, and not looped back to the sender's own
     // keepalived.
-    s.set_multicast_if_v4(&std::net::Ipv4Addr::new(10, 213, 8, 2)).ok()?;
+    s.set_multicast_if_v4(&std::net::Ipv4Addr::new(10, 213, 8, 2))
+        .ok()?;
     s.set_multicast_loop_v4(false).ok()?;
     Some(s)
 }

@@ -18,7 +18,10 @@ use scenarios::{Env, Failure, Timing};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(name = "hb-bench", about = "Benchmarks: heartbeat vs Heartbeat 3.0.6 vs keepalived")]
+#[command(
+    name = "hb-bench",
+    about = "Benchmarks: heartbeat vs Heartbeat 3.0.6 vs keepalived"
+)]
 pub struct Args {
     /// Runs per failover/switchover measurement.
     #[arg(long, default_value_t = 10)]
@@ -33,10 +36,18 @@ pub struct Args {
     #[arg(long)]
     idle_seconds: Option<u64>,
     /// Flavors to measure (ours, original, keepalived).
-    #[arg(long, value_delimiter = ',', default_value = "ours,original,keepalived")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "ours,original,keepalived"
+    )]
     flavors: Vec<Flavor>,
     /// Parts to run: failover, links, switchover, soak, idle, flood.
-    #[arg(long, value_delimiter = ',', default_value = "failover,links,switchover,soak,idle,flood")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "failover,links,switchover,soak,idle,flood"
+    )]
     only: Vec<String>,
     /// Fastest timings as keepalive/deadtime in ms, per flavor.
     #[arg(long, default_value = "50/200")]
@@ -57,6 +68,10 @@ pub struct Args {
     flood_rate: u64,
     #[arg(long, default_value_t = 10.0)]
     flood_seconds: f64,
+    /// Include an earlier run's results.json (e.g. the peers, measured
+    /// separately) in the tables.
+    #[arg(long)]
+    merge: Vec<PathBuf>,
 }
 
 fn parse_pair(s: &str) -> Option<(u64, u64)> {
@@ -90,7 +105,14 @@ fn standard_timing() -> Timing {
 fn soak_candidates(f: Flavor) -> Vec<Timing> {
     let pairs: &[(u64, u64)] = match f {
         Flavor::Ours => &[(10, 50), (20, 100), (50, 200), (100, 500), (200, 1000)],
-        Flavor::Original => &[(20, 100), (50, 200), (100, 500), (200, 1000), (500, 2000)],
+        Flavor::Original => &[
+            (10, 50),
+            (20, 100),
+            (50, 200),
+            (100, 500),
+            (200, 1000),
+            (500, 2000),
+        ],
         // advert_int; the deadtime column is VRRP's own (≈ 3.6 adverts).
         Flavor::Keepalived => &[(10, 40), (20, 80), (50, 200), (100, 400), (250, 1000)],
     };
@@ -122,7 +144,10 @@ fn ensure_packages() {
         .map(|s| s.success())
         .unwrap_or(false);
     if !ok {
-        eprintln!("hb-bench: apt-get install {} failed; run apt-get update first", missing.join(" "));
+        eprintln!(
+            "hb-bench: apt-get install {} failed; run apt-get update first",
+            missing.join(" ")
+        );
     }
 }
 
@@ -135,17 +160,30 @@ fn main() {
     if args.quick {
         args.runs = args.runs.min(3);
     }
-    let soak_secs = (args.soak_minutes.unwrap_or(if args.quick { 1.0 } else { 10.0 }) * 60.0) as u64;
-    let idle_secs = args.idle_seconds.unwrap_or(if args.quick { 15 } else { 60 });
+    let soak_secs = (args
+        .soak_minutes
+        .unwrap_or(if args.quick { 1.0 } else { 10.0 })
+        * 60.0) as u64;
+    let idle_secs = args
+        .idle_seconds
+        .unwrap_or(if args.quick { 15 } else { 60 });
     ensure_packages();
     let bin = args.heartbeat_bin.clone().unwrap_or_else(|| {
         std::env::current_exe()
             .expect("own path")
             .with_file_name("heartbeat")
     });
-    let env = Env { heartbeat_bin: &bin };
+    let env = Env {
+        heartbeat_bin: &bin,
+    };
     let want = |p: &str| args.only.iter().any(|o| o == p);
     let mut results = report::Results::new(&args_line(), args.runs, soak_secs, idle_secs);
+    for m in &args.merge {
+        if let Err(e) = results.merge_file(m) {
+            eprintln!("hb-bench: --merge {e}");
+            std::process::exit(2);
+        }
+    }
 
     let standard = standard_timing();
     for (part, failure) in [
@@ -172,7 +210,10 @@ fn main() {
                         t.label,
                         report::opt_ms(s.total_ms),
                         report::opt_ms(s.detect_ms),
-                        s.error.as_deref().map(|e| format!("  ERROR {e}")).unwrap_or_default()
+                        s.error
+                            .as_deref()
+                            .map(|e| format!("  ERROR {e}"))
+                            .unwrap_or_default()
                     );
                     results.samples.push(s);
                 }
@@ -206,7 +247,11 @@ fn main() {
                 r.cpu_percent_active,
                 r.stayed_active,
                 r.false_failover,
-                if r.note.is_empty() { String::new() } else { format!(" ({})", r.note) }
+                if r.note.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", r.note)
+                }
             );
             results.flood.push(r);
         }

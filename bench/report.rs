@@ -3,11 +3,11 @@
 //! each peer's median to ours.
 
 use crate::scenarios::{FloodResult, Footprint, Sample, SoakResult};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::Path;
 
-#[derive(Serialize)]
+#[derive(Serialize, Deserialize)]
 pub struct Results {
     pub command: String,
     pub started: String,
@@ -22,11 +22,14 @@ pub struct Results {
 }
 
 pub fn opt_ms(v: Option<f64>) -> String {
-    v.map(|v| format!("{v:.0} ms")).unwrap_or_else(|| "-".into())
+    v.map(|v| format!("{v:.0} ms"))
+        .unwrap_or_else(|| "-".into())
 }
 
 fn machine() -> String {
-    let cpus = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     let model = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|c| {
@@ -77,6 +80,20 @@ impl Results {
         }
     }
 
+    /// Takes in another run's results (e.g. the peers measured earlier),
+    /// keeping this run's command and machine.
+    pub fn merge_file(&mut self, path: &Path) -> Result<(), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let other: Results =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        self.command = format!("{}; merged with: {}", self.command, other.command);
+        self.samples.extend(other.samples);
+        self.soak.extend(other.soak);
+        self.footprint.extend(other.footprint);
+        self.flood.extend(other.flood);
+        Ok(())
+    }
+
     /// Writes results.json and results.md (rewritten after every part, so an
     /// interrupted run keeps what it measured).
     pub fn save(&self, dir: &Path) {
@@ -93,7 +110,13 @@ impl Results {
         let _ = std::fs::write(dir.join("results.md"), self.markdown());
     }
 
-    fn median_of(&self, flavor: &str, failure: &str, timing_fast: bool, detect: bool) -> Option<f64> {
+    fn median_of(
+        &self,
+        flavor: &str,
+        failure: &str,
+        timing_fast: bool,
+        detect: bool,
+    ) -> Option<f64> {
         let v: Vec<f64> = self
             .samples
             .iter()
@@ -119,7 +142,11 @@ impl Results {
         );
         let mut keys: Vec<(String, String, String)> = Vec::new();
         for s in &self.samples {
-            let k = (s.failure.name().to_string(), s.flavor.clone(), s.timing.clone());
+            let k = (
+                s.failure.name().to_string(),
+                s.flavor.clone(),
+                s.timing.clone(),
+            );
             if !keys.contains(&k) {
                 keys.push(k);
             }
@@ -128,7 +155,9 @@ impl Results {
             let group: Vec<&Sample> = self
                 .samples
                 .iter()
-                .filter(|s| s.failure.name() == failure && &s.flavor == flavor && &s.timing == timing)
+                .filter(|s| {
+                    s.failure.name() == failure && &s.flavor == flavor && &s.timing == timing
+                })
                 .collect();
             let totals: Vec<f64> = group.iter().filter_map(|s| s.total_ms).collect();
             let after: Vec<f64> = group
@@ -137,10 +166,7 @@ impl Results {
                 .collect();
             let detects: Vec<f64> = group.iter().filter_map(|s| s.detect_ms).collect();
             let fast = timing.starts_with("fastest");
-            let ratio = match (
-                stats(&totals),
-                self.median_of("ours", failure, fast, false),
-            ) {
+            let ratio = match (stats(&totals), self.median_of("ours", failure, fast, false)) {
                 (Some((_, med, _)), Some(ours)) if ours > 0.0 => format!("{:.2}×", med / ours),
                 _ => "-".into(),
             };
@@ -179,7 +205,11 @@ impl Results {
                 let _ = writeln!(
                     m,
                     "| {} | {} | {} | {} | {res} | {} |",
-                    r.flavor, r.keepalive_ms, r.deadtime_ms, r.effective_deadtime_ms, r.late_warnings
+                    r.flavor,
+                    r.keepalive_ms,
+                    r.deadtime_ms,
+                    r.effective_deadtime_ms,
+                    r.late_warnings
                 );
             }
         }

@@ -4,13 +4,13 @@
 use crate::procfs;
 use crate::watch::LogWatch;
 use heartbeat::lab::{self, Flavor, Lab, LabConfig, VIP};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// ha.cf timings (keepalived derives `advert_int` from `keepalive`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Timing {
     pub label: String,
     pub keepalive: String,
@@ -52,7 +52,7 @@ impl Timing {
     }
 }
 
-#[derive(Clone, Copy, Debug, Serialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
 pub enum Failure {
     /// SIGKILL of the active node's whole daemon family.
     Kill,
@@ -72,7 +72,7 @@ impl Failure {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Sample {
     pub flavor: String,
     pub timing: String,
@@ -147,8 +147,7 @@ pub fn wait_answer(lab: &Lab, want: &str, timeout: Duration) -> Option<Instant> 
     lab::in_netns(&lab.client_ns, move || {
         let deadline = Instant::now() + timeout;
         loop {
-            if lab::http_get(VIP, 80, Duration::from_millis(15)).as_deref() == Some(want.as_str())
-            {
+            if lab::http_get(VIP, 80, Duration::from_millis(15)).as_deref() == Some(want.as_str()) {
                 return Some(Instant::now());
             }
             if Instant::now() >= deadline {
@@ -207,7 +206,9 @@ pub fn hand_over(env: &Env, flavor: Flavor, t: &Timing, failure: Failure, run: u
         }
     }
     std::thread::sleep(Duration::from_millis(100));
-    s.detect_ms = watch.first(dead_patterns(flavor)).map(|at| ms_between(t0, at));
+    s.detect_ms = watch
+        .first(dead_patterns(flavor))
+        .map(|at| ms_between(t0, at));
     s.timeline = watch
         .lines()
         .into_iter()
@@ -228,7 +229,15 @@ impl Drop for Stress {
 
 fn stress(lab: &Lab, secs: u64) -> Result<Stress, String> {
     Command::new("ip")
-        .args(["netns", "exec", &lab.client_ns, "stress-ng", "--cpu", "2", "--timeout"])
+        .args([
+            "netns",
+            "exec",
+            &lab.client_ns,
+            "stress-ng",
+            "--cpu",
+            "2",
+            "--timeout",
+        ])
         .arg(format!("{secs}s"))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -238,7 +247,7 @@ fn stress(lab: &Lab, secs: u64) -> Result<Stress, String> {
         .map_err(|e| format!("stress-ng: {e} (apt-get install stress-ng)"))
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SoakResult {
     pub flavor: String,
     pub keepalive_ms: u64,
@@ -271,7 +280,12 @@ pub fn soak(env: &Env, flavor: Flavor, candidates: &[Timing], secs: u64) -> Vec<
             Err(e) => {
                 r.false_failover_after_s = Some(0.0);
                 r.what = Some(format!("did not come up: {e}"));
-                println!("  soak {} {}: {}", flavor.short(), t.label, r.what.as_deref().unwrap_or(""));
+                println!(
+                    "  soak {} {}: {}",
+                    flavor.short(),
+                    t.label,
+                    r.what.as_deref().unwrap_or("")
+                );
                 out.push(r);
                 continue;
             }
@@ -289,7 +303,11 @@ pub fn soak(env: &Env, flavor: Flavor, candidates: &[Timing], secs: u64) -> Vec<
         let t0 = Instant::now();
         let alpha_lost: &[&str] = match flavor {
             Flavor::Keepalived => &["Entering BACKUP STATE", "Entering FAULT STATE"],
-            _ => &["bravo: is dead", "Resources being released", "Releasing resource group"],
+            _ => &[
+                "bravo: is dead",
+                "Resources being released",
+                "Releasing resource group",
+            ],
         };
         while t0.elapsed() < Duration::from_secs(secs) {
             std::thread::sleep(Duration::from_millis(500));
@@ -321,7 +339,10 @@ pub fn soak(env: &Env, flavor: Flavor, candidates: &[Timing], secs: u64) -> Vec<
             r.effective_deadtime_ms,
             match r.false_failover_after_s {
                 None => format!("held {secs} s ({} late warnings)", r.late_warnings),
-                Some(s) => format!("FALSE FAILOVER after {s:.1} s: {}", r.what.clone().unwrap_or_default()),
+                Some(s) => format!(
+                    "FALSE FAILOVER after {s:.1} s: {}",
+                    r.what.clone().unwrap_or_default()
+                ),
             }
         );
         let held = r.false_failover_after_s.is_none();
@@ -333,7 +354,7 @@ pub fn soak(env: &Env, flavor: Flavor, candidates: &[Timing], secs: u64) -> Vec<
     out
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Footprint {
     pub flavor: String,
     pub node: String,
@@ -347,7 +368,12 @@ pub struct Footprint {
 
 /// Idle RSS and CPU of each node's daemon family over `secs`, all flavors
 /// side by side over the same window.
-pub fn footprint(env: &Env, flavors: &[Flavor], t: &Timing, secs: u64) -> Result<Vec<Footprint>, String> {
+pub fn footprint(
+    env: &Env,
+    flavors: &[Flavor],
+    t: &Timing,
+    secs: u64,
+) -> Result<Vec<Footprint>, String> {
     let mut labs = Vec::new();
     for f in flavors {
         labs.push((*f, bring_up(env, *f, t, "bi")?));
@@ -355,14 +381,18 @@ pub fn footprint(env: &Env, flavors: &[Flavor], t: &Timing, secs: u64) -> Result
     std::thread::sleep(Duration::from_secs(3));
     let start: Vec<Vec<f64>> = labs
         .iter()
-        .map(|(_, l)| (0..2).map(|i| procfs::cpu_seconds(&l.family_pids(i))).collect())
+        .map(|(_, l)| {
+            (0..2)
+                .map(|i| procfs::cpu_seconds(&l.family_pids(i)))
+                .collect()
+        })
         .collect();
     let t0 = Instant::now();
     std::thread::sleep(Duration::from_secs(secs));
     let window = t0.elapsed().as_secs_f64();
     let mut out = Vec::new();
     for ((f, l), cpu0) in labs.iter().zip(start) {
-        for i in 0..2 {
+        for (i, cpu_before) in cpu0.into_iter().enumerate() {
             let pids = l.family_pids(i);
             let (rss, pss) = procfs::memory_kib(&pids);
             out.push(Footprint {
@@ -372,7 +402,7 @@ pub fn footprint(env: &Env, flavors: &[Flavor], t: &Timing, secs: u64) -> Result
                 processes: pids.iter().map(|p| procfs::command_name(*p)).collect(),
                 rss_kib: rss,
                 pss_kib: pss,
-                cpu_seconds: procfs::cpu_seconds(&pids) - cpu0[i],
+                cpu_seconds: procfs::cpu_seconds(&pids) - cpu_before,
                 window_s: window,
             });
         }
@@ -380,7 +410,7 @@ pub fn footprint(env: &Env, flavors: &[Flavor], t: &Timing, secs: u64) -> Result
     Ok(out)
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FloodResult {
     pub flavor: String,
     pub timing: String,

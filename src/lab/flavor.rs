@@ -119,15 +119,25 @@ pub fn in_daemon_namespaces(pid: i32, argv: &[&str]) -> Command {
 pub fn keepalived_command(node: &LabNode) -> Command {
     let d = &node.dir;
     let mut cmd = Command::new("ip");
-    cmd.args(["netns", "exec", &node.ns, "keepalived", "-n", "-l", "-D", "-P", "-f"])
-        .arg(d.join("keepalived.conf"))
-        .arg("-p")
-        .arg(d.join("keepalived.pid"))
-        .arg("-r")
-        .arg(d.join("vrrp.pid"))
-        .arg("-c")
-        .arg(d.join("checkers.pid"))
-        .args(["-i", &node.name]);
+    cmd.args([
+        "netns",
+        "exec",
+        &node.ns,
+        "keepalived",
+        "-n",
+        "-l",
+        "-D",
+        "-P",
+        "-f",
+    ])
+    .arg(d.join("keepalived.conf"))
+    .arg("-p")
+    .arg(d.join("keepalived.pid"))
+    .arg("-r")
+    .arg(d.join("vrrp.pid"))
+    .arg("-c")
+    .arg(d.join("checkers.pid"))
+    .args(["-i", &node.name]);
     cmd
 }
 
@@ -180,7 +190,12 @@ pub fn descendants(pid: i32) -> Vec<i32> {
     let mut i = 0;
     while i < family.len() {
         let parent = family[i];
-        family.extend(parent_of.iter().filter(|(_, pp)| *pp == parent).map(|(p, _)| *p));
+        family.extend(
+            parent_of
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
         i += 1;
     }
     family

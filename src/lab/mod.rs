@@ -369,7 +369,14 @@ impl Lab {
         let child = Command::new("ip")
             .args(["netns", "exec", &self.nodes[i].ns])
             .arg(&self.cfg.heartbeat_bin)
-            .args(["demo-web", "--port", "80", "--text", &self.nodes[i].name, "--ready"])
+            .args([
+                "demo-web",
+                "--port",
+                "80",
+                "--text",
+                &self.nodes[i].name,
+                "--ready",
+            ])
             .arg(&ready)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
