@@ -72,6 +72,9 @@ pub struct Args {
     /// separately) in the tables.
     #[arg(long)]
     merge: Vec<PathBuf>,
+    /// Where the timeline plot of one failover per flavor goes.
+    #[arg(long, default_value = "bench/failover-timeline.svg")]
+    svg: PathBuf,
 }
 
 fn parse_pair(s: &str) -> Option<(u64, u64)> {
@@ -257,6 +260,12 @@ fn main() {
         }
     }
     results.save(&args.out);
+    if let Some(svg) = results.timeline_svg() {
+        match std::fs::write(&args.svg, svg) {
+            Ok(()) => println!("timeline plot in {}", args.svg.display()),
+            Err(e) => eprintln!("{}: {e}", args.svg.display()),
+        }
+    }
     println!("\n{}", results.markdown());
     println!("results in {}", args.out.display());
 }

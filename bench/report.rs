@@ -260,3 +260,150 @@ impl Results {
         m
     }
 }
+
+/// Marks drawn on a flavor's lane: (label, line patterns that all match).
+fn milestones(flavor: &str) -> &'static [(&'static str, &'static [&'static str])] {
+    match flavor {
+        "keepalived" => &[
+            ("MASTER", &["Entering MASTER STATE"]),
+            ("VIP set", &["setting VIPs"]),
+            ("garp", &["Sending gratuitous ARP on eth0"]),
+        ],
+        _ => &[
+            ("takeover begins", &["acquired from alpha"]),
+            ("IPaddr start", &["Running", "10.213.7.100", "start"]),
+            ("webnode start", &["Running", "webnode", "start"]),
+        ],
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+impl Results {
+    /// The median run of each flavor's unplanned failover (SIGKILL, fastest
+    /// timings) on one time axis: detection, takeover steps seen in bravo's
+    /// log, and the first answer from bravo.
+    pub fn timeline_svg(&self) -> Option<String> {
+        let mut lanes: Vec<&Sample> = Vec::new();
+        for flavor in ["ours", "original", "keepalived"] {
+            let mut runs: Vec<&Sample> = self
+                .samples
+                .iter()
+                .filter(|s| {
+                    s.flavor == flavor
+                        && s.failure == crate::scenarios::Failure::Kill
+                        && s.timing.starts_with("fastest")
+                        && s.total_ms.is_some()
+                })
+                .collect();
+            runs.sort_by(|a, b| a.total_ms.unwrap_or(0.0).total_cmp(&b.total_ms.unwrap_or(0.0)));
+            if let Some(s) = runs.get(runs.len() / 2) {
+                lanes.push(s);
+            }
+        }
+        if lanes.is_empty() {
+            return None;
+        }
+        let span = lanes
+            .iter()
+            .filter_map(|s| s.total_ms)
+            .fold(0.0f64, f64::max)
+            .max(1.0)
+            * 1.08;
+        let (left, width, lane_h, top) = (150.0, 690.0, 90.0, 60.0);
+        let x = |ms: f64| left + ms / span * width;
+        let height = top + lane_h * lanes.len() as f64 + 50.0;
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"960\" height=\"{height:.0}\" \
+             font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+             <text x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"bold\">One unplanned failover (SIGKILL of alpha's daemon, fastest timings; median run)</text>\n\
+             <text x=\"10\" y=\"42\" fill=\"#555\">t = 0: kill. Blue: until bravo logs alpha dead. Orange: takeover until the client gets bravo's answer on the VIP.</text>"
+        );
+        // Time axis with round ticks.
+        let step = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]
+            .into_iter()
+            .find(|s| span / s <= 10.0)
+            .unwrap_or(2000.0);
+        let axis_y = top + lane_h * lanes.len() as f64 + 10.0;
+        let _ = writeln!(
+            o,
+            "<line x1=\"{left}\" y1=\"{axis_y}\" x2=\"{}\" y2=\"{axis_y}\" stroke=\"#333\"/>",
+            left + width
+        );
+        let mut t = 0.0;
+        while t <= span {
+            let _ = writeln!(
+                o,
+                "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\" stroke=\"#ddd\"/>\
+                 <text x=\"{0:.1}\" y=\"{3}\" text-anchor=\"middle\">{4} ms</text>",
+                x(t),
+                top - 10.0,
+                axis_y,
+                axis_y + 16.0,
+                t
+            );
+            t += step;
+        }
+        for (n, s) in lanes.iter().enumerate() {
+            let y = top + lane_h * n as f64 + 30.0;
+            let total = s.total_ms.unwrap_or(0.0);
+            let detect = s.detect_ms.unwrap_or(total).min(total);
+            let _ = writeln!(
+                o,
+                "<text x=\"10\" y=\"{:.0}\" font-weight=\"bold\">{}</text>\
+                 <text x=\"10\" y=\"{:.0}\" fill=\"#555\">{}</text>",
+                y + 4.0,
+                esc(&s.flavor),
+                y + 20.0,
+                esc(&s.timing)
+            );
+            let _ = writeln!(
+                o,
+                "<rect x=\"{:.1}\" y=\"{:.0}\" width=\"{:.1}\" height=\"14\" fill=\"#4a7fd0\"/>\
+                 <rect x=\"{:.1}\" y=\"{:.0}\" width=\"{:.1}\" height=\"14\" fill=\"#f0a030\"/>",
+                x(0.0),
+                y - 7.0,
+                x(detect) - x(0.0),
+                x(detect),
+                y - 7.0,
+                (x(total) - x(detect)).max(1.0)
+            );
+            let _ = writeln!(
+                o,
+                "<text x=\"{:.1}\" y=\"{:.0}\" font-size=\"11\">dead @ {detect:.0}</text>\
+                 <text x=\"{:.1}\" y=\"{:.0}\" font-size=\"11\" font-weight=\"bold\">answer @ {total:.0} ms</text>",
+                x(detect),
+                y + 22.0,
+                x(total) + 4.0,
+                y + 4.0
+            );
+            for (k, (label, pats)) in milestones(&s.flavor).iter().enumerate() {
+                if let Some((at, _)) = s
+                    .timeline
+                    .iter()
+                    .find(|(_, l)| pats.iter().all(|p| l.contains(p)))
+                {
+                    // Labels near the right edge grow leftwards to stay inside.
+                    let anchor = if x(*at) > left + width * 0.7 { "end" } else { "start" };
+                    let _ = writeln!(
+                        o,
+                        "<line x1=\"{0:.1}\" y1=\"{1:.0}\" x2=\"{0:.1}\" y2=\"{2:.0}\" stroke=\"#222\"/>\
+                         <text x=\"{0:.1}\" y=\"{3:.0}\" font-size=\"10\" fill=\"#222\" text-anchor=\"{anchor}\">{4} @ {5:.0}</text>",
+                        x(*at),
+                        y - 10.0,
+                        y + 8.0,
+                        y - 13.0 - 11.0 * k as f64,
+                        esc(label),
+                        at
+                    );
+                }
+            }
+        }
+        o.push_str("</svg>\n");
+        Some(o)
+    }
+}
