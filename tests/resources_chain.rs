@@ -343,3 +343,33 @@ fn a_failing_mailer_does_not_fail_the_chain() {
     assert_eq!(w.mails(), "");
     rt.block_on(stop_group(&g, &w.env)).unwrap();
 }
+
+#[test]
+fn the_resource_command_runs_a_group_and_is_excluded_by_the_lock_holder() {
+    use heartbeat::commands::{Globals, resource as cmd};
+    use heartbeat::resources::{Action, ResourceLock};
+    let w = AgentWorld::new();
+    let g = group(vec![ours("Dummy::cmd")]);
+    let globals = Globals {
+        config_dir: w.dir.path().join("ha.d"),
+        node: Some("alpha".into()),
+        state_dir: w.dir.path().join("state"),
+        run_dir: w.dir.path().join("run"),
+    };
+    let daemon =
+        ResourceLock::acquire_as(&globals.run_dir, "the heartbeat daemon (pid 1)").unwrap();
+    assert_eq!(cmd::execute(&globals, &g, Action::Start, &w.env), 1);
+    assert_eq!(statuses(&g, &w), vec![ResourceStatus::Stopped]);
+    drop(daemon);
+    assert_eq!(
+        cmd::execute(&globals, &g, Action::Status, &w.env),
+        cmd::STOPPED
+    );
+    assert_eq!(cmd::execute(&globals, &g, Action::Start, &w.env), 0);
+    assert_eq!(cmd::execute(&globals, &g, Action::Status, &w.env), 0);
+    assert_eq!(cmd::execute(&globals, &g, Action::Stop, &w.env), 0);
+    assert_eq!(statuses(&g, &w), vec![ResourceStatus::Stopped]);
+    let one = cmd::find_target(std::slice::from_ref(&g), "Dummy::cmd").unwrap();
+    assert_eq!(one.resources.len(), 1);
+    assert!(cmd::find_target(&[g], "Dummy::nope").is_none());
+}
