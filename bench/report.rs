@@ -278,7 +278,9 @@ fn milestones(flavor: &str) -> &'static [(&'static str, &'static [&'static str])
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 impl Results {
@@ -298,7 +300,11 @@ impl Results {
                         && s.total_ms.is_some()
                 })
                 .collect();
-            runs.sort_by(|a, b| a.total_ms.unwrap_or(0.0).total_cmp(&b.total_ms.unwrap_or(0.0)));
+            runs.sort_by(|a, b| {
+                a.total_ms
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.total_ms.unwrap_or(0.0))
+            });
             if let Some(s) = runs.get(runs.len() / 2) {
                 lanes.push(s);
             }
@@ -388,7 +394,11 @@ impl Results {
                     .find(|(_, l)| pats.iter().all(|p| l.contains(p)))
                 {
                     // Labels near the right edge grow leftwards to stay inside.
-                    let anchor = if x(*at) > left + width * 0.7 { "end" } else { "start" };
+                    let anchor = if x(*at) > left + width * 0.7 {
+                        "end"
+                    } else {
+                        "start"
+                    };
                     let _ = writeln!(
                         o,
                         "<line x1=\"{0:.1}\" y1=\"{1:.0}\" x2=\"{0:.1}\" y2=\"{2:.0}\" stroke=\"#222\"/>\

@@ -200,3 +200,87 @@ pub fn descendants(pid: i32) -> Vec<i32> {
     }
     family
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(keepalive: &str, auto_failback: &str) -> LabConfig {
+        let mut c = LabConfig::new("t", Path::new("/bin/true"));
+        c.keepalive = keepalive.into();
+        c.auto_failback = auto_failback.into();
+        c
+    }
+
+    #[test]
+    fn keepalived_preempts_only_when_auto_failback_is_on() {
+        let on = keepalived_conf(&cfg("1", "on"), 0).unwrap();
+        assert!(
+            on.contains("state MASTER") && !on.contains("nopreempt"),
+            "{on}"
+        );
+        let off = keepalived_conf(&cfg("1", "off"), 0).unwrap();
+        assert!(
+            off.contains("state BACKUP") && off.contains("nopreempt"),
+            "{off}"
+        );
+        let bravo = keepalived_conf(&cfg("1", "on"), 1).unwrap();
+        assert!(bravo.contains("priority 100") && on.contains("priority 150"));
+    }
+
+    #[test]
+    fn keepalived_advert_int_is_keepalive_in_centiseconds() {
+        assert!(
+            keepalived_conf(&cfg("1", "on"), 0)
+                .unwrap()
+                .contains("advert_int 1\n")
+        );
+        assert!(
+            keepalived_conf(&cfg("50ms", "on"), 0)
+                .unwrap()
+                .contains("advert_int 0.05\n")
+        );
+        // Below VRRP v3's resolution the lab uses its minimum.
+        assert!(
+            keepalived_conf(&cfg("2ms", "on"), 0)
+                .unwrap()
+                .contains("advert_int 0.01\n")
+        );
+    }
+
+    #[test]
+    fn keepalived_adverts_on_crossover_and_vip_on_lan() {
+        let c = keepalived_conf(&cfg("1", "on"), 0).unwrap();
+        assert!(c.contains("interface eth1"), "{c}");
+        assert!(c.contains(&format!("{VIP}/24 dev eth0")), "{c}");
+    }
+
+    #[test]
+    fn descendants_include_the_root_and_its_children() {
+        let mut child = Command::new("sleep").arg("5").spawn().unwrap();
+        let me = std::process::id() as i32;
+        let family = descendants(me);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(family[0], me);
+        assert!(family.contains(&(child.id() as i32)), "{family:?}");
+    }
+
+    #[test]
+    fn webnode_agent_knows_our_binary_without_heartbeat_bin() {
+        let agent = super::super::webnode_agent(Path::new("/opt/hb/heartbeat"));
+        assert!(
+            agent.contains("${HEARTBEAT_BIN:-/opt/hb/heartbeat}"),
+            "{agent}"
+        );
+        assert!(!agent.contains("@HEARTBEAT_BIN@"));
+    }
+
+    #[test]
+    fn flavor_names_parse_back() {
+        for f in Flavor::ALL {
+            assert_eq!(f.short().parse::<Flavor>().unwrap(), f);
+        }
+        assert!("pacemaker".parse::<Flavor>().is_err());
+    }
+}
