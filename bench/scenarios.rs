@@ -183,7 +183,7 @@ pub fn hand_over(env: &Env, flavor: Flavor, t: &Timing, failure: Failure, run: u
     let t0 = Instant::now();
     let acted = match failure {
         Failure::Kill => {
-            lab.crash(0);
+            lab.crash_daemon(0);
             Ok(())
         }
         Failure::Links => lab

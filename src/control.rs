@@ -12,7 +12,6 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
@@ -23,39 +22,7 @@ pub fn socket_path(run_dir: &Path) -> PathBuf {
     run_dir.join(SOCKET_NAME)
 }
 
-/// Which groups a standby or takeover concerns, in the original's words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Which {
-    All,
-    Local,
-    Foreign,
-    Failback,
-}
-
-impl FromStr for Which {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "all" => Ok(Which::All),
-            "local" => Ok(Which::Local),
-            "foreign" => Ok(Which::Foreign),
-            "failback" => Ok(Which::Failback),
-            other => Err(format!("wrong resources({other})")),
-        }
-    }
-}
-
-impl std::fmt::Display for Which {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Which::All => "all",
-            Which::Local => "local",
-            Which::Foreign => "foreign",
-            Which::Failback => "failback",
-        })
-    }
-}
+pub use crate::ownership::Which;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "lowercase")]

@@ -151,16 +151,14 @@ struct Daemon {
     shutdown: Shutdown,
     counters: BTreeMap<String, u64>,
     last_bad_log: Option<Instant>,
-    started: Instant,
     peer_active: bool,
+    peer_ever_up: bool,
     peer_digest_checked: bool,
     _lock: ResourceLock,
 }
 
 /// How often a rejected-packet reason is logged at most.
 const BAD_PACKET_LOG_EVERY: Duration = Duration::from_secs(10);
-/// The original advertises deadtime + 2 s for its first 5 s (spec §6).
-const STARTUP_DT_GRACE: Duration = Duration::from_secs(5);
 
 impl Daemon {
     async fn start(g: Globals, cfg: ClusterConfig) -> Result<()> {
@@ -176,7 +174,6 @@ impl Daemon {
             "Configuration validated. Starting heartbeat {}",
             env!("CARGO_PKG_VERSION")
         );
-        tracing::info!("Heartbeat generation: {generation}");
         if cfg.realtime {
             enter_realtime();
         }
@@ -220,6 +217,7 @@ impl Daemon {
         let ownership = Ownership::new(
             OwnershipConfig {
                 me: cfg.local.clone(),
+                generation: ownership::Generation(generation),
                 peer: cfg.peer.clone(),
                 groups: cfg
                     .groups
@@ -251,12 +249,15 @@ impl Daemon {
             shutdown: Shutdown::No,
             counters: BTreeMap::new(),
             last_bad_log: None,
-            started: now,
             peer_active: false,
+            peer_ever_up: false,
             peer_digest_checked: false,
             _lock: lock,
         };
         let result = d.run_loop(pkt_rx, ctl_rx, chain_rx).await;
+        // Let the connection tasks write their answers (`heartbeat stop`
+        // waits for one) before the runtime goes away.
+        tokio::time::sleep(Duration::from_millis(50)).await;
         let _ = std::fs::remove_file(control::socket_path(&d.g.run_dir));
         let _ = std::fs::remove_file(d.g.run_dir.join("heartbeat.pid"));
         result
@@ -320,6 +321,18 @@ impl Daemon {
 }
 
 impl Daemon {
+    /// IPaddr's duplicate-address probe guards against a peer we cannot hear
+    /// (a wrong key, a cut cable at boot) still serving the VIP; once the
+    /// peer has been heard, starts follow its explicit release or its death
+    /// (a dead daemon's kernel may still answer for the VIP: we must take it
+    /// over anyway), so the probe would only slow the handover down.
+    fn env_for_start(&self) -> AgentEnv {
+        let mut env = (*self.env).clone();
+        let check = if self.peer_ever_up { "off" } else { "refuse" };
+        env.extra.push(("HA_IPADDR_DUPLICATE_CHECK".into(), check.into()));
+        env
+    }
+
     fn bump(&mut self, counter: &str) {
         *self.counters.entry(counter.to_string()).or_insert(0) += 1;
     }
@@ -359,10 +372,9 @@ impl Daemon {
     /// A keepalive in the original's shape (`t=status`), so an old peer
     /// counts us as alive.
     async fn send_status(&mut self, st: &str) {
-        let mut dt = self.cfg.timings.deadtime;
-        if self.started.elapsed() < STARTUP_DT_GRACE {
-            dt += Duration::from_secs(2);
-        }
+        // The original advertises deadtime + 2 s during its first 5 s; we
+        // advertise what we use, so a peer of ours judges us no slower.
+        let dt = self.cfg.timings.deadtime;
         let mut msg = Message::new();
         msg.add("t", "status")
             .add("st", st)
@@ -453,7 +465,8 @@ impl Daemon {
             membership::Verdict::Accept => {}
             membership::Verdict::Duplicate => {
                 self.bump("duplicate");
-                self.membership.link_heard(now, link);
+                let events = self.membership.link_heard(now, link);
+                self.on_membership_events(now, events).await;
                 return;
             }
             membership::Verdict::Replay => {
@@ -524,7 +537,7 @@ impl Daemon {
                     Ok(report) => {
                         let outs = self
                             .ownership
-                            .handle(now, ownership::Input::PeerReport(report, hg));
+                            .handle(now, ownership::Input::PeerReport(report, ownership::Generation(hg)));
                         self.on_ownership_outputs(now, outs).await;
                     }
                     Err(e) => self.reject("bad_report", &e.to_string()),
@@ -540,6 +553,7 @@ impl Daemon {
         for ev in events {
             match ev {
                 Event::PeerUp { restarted } => {
+                    self.peer_ever_up = true;
                     if restarted {
                         tracing::info!("Heartbeat restart on node {peer}");
                     }
@@ -557,6 +571,11 @@ impl Daemon {
                         "node {peer}: is dead"
                     );
                     self.bump("peer_deaths");
+                    let cause = match cause {
+                        membership::DeathCause::Silence => ownership::DeadCause::Dead,
+                        membership::DeathCause::Initdead => ownership::DeadCause::InitDead,
+                        membership::DeathCause::Shutdown => ownership::DeadCause::Shutdown,
+                    };
                     let outs = self
                         .ownership
                         .handle(now, ownership::Input::PeerDead { cause });
@@ -612,10 +631,10 @@ impl Daemon {
         use ownership::{Action, Output};
         for out in outs {
             match out {
-                Output::Action(Action::Start(g)) => self.spawn_chain(g, ChainOp::Start),
-                Output::Action(Action::Stop(g)) => self.spawn_chain(g, ChainOp::Stop),
-                Output::Action(Action::Restart(g)) => self.spawn_chain(g, ChainOp::Restart),
-                Output::Action(Action::Reannounce(g)) => self.spawn_chain(g, ChainOp::Reannounce),
+                Output::Action(Action::Start(g)) => self.spawn_chain(g.0, ChainOp::Start),
+                Output::Action(Action::Stop(g)) => self.spawn_chain(g.0, ChainOp::Stop),
+                Output::Action(Action::Restart(g)) => self.spawn_chain(g.0, ChainOp::Restart),
+                Output::Action(Action::Reannounce(g)) => self.spawn_chain(g.0, ChainOp::Reannounce),
                 Output::Action(Action::SendReport) => self.send_report().await,
                 Output::Log { level, message } => log_at(level, &message),
                 Output::Refused(reason) => {
@@ -635,8 +654,13 @@ impl Daemon {
                         });
                     }
                 }
-                Output::ShutdownComplete => {
-                    tracing::info!("All HA resources relinquished.");
+                Output::ShutdownComplete { stop_failed } => {
+                    if !stop_failed.is_empty() {
+                        tracing::error!(
+                            "CRIT: Resource STOP failure: still holding {:?}; the peer will not take them",
+                            stop_failed
+                        );
+                    }
                     let mut msg = Message::new();
                     msg.add("t", "shutdone").add("st", "dead");
                     self.send(msg, true).await;
@@ -656,7 +680,7 @@ impl Daemon {
 
     fn spawn_chain(&mut self, g: usize, op: ChainOp) {
         let group = self.cfg.groups[g].clone();
-        let env = self.env.clone();
+        let env = Arc::new(self.env_for_start());
         let tx = self.chain_tx.clone();
         self.busy[g] = true;
         tokio::spawn(async move {
@@ -719,12 +743,12 @@ impl Daemon {
                         .as_ref()
                         .map(|m| now + m.interval);
                 }
-                ownership::Input::Started(g, r)
+                ownership::Input::Started(ownership::GroupIdx(g), r)
             }
             ChainDone::Stopped(g, r) => {
                 self.busy[g] = false;
                 self.next_monitor[g] = None;
-                ownership::Input::Stopped(g, r)
+                ownership::Input::Stopped(ownership::GroupIdx(g), r.map_err(ownership::StopFailure))
             }
             ChainDone::Monitored(g, ok) => {
                 self.busy[g] = false;
@@ -738,7 +762,7 @@ impl Daemon {
                     "Monitor: resource group {} is not running",
                     self.cfg.groups[g].id
                 );
-                ownership::Input::MonitorFailed(g)
+                ownership::Input::MonitorFailed(ownership::GroupIdx(g))
             }
         };
         let outs = self.ownership.handle(now, input);
@@ -855,8 +879,8 @@ impl Daemon {
             .map(|(v, gr)| GroupStatus {
                 id: v.id.to_string(),
                 preferred: gr.preferred.to_string(),
-                holder: v.holder.describe(&self.me, &self.cfg.peer),
-                local_state: v.local_state.to_string(),
+                holder: holder_word(v.holder, &self.me, &self.cfg.peer),
+                local_state: local_state_word(v.local_state).to_string(),
                 since_secs: now.saturating_duration_since(v.since).as_secs_f64(),
                 cause: v.cause.clone(),
             })
@@ -869,7 +893,7 @@ impl Daemon {
             peer_generation: self.membership.peer_generation(),
             generation: self.generation,
             links,
-            rscstatus: self.ownership.rsc_status().to_string(),
+            rscstatus: self.ownership.rsc_status().word().to_string(),
             groups,
             counters: self.counters.clone(),
             keepalive_ms: t.keepalive.as_millis() as u64,
@@ -896,12 +920,33 @@ fn group_line(g: &config::ResourceGroup) -> String {
         .join(" ")
 }
 
-fn log_at(level: tracing::Level, message: &str) {
+fn log_at(level: ownership::Level, message: &str) {
+    use ownership::Level;
     match level {
-        tracing::Level::ERROR => tracing::error!("{message}"),
-        tracing::Level::WARN => tracing::warn!("{message}"),
-        tracing::Level::INFO => tracing::info!("{message}"),
-        _ => tracing::debug!("{message}"),
+        Level::Crit => tracing::error!("CRIT: {message}"),
+        Level::Error => tracing::error!("{message}"),
+        Level::Warn => tracing::warn!("{message}"),
+        Level::Info => tracing::info!("{message}"),
+        Level::Debug => tracing::debug!("{message}"),
+    }
+}
+
+fn holder_word(h: ownership::Holder, me: &NodeName, peer: &NodeName) -> String {
+    match h {
+        ownership::Holder::Me => me.to_string(),
+        ownership::Holder::Peer => peer.to_string(),
+        ownership::Holder::Nobody => "none".into(),
+        ownership::Holder::Both => "both".into(),
+    }
+}
+
+fn local_state_word(s: ownership::LocalState) -> &'static str {
+    match s {
+        ownership::LocalState::Stopped => "stopped",
+        ownership::LocalState::Starting => "starting",
+        ownership::LocalState::Running => "running",
+        ownership::LocalState::Stopping => "stopping",
+        ownership::LocalState::StopFailed => "stop-failed",
     }
 }
 

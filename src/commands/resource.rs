@@ -10,11 +10,23 @@ use crate::resources::{self, Action, AgentEnv, ResourceLock, ResourceStatus};
 /// LSB's "not running" status, reused for a fully stopped group.
 pub const STOPPED: i32 = 3;
 
-pub fn run(_g: &Globals, _action: &str, _target: &str) -> i32 {
-    // Loading the configuration is wired in by the config work
-    // (`config::load` → `find_target` → `execute`).
-    eprintln!("heartbeat resource: needs config");
-    super::exit::INVALID
+pub fn run(g: &Globals, action: &str, target: &str) -> i32 {
+    let Some(action) = parse_action(action) else {
+        eprintln!("heartbeat resource: unknown action {action} (start, stop, status)");
+        return super::exit::USAGE;
+    };
+    let cfg = match crate::daemon::load_config(g) {
+        Ok(c) => c,
+        Err(_) => return super::exit::INVALID,
+    };
+    let Some(group) = find_target(&cfg.groups, target) else {
+        eprintln!(
+            "heartbeat resource: no group or resource {target} in haresources (groups: {})",
+            cfg.groups.iter().map(|g| g.id.0.as_str()).collect::<Vec<_>>().join(", ")
+        );
+        return super::exit::INVALID;
+    };
+    execute(g, &group, action, &crate::daemon::agent_env(g))
 }
 
 pub fn parse_action(action: &str) -> Option<Action> {

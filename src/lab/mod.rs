@@ -402,11 +402,13 @@ impl Lab {
         }
     }
 
-    /// An unplanned failure of node `i`'s cluster manager: its whole
-    /// process family is stopped, then killed. Stopping first matters:
+    /// An unplanned failure of node `i`'s cluster manager: like
+    /// [`Lab::kill_daemon`], but for the daemon's whole process family
+    /// (the original and keepalived run several), stopped, then killed.
+    /// What its agents started stays. Stopping first matters:
     /// killing keepalived's parent alone makes its VRRP child leave
     /// gracefully (a priority-0 advert), which is a planned hand-over.
-    pub fn crash(&mut self, i: usize) {
+    pub fn crash_daemon(&mut self, i: usize) {
         use nix::sys::signal::{Signal, kill};
         let family = self.family_pids(i);
         for sig in [Signal::SIGSTOP, Signal::SIGKILL] {
@@ -414,7 +416,7 @@ impl Lab {
                 let _ = kill(nix::unistd::Pid::from_raw(*pid), sig);
             }
         }
-        self.kill(i);
+        self.kill_daemon(i);
     }
 
     /// A planned hand-over away from node `i`: `hb_standby` for both
@@ -456,12 +458,31 @@ impl Lab {
         self.nodes[i].daemon.as_ref().map(|c| c.id() as i32)
     }
 
-    /// SIGKILL node `i` and reap it.
-    pub fn kill(&mut self, i: usize) {
+    /// SIGKILL node `i`'s daemon only and reap it: a daemon crash. What its
+    /// agents started (the VIP, services, mounts) stays, as on a real
+    /// machine whose kernel is still up.
+    pub fn kill_daemon(&mut self, i: usize) {
         if let Some(mut c) = self.nodes[i].daemon.take() {
             let _ = c.kill();
             let _ = c.wait();
         }
+    }
+
+    /// Crash node `i` like a machine losing power: SIGKILL its daemon and
+    /// every process in its namespace (services, their mounts), and drop
+    /// its addresses. Its disk is released for the peer.
+    pub fn kill(&mut self, i: usize) {
+        self.kill_daemon(i);
+        kill_all_in(&self.nodes[i].ns);
+        let _ = ip(&[
+            "-n",
+            &self.nodes[i].ns,
+            "addr",
+            "del",
+            &format!("{VIP}/24"),
+            "dev",
+            "eth0",
+        ]);
     }
 
     /// Wait for node `i`'s daemon to exit on its own.
@@ -581,7 +602,7 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         for i in 0..self.nodes.len() {
-            self.crash(i);
+            self.crash_daemon(i);
         }
         for mut c in self.services.drain(..) {
             let _ = c.kill();
@@ -590,18 +611,8 @@ impl Drop for Lab {
         // Agents started by a killed daemon (e.g. the web service) live on
         // in the namespace: kill everything still in it.
         for ns in &self.namespaces {
-            if let Ok(out) = Command::new("ip").args(["netns", "pids", ns]).output() {
-                for pid in String::from_utf8_lossy(&out.stdout).split_whitespace() {
-                    if let Ok(pid) = pid.parse::<i32>() {
-                        let _ = nix::sys::signal::kill(
-                            nix::unistd::Pid::from_raw(pid),
-                            nix::sys::signal::Signal::SIGKILL,
-                        );
-                    }
-                }
-            }
+            kill_all_in(ns);
         }
-        std::thread::sleep(Duration::from_millis(50));
         for ns in self.namespaces.iter().rev() {
             let _ = Command::new("ip").args(["netns", "del", ns]).output();
         }
@@ -613,6 +624,36 @@ impl Drop for Lab {
             let _ = Command::new("losetup").args(["-d", dev]).output();
         }
         let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// SIGKILL every process in network namespace `ns` and wait until they are gone.
+fn kill_all_in(ns: &str) {
+    let pids = || -> Vec<i32> {
+        Command::new("ip")
+            .args(["netns", "pids", ns])
+            .output()
+            .map(|o| {
+                String::from_utf8_lossy(&o.stdout)
+                    .split_whitespace()
+                    .filter_map(|p| p.parse().ok())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let alive = pids();
+        if alive.is_empty() || Instant::now() > deadline {
+            return;
+        }
+        for pid in alive {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
     }
 }
 

@@ -49,7 +49,9 @@ fn open_raw(path: &Path, baud: u32) -> io::Result<AsyncFd<File>> {
     // No modem control: a crossover serial cable has no carrier to wait for.
     tio.control_flags |= ControlFlags::CLOCAL | ControlFlags::CREAD;
     termios::tcsetattr(&file, SetArg::TCSANOW, &tio).map_err(io::Error::from)?;
-    AsyncFd::new(file)
+    // SAFETY: the AsyncFd takes ownership of the file, so the descriptor
+    // cannot be closed or reused while it is registered.
+    unsafe { AsyncFd::register(file) }.map_err(|e| e.into_parts().1)
 }
 
 impl SerialLink {

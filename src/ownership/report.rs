@@ -20,12 +20,20 @@ impl fmt::Display for Generation {
 
 /// Which groups an operator request selects, in the words of `hb_standby`
 /// and `hb_takeover`. `Failback` means `Foreign`, as the original maps it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Which {
     All,
     Local,
     Foreign,
     Failback,
+}
+
+impl std::str::FromStr for Which {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Which, String> {
+        Which::parse(s).ok_or_else(|| format!("wrong resources({s})"))
+    }
 }
 
 impl Which {
