@@ -531,6 +531,20 @@ impl Daemon {
             "status" => {
                 self.peer_active = msg.get("st") == Some("active");
             }
+            "reqnodes" => {
+                // An old peer asks for our node list before it calls the
+                // cluster up ("active"); answer in its own shape.
+                let mut rep = Message::new();
+                let list: String = self.cfg.nodes.iter().map(|n| format!("{n} ")).collect();
+                rep.add("dest", self.cfg.peer.as_str())
+                    .add("t", "repnodes")
+                    .add("nodelist", list)
+                    .add("delnodelist", " ");
+                if let Some(uuid) = h.srcuuid {
+                    rep.add_bin("destuuid", &uuid);
+                }
+                self.send(rep, true).await;
+            }
             "shutdone" => {
                 tracing::info!("Received shutdown notice from '{}'.", self.cfg.peer);
                 let events = self

@@ -469,6 +469,9 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
         "measured: hb_standby to VIP on bravo: {} ms",
         t0.elapsed().as_millis()
     );
+    if std::env::var_os("HB_SHOW_LOGS").is_some() {
+        dump_logs(&lab);
+    }
     check!(
         lab,
         lab.vip_holders() == vec![B],

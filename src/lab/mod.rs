@@ -4,8 +4,15 @@
 //! tests all build their clusters with it, so what the demo shows is what
 //! the tests prove.
 //!
+//! The same topology can run the original Heartbeat 3.0.6 or keepalived
+//! instead of our daemon ([`Flavor`]), so the benchmarks compare like with
+//! like.
+//!
 //! Everything it creates is owned by a [`Lab`] value and removed in `Drop`,
 //! also when a test panics. It only ever addresses the namespaces it made.
+
+mod flavor;
+pub use flavor::{Flavor, ORIGINAL_DAEMON, ORIGINAL_HB_STANDBY};
 
 use std::fs;
 use std::io;
@@ -46,6 +53,11 @@ pub struct LabConfig {
     pub extra_agents: Vec<(String, String)>,
     /// Make the shared ext4 disk (needed by the default chain).
     pub shared_disk: bool,
+    /// Which cluster manager the nodes run.
+    pub flavor: Flavor,
+    /// Run bravo with another flavor than alpha (a mixed pair during an
+    /// upgrade: our daemon beside the original).
+    pub peer_flavor: Option<Flavor>,
 }
 
 impl LabConfig {
@@ -64,6 +76,8 @@ impl LabConfig {
             bcast: true,
             extra_agents: Vec::new(),
             shared_disk: true,
+            flavor: Flavor::Ours,
+            peer_flavor: None,
         }
     }
 }
@@ -111,6 +125,8 @@ pub struct Lab {
     pub loop_dev: Option<String>,
     relay: Option<SerialRelay>,
     namespaces: Vec<String>,
+    /// Services the lab runs itself (keepalived's web servers).
+    services: Vec<Child>,
 }
 
 fn run(cmd: &mut Command) -> io::Result<Output> {
@@ -142,6 +158,7 @@ impl Lab {
             loop_dev: None,
             relay: None,
             namespaces: Vec::new(),
+            services: Vec::new(),
             dir,
             cfg,
         };
@@ -258,6 +275,10 @@ impl Lab {
             .unwrap_or_else(|| self.default_resources());
         for (i, node) in self.nodes.iter().enumerate() {
             let c = &self.cfg;
+            let flavor = self.flavor_of(i);
+            if flavor == Flavor::Original {
+                flavor::copy_original_ha_d(&node.config_dir())?;
+            }
             let mut hacf = vec![
                 format!("logfile {}", node.log_path().display()),
                 format!("keepalive {}", c.keepalive),
@@ -276,6 +297,9 @@ impl Lab {
             hacf.push(format!("auto_failback {}", c.auto_failback));
             hacf.push(format!("node {} {}", NODES[0], NODES[1]));
             hacf.extend(c.extra_hacf.iter().cloned());
+            if flavor == Flavor::Original {
+                hacf.extend(flavor::ORIGINAL_HACF.iter().map(|l| l.to_string()));
+            }
             let cd = node.config_dir();
             fs::write(cd.join("ha.cf"), hacf.join("\n") + "\n")?;
             fs::write(
@@ -286,10 +310,16 @@ impl Lab {
             fs::write(&keys, "auth 1\n1 sha1 lab-secret-not-for-production\n")?;
             fs::set_permissions(&keys, fs::Permissions::from_mode(0o600))?;
             let rd = cd.join("resource.d");
-            let agents = std::iter::once(("webnode".to_string(), WEBNODE.to_string()));
+            let agents = std::iter::once(("webnode".to_string(), webnode_agent(&c.heartbeat_bin)));
             for (name, body) in agents.chain(c.extra_agents.iter().cloned()) {
                 fs::write(rd.join(&name), body)?;
                 fs::set_permissions(rd.join(&name), fs::Permissions::from_mode(0o755))?;
+            }
+            if flavor == Flavor::Keepalived {
+                fs::write(
+                    node.dir.join("keepalived.conf"),
+                    flavor::keepalived_conf(c, i)?,
+                )?;
             }
         }
         Ok(())
@@ -316,14 +346,107 @@ impl Lab {
             .append(true)
             .open(self.nodes[i].dir.join("daemon.out"))?;
         let err = out.try_clone()?;
-        let bin = self.cfg.heartbeat_bin.clone();
-        let child = self
-            .command(i, &bin)
-            .arg("daemon")
-            .stdout(out)
-            .stderr(err)
-            .spawn()?;
+        let mut cmd = match self.flavor_of(i) {
+            Flavor::Ours => {
+                let bin = self.cfg.heartbeat_bin.clone();
+                let mut cmd = self.command(i, &bin);
+                cmd.arg("daemon");
+                cmd
+            }
+            Flavor::Original => flavor::original_command(&self.nodes[i]),
+            Flavor::Keepalived => {
+                self.start_keepalived_web(i)?;
+                flavor::keepalived_command(&self.nodes[i])
+            }
+        };
+        let child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn()?;
         self.nodes[i].daemon = Some(child);
+        Ok(())
+    }
+
+    /// keepalived moves only the address: the web service runs on both
+    /// nodes all the time, started by the lab.
+    fn start_keepalived_web(&mut self, i: usize) -> io::Result<()> {
+        if self.nodes[i].dir.join("web.ready").exists() {
+            return Ok(());
+        }
+        let ready = self.nodes[i].dir.join("web.ready");
+        let child = Command::new("ip")
+            .args(["netns", "exec", &self.nodes[i].ns])
+            .arg(&self.cfg.heartbeat_bin)
+            .args([
+                "demo-web",
+                "--port",
+                "80",
+                "--text",
+                &self.nodes[i].name,
+                "--ready",
+            ])
+            .arg(&ready)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()?;
+        self.services.push(child);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !ready.exists() {
+            if Instant::now() > deadline {
+                return Err(io::Error::other("demo-web did not become ready"));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        Ok(())
+    }
+
+    /// Pids of node `i`'s daemon and all its descendants (not the services
+    /// its agents started: they were re-parented when the agent exited).
+    pub fn family_pids(&self, i: usize) -> Vec<i32> {
+        match self.daemon_pid(i) {
+            Some(pid) => flavor::descendants(pid),
+            None => Vec::new(),
+        }
+    }
+
+    /// An unplanned failure of node `i`'s cluster manager: like
+    /// [`Lab::kill_daemon`], but for the daemon's whole process family
+    /// (the original and keepalived run several), stopped, then killed.
+    /// What its agents started stays. Stopping first matters:
+    /// killing keepalived's parent alone makes its VRRP child leave
+    /// gracefully (a priority-0 advert), which is a planned hand-over.
+    pub fn crash_daemon(&mut self, i: usize) {
+        use nix::sys::signal::{Signal, kill};
+        let family = self.family_pids(i);
+        for sig in [Signal::SIGSTOP, Signal::SIGKILL] {
+            for pid in &family {
+                let _ = kill(nix::unistd::Pid::from_raw(*pid), sig);
+            }
+        }
+        self.kill_daemon(i);
+    }
+
+    /// A planned hand-over away from node `i`: `hb_standby` for both
+    /// heartbeats; for keepalived a graceful stop (SIGTERM makes the
+    /// master send a priority-0 advert so the backup takes over at once).
+    pub fn standby(&mut self, i: usize) -> io::Result<()> {
+        let out = match self.flavor_of(i) {
+            Flavor::Ours => self.tool(i, "hb_standby", &[]),
+            Flavor::Original => {
+                let pid = self
+                    .daemon_pid(i)
+                    .ok_or_else(|| io::Error::other("daemon not running"))?;
+                flavor::in_daemon_namespaces(pid, &[ORIGINAL_HB_STANDBY]).output()?
+            }
+            Flavor::Keepalived => {
+                self.signal(i, nix::sys::signal::Signal::SIGTERM);
+                return Ok(());
+            }
+        };
+        if !out.status.success() {
+            return Err(io::Error::other(format!(
+                "hb_standby failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            )));
+        }
         Ok(())
     }
 
@@ -472,7 +595,24 @@ impl Lab {
     }
 
     pub fn log(&self, i: usize) -> String {
-        fs::read_to_string(self.nodes[i].log_path()).unwrap_or_default()
+        fs::read_to_string(self.log_file(i)).unwrap_or_default()
+    }
+
+    /// Which cluster manager node `i` runs.
+    pub fn flavor_of(&self, i: usize) -> Flavor {
+        match (i, self.cfg.peer_flavor) {
+            (1, Some(f)) => f,
+            _ => self.cfg.flavor,
+        }
+    }
+
+    /// Where node `i`'s cluster manager logs (keepalived logs to its
+    /// console, which the lab sends to `daemon.out`).
+    pub fn log_file(&self, i: usize) -> PathBuf {
+        match self.flavor_of(i) {
+            Flavor::Keepalived => self.nodes[i].dir.join("daemon.out"),
+            _ => self.nodes[i].log_path(),
+        }
     }
 
     /// Poll `f` until it returns true or `timeout` passes.
@@ -493,7 +633,11 @@ impl Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         for i in 0..self.nodes.len() {
-            self.kill_daemon(i);
+            self.crash_daemon(i);
+        }
+        for mut c in self.services.drain(..) {
+            let _ = c.kill();
+            let _ = c.wait();
         }
         // Agents started by a killed daemon (e.g. the web service) live on
         // in the namespace: kill everything still in it.
@@ -589,6 +733,13 @@ pub fn http_get(host: &str, port: u16, timeout: Duration) -> Option<String> {
 
 /// The lab's web service agent (see the script's header).
 pub const WEBNODE: &str = include_str!("webnode");
+
+/// The agent with our binary's absolute path baked in, for daemons (the
+/// original) that do not tell it where `heartbeat` is.
+pub fn webnode_agent(heartbeat_bin: &Path) -> String {
+    let abs = fs::canonicalize(heartbeat_bin).unwrap_or_else(|_| heartbeat_bin.to_path_buf());
+    WEBNODE.replace("@HEARTBEAT_BIN@", &abs.display().to_string())
+}
 
 /// A serial line between the nodes: two pty pairs whose master sides we
 /// relay, so the test can cut the line like pulling a cable.

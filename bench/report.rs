@@ -1,0 +1,419 @@
+//! Results: kept as JSON (every sample, with bravo's log timeline) and
+//! summarised as markdown tables with min / median / max and the ratio of
+//! each peer's median to ours.
+
+use crate::scenarios::{FloodResult, Footprint, Sample, SoakResult};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::path::Path;
+
+#[derive(Serialize, Deserialize)]
+pub struct Results {
+    pub command: String,
+    pub started: String,
+    pub machine: String,
+    pub runs: usize,
+    pub soak_seconds: u64,
+    pub idle_seconds: u64,
+    pub samples: Vec<Sample>,
+    pub soak: Vec<SoakResult>,
+    pub footprint: Vec<Footprint>,
+    pub flood: Vec<FloodResult>,
+}
+
+pub fn opt_ms(v: Option<f64>) -> String {
+    v.map(|v| format!("{v:.0} ms"))
+        .unwrap_or_else(|| "-".into())
+}
+
+fn machine() -> String {
+    let cpus = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_string())
+        })
+        .unwrap_or_default();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    format!("{cpus} CPUs, {model}, Linux {}", kernel.trim())
+}
+
+/// (min, median, max) of the values present.
+pub fn stats(v: &[f64]) -> Option<(f64, f64, f64)> {
+    if v.is_empty() {
+        return None;
+    }
+    let mut s = v.to_vec();
+    s.sort_by(|a, b| a.total_cmp(b));
+    let mid = if s.len() % 2 == 1 {
+        s[s.len() / 2]
+    } else {
+        (s[s.len() / 2 - 1] + s[s.len() / 2]) / 2.0
+    };
+    Some((s[0], mid, s[s.len() - 1]))
+}
+
+impl Results {
+    pub fn new(command: &str, runs: usize, soak_seconds: u64, idle_seconds: u64) -> Results {
+        let started = std::process::Command::new("date")
+            .arg("-u")
+            .arg("+%Y-%m-%dT%H:%M:%SZ")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+            .unwrap_or_default();
+        Results {
+            command: command.to_string(),
+            started,
+            machine: machine(),
+            runs,
+            soak_seconds,
+            idle_seconds,
+            samples: Vec::new(),
+            soak: Vec::new(),
+            footprint: Vec::new(),
+            flood: Vec::new(),
+        }
+    }
+
+    /// Takes in another run's results (e.g. the peers measured earlier),
+    /// keeping this run's command and machine.
+    pub fn merge_file(&mut self, path: &Path) -> Result<(), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let other: Results =
+            serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        self.command = format!("{}; merged with: {}", self.command, other.command);
+        self.samples.extend(other.samples);
+        self.soak.extend(other.soak);
+        self.footprint.extend(other.footprint);
+        self.flood.extend(other.flood);
+        Ok(())
+    }
+
+    /// Writes results.json and results.md (rewritten after every part, so an
+    /// interrupted run keeps what it measured).
+    pub fn save(&self, dir: &Path) {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!("cannot create {}: {e}", dir.display());
+            return;
+        }
+        match serde_json::to_string_pretty(self) {
+            Ok(j) => {
+                let _ = std::fs::write(dir.join("results.json"), j);
+            }
+            Err(e) => eprintln!("results.json: {e}"),
+        }
+        let _ = std::fs::write(dir.join("results.md"), self.markdown());
+    }
+
+    fn median_of(
+        &self,
+        flavor: &str,
+        failure: &str,
+        timing_fast: bool,
+        detect: bool,
+    ) -> Option<f64> {
+        let v: Vec<f64> = self
+            .samples
+            .iter()
+            .filter(|s| {
+                s.flavor == flavor
+                    && s.failure.name() == failure
+                    && s.timing.starts_with("fastest") == timing_fast
+            })
+            .filter_map(|s| if detect { s.detect_ms } else { s.total_ms })
+            .collect();
+        stats(&v).map(|(_, m, _)| m)
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut m = String::new();
+        let _ = writeln!(m, "Command: `{}`  ", self.command);
+        let _ = writeln!(m, "Started: {}; machine: {}\n", self.started, self.machine);
+        let _ = writeln!(
+            m,
+            "### Hand-over times (failure → first HTTP answer from bravo on the VIP)\n\n\
+             | scenario | flavor | timings | ok/runs | min | median | max | detect (median) | after detect (median) | median vs ours |\n\
+             |---|---|---|---|---|---|---|---|---|---|"
+        );
+        let mut keys: Vec<(String, String, String)> = Vec::new();
+        for s in &self.samples {
+            let k = (
+                s.failure.name().to_string(),
+                s.flavor.clone(),
+                s.timing.clone(),
+            );
+            if !keys.contains(&k) {
+                keys.push(k);
+            }
+        }
+        for (failure, flavor, timing) in &keys {
+            let group: Vec<&Sample> = self
+                .samples
+                .iter()
+                .filter(|s| {
+                    s.failure.name() == failure && &s.flavor == flavor && &s.timing == timing
+                })
+                .collect();
+            let totals: Vec<f64> = group.iter().filter_map(|s| s.total_ms).collect();
+            let after: Vec<f64> = group
+                .iter()
+                .filter_map(|s| Some(s.total_ms? - s.detect_ms?))
+                .collect();
+            let detects: Vec<f64> = group.iter().filter_map(|s| s.detect_ms).collect();
+            let fast = timing.starts_with("fastest");
+            let ratio = match (stats(&totals), self.median_of("ours", failure, fast, false)) {
+                (Some((_, med, _)), Some(ours)) if ours > 0.0 => format!("{:.2}×", med / ours),
+                _ => "-".into(),
+            };
+            let cell = |v: Option<(f64, f64, f64)>, i: usize| {
+                v.map(|t| format!("{:.0}", [t.0, t.1, t.2][i]))
+                    .unwrap_or_else(|| "-".into())
+            };
+            let st = stats(&totals);
+            let _ = writeln!(
+                m,
+                "| {failure} | {flavor} | {timing} | {}/{} | {} | {} | {} | {} | {} | {ratio} |",
+                totals.len(),
+                group.len(),
+                cell(st, 0),
+                cell(st, 1),
+                cell(st, 2),
+                cell(stats(&detects), 1),
+                cell(stats(&after), 1),
+            );
+        }
+        if !self.soak.is_empty() {
+            let _ = writeln!(
+                m,
+                "\n### Smallest deadtime without false failover under `stress-ng --cpu 2` ({} s per candidate)\n\n\
+                 | flavor | keepalive / advert (ms) | deadtime (ms) | effective (ms) | result | late-heartbeat warnings |\n|---|---|---|---|---|---|",
+                self.soak_seconds
+            );
+            for r in &self.soak {
+                let res = match r.false_failover_after_s {
+                    None => format!("held {} s", r.seconds_planned),
+                    Some(s) => format!(
+                        "false failover after {s:.1} s ({})",
+                        r.what.clone().unwrap_or_default()
+                    ),
+                };
+                let _ = writeln!(
+                    m,
+                    "| {} | {} | {} | {} | {res} | {} |",
+                    r.flavor,
+                    r.keepalive_ms,
+                    r.deadtime_ms,
+                    r.effective_deadtime_ms,
+                    r.late_warnings
+                );
+            }
+        }
+        if !self.footprint.is_empty() {
+            let _ = writeln!(
+                m,
+                "\n### Idle footprint (whole daemon process family, {} s window)\n\n\
+                 | flavor | node | processes | RSS sum (KiB) | PSS sum (KiB) | CPU (ms) | CPU % |\n|---|---|---|---|---|---|---|",
+                self.idle_seconds
+            );
+            for f in &self.footprint {
+                let _ = writeln!(
+                    m,
+                    "| {} | {} ({}) | {} | {} | {} | {:.0} | {:.2} |",
+                    f.flavor,
+                    f.node,
+                    f.role,
+                    f.processes.join(", "),
+                    f.rss_kib,
+                    f.pss_kib,
+                    f.cpu_seconds * 1000.0,
+                    f.cpu_seconds / f.window_s.max(0.001) * 100.0
+                );
+            }
+        }
+        if !self.flood.is_empty() {
+            let _ = writeln!(
+                m,
+                "\n### Forged-packet flood at the active node\n\n\
+                 | flavor | timings | sent | rate (/s) | active CPU % | stayed active | false failover | active log lines | note |\n|---|---|---|---|---|---|---|---|---|"
+            );
+            for r in &self.flood {
+                let _ = writeln!(
+                    m,
+                    "| {} | {} | {} | {:.0} | {:.1} | {} | {} | {} | {} |",
+                    r.flavor,
+                    r.timing,
+                    r.packets_sent,
+                    r.rate_per_s,
+                    r.cpu_percent_active,
+                    r.stayed_active,
+                    r.false_failover,
+                    r.log_lines_active,
+                    r.note
+                );
+            }
+        }
+        m
+    }
+}
+
+/// Marks drawn on a flavor's lane: (label, line patterns that all match).
+fn milestones(flavor: &str) -> &'static [(&'static str, &'static [&'static str])] {
+    match flavor {
+        "keepalived" => &[
+            ("MASTER", &["Entering MASTER STATE"]),
+            ("VIP set", &["setting VIPs"]),
+            ("garp", &["Sending gratuitous ARP on eth0"]),
+        ],
+        _ => &[
+            ("takeover begins", &["acquired from alpha"]),
+            ("IPaddr start", &["Running", "10.213.7.100", "start"]),
+            ("webnode start", &["Running", "webnode", "start"]),
+        ],
+    }
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+impl Results {
+    /// The median run of each flavor's unplanned failover (SIGKILL, fastest
+    /// timings) on one time axis: detection, takeover steps seen in bravo's
+    /// log, and the first answer from bravo.
+    pub fn timeline_svg(&self) -> Option<String> {
+        let mut lanes: Vec<&Sample> = Vec::new();
+        for flavor in ["ours", "original", "keepalived"] {
+            let mut runs: Vec<&Sample> = self
+                .samples
+                .iter()
+                .filter(|s| {
+                    s.flavor == flavor
+                        && s.failure == crate::scenarios::Failure::Kill
+                        && s.timing.starts_with("fastest")
+                        && s.total_ms.is_some()
+                })
+                .collect();
+            runs.sort_by(|a, b| {
+                a.total_ms
+                    .unwrap_or(0.0)
+                    .total_cmp(&b.total_ms.unwrap_or(0.0))
+            });
+            if let Some(s) = runs.get(runs.len() / 2) {
+                lanes.push(s);
+            }
+        }
+        if lanes.is_empty() {
+            return None;
+        }
+        let span = lanes
+            .iter()
+            .filter_map(|s| s.total_ms)
+            .fold(0.0f64, f64::max)
+            .max(1.0)
+            * 1.08;
+        let (left, width, lane_h, top) = (150.0, 690.0, 90.0, 60.0);
+        let x = |ms: f64| left + ms / span * width;
+        let height = top + lane_h * lanes.len() as f64 + 50.0;
+        let mut o = String::new();
+        let _ = writeln!(
+            o,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"960\" height=\"{height:.0}\" \
+             font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
+             <text x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"bold\">One unplanned failover (SIGKILL of alpha's daemon, fastest timings; median run)</text>\n\
+             <text x=\"10\" y=\"42\" fill=\"#555\">t = 0: kill. Blue: until bravo logs alpha dead. Orange: takeover until the client gets bravo's answer on the VIP.</text>"
+        );
+        // Time axis with round ticks.
+        let step = [1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0]
+            .into_iter()
+            .find(|s| span / s <= 10.0)
+            .unwrap_or(2000.0);
+        let axis_y = top + lane_h * lanes.len() as f64 + 10.0;
+        let _ = writeln!(
+            o,
+            "<line x1=\"{left}\" y1=\"{axis_y}\" x2=\"{}\" y2=\"{axis_y}\" stroke=\"#333\"/>",
+            left + width
+        );
+        let mut t = 0.0;
+        while t <= span {
+            let _ = writeln!(
+                o,
+                "<line x1=\"{0:.1}\" y1=\"{1}\" x2=\"{0:.1}\" y2=\"{2}\" stroke=\"#ddd\"/>\
+                 <text x=\"{0:.1}\" y=\"{3}\" text-anchor=\"middle\">{4} ms</text>",
+                x(t),
+                top - 10.0,
+                axis_y,
+                axis_y + 16.0,
+                t
+            );
+            t += step;
+        }
+        for (n, s) in lanes.iter().enumerate() {
+            let y = top + lane_h * n as f64 + 30.0;
+            let total = s.total_ms.unwrap_or(0.0);
+            let detect = s.detect_ms.unwrap_or(total).min(total);
+            let _ = writeln!(
+                o,
+                "<text x=\"10\" y=\"{:.0}\" font-weight=\"bold\">{}</text>\
+                 <text x=\"10\" y=\"{:.0}\" fill=\"#555\">{}</text>",
+                y + 4.0,
+                esc(&s.flavor),
+                y + 20.0,
+                esc(&s.timing)
+            );
+            let _ = writeln!(
+                o,
+                "<rect x=\"{:.1}\" y=\"{:.0}\" width=\"{:.1}\" height=\"14\" fill=\"#4a7fd0\"/>\
+                 <rect x=\"{:.1}\" y=\"{:.0}\" width=\"{:.1}\" height=\"14\" fill=\"#f0a030\"/>",
+                x(0.0),
+                y - 7.0,
+                x(detect) - x(0.0),
+                x(detect),
+                y - 7.0,
+                (x(total) - x(detect)).max(1.0)
+            );
+            let _ = writeln!(
+                o,
+                "<text x=\"{:.1}\" y=\"{:.0}\" font-size=\"11\">dead @ {detect:.0}</text>\
+                 <text x=\"{:.1}\" y=\"{:.0}\" font-size=\"11\" font-weight=\"bold\">answer @ {total:.0} ms</text>",
+                x(detect),
+                y + 22.0,
+                x(total) + 4.0,
+                y + 4.0
+            );
+            for (k, (label, pats)) in milestones(&s.flavor).iter().enumerate() {
+                if let Some((at, _)) = s
+                    .timeline
+                    .iter()
+                    .find(|(_, l)| pats.iter().all(|p| l.contains(p)))
+                {
+                    // Labels near the right edge grow leftwards to stay inside.
+                    let anchor = if x(*at) > left + width * 0.7 {
+                        "end"
+                    } else {
+                        "start"
+                    };
+                    let _ = writeln!(
+                        o,
+                        "<line x1=\"{0:.1}\" y1=\"{1:.0}\" x2=\"{0:.1}\" y2=\"{2:.0}\" stroke=\"#222\"/>\
+                         <text x=\"{0:.1}\" y=\"{3:.0}\" font-size=\"10\" fill=\"#222\" text-anchor=\"{anchor}\">{4} @ {5:.0}</text>",
+                        x(*at),
+                        y - 10.0,
+                        y + 8.0,
+                        y - 13.0 - 11.0 * k as f64,
+                        esc(label),
+                        at
+                    );
+                }
+            }
+        }
+        o.push_str("</svg>\n");
+        Some(o)
+    }
+}
