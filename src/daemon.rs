@@ -79,11 +79,11 @@ pub fn run(g: &Globals, opts: &DaemonOptions) -> i32 {
         Err(code) => return code,
     };
     crate::logging::init(Some(&cfg.logging), cfg.debug);
-    if opts.daemonize {
-        if let Err(e) = nix::unistd::daemon(true, true) {
-            eprintln!("ERROR: cannot daemonize: {e}");
-            return 1;
-        }
+    if opts.daemonize
+        && let Err(e) = nix::unistd::daemon(true, true)
+    {
+        eprintln!("ERROR: cannot daemonize: {e}");
+        return 1;
     }
     // One thread: the keepalive path never waits for a lock held by another
     // worker, and the memory footprint stays small.
@@ -329,7 +329,8 @@ impl Daemon {
     fn env_for_start(&self) -> AgentEnv {
         let mut env = (*self.env).clone();
         let check = if self.peer_ever_up { "off" } else { "refuse" };
-        env.extra.push(("HA_IPADDR_DUPLICATE_CHECK".into(), check.into()));
+        env.extra
+            .push(("HA_IPADDR_DUPLICATE_CHECK".into(), check.into()));
         env
     }
 
@@ -451,10 +452,10 @@ impl Daemon {
             );
             return;
         }
-        if let Some(dest) = &h.dest {
-            if *dest != self.me {
-                return;
-            }
+        if let Some(dest) = &h.dest
+            && *dest != self.me
+        {
+            return;
         }
         let Some(hg) = h.hg else {
             self.reject("garbage", "message without generation");
@@ -510,19 +511,19 @@ impl Daemon {
                 self.on_membership_events(now, events).await;
             }
             "hbrsc" => {
-                if let Some(theirs) = msg.get("cfg") {
-                    if !self.peer_digest_checked {
-                        self.peer_digest_checked = true;
-                        let ours = config::config_digest(&self.cfg);
-                        if theirs != ours {
-                            tracing::error!(
-                                ours,
-                                theirs,
-                                "Configuration differs from {}'s (haresources, timings or auth method): \
+                if let Some(theirs) = msg.get("cfg")
+                    && !self.peer_digest_checked
+                {
+                    self.peer_digest_checked = true;
+                    let ours = config::config_digest(&self.cfg);
+                    if theirs != ours {
+                        tracing::error!(
+                            ours,
+                            theirs,
+                            "Configuration differs from {}'s (haresources, timings or auth method): \
                                  compare with `heartbeat check --against`",
-                                self.cfg.peer
-                            );
-                        }
+                            self.cfg.peer
+                        );
                     }
                 }
                 let fields: Vec<(String, String)> = msg
@@ -535,9 +536,10 @@ impl Daemon {
                     .collect();
                 match ownership::Report::from_fields(&fields) {
                     Ok(report) => {
-                        let outs = self
-                            .ownership
-                            .handle(now, ownership::Input::PeerReport(report, ownership::Generation(hg)));
+                        let outs = self.ownership.handle(
+                            now,
+                            ownership::Input::PeerReport(report, ownership::Generation(hg)),
+                        );
                         self.on_ownership_outputs(now, outs).await;
                     }
                     Err(e) => self.reject("bad_report", &e.to_string()),

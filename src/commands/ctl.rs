@@ -316,7 +316,7 @@ pub fn cl_status(args: &[String]) -> i32 {
 
 /// Whole seconds as the original prints configured values, else `Nms`.
 fn fmt_ms(ms: u64) -> String {
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         (ms / 1000).to_string()
     } else {
         format!("{ms}ms")

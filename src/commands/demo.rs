@@ -94,9 +94,9 @@ pub fn run(args: &DemoArgs) -> i32 {
         lab.client_ns,
         lab::VIP
     );
-    for i in 0..2 {
+    for (i, name) in NODES.iter().enumerate() {
         if let Err(e) = lab.start(i) {
-            eprintln!("demo: cannot start {}: {e}", NODES[i]);
+            eprintln!("demo: cannot start {name}: {e}");
             return 1;
         }
     }
@@ -286,10 +286,10 @@ fn live(lab: &mut Lab) -> i32 {
                         println!(">> {}", String::from_utf8_lossy(&out.stdout).trim());
                     }
                     ("r", _) => {
-                        for i in 0..2 {
+                        for (i, name) in NODES.iter().enumerate() {
                             if lab.nodes[i].daemon.is_none() {
                                 let _ = lab.start(i);
-                                println!(">> restarted {}", NODES[i]);
+                                println!(">> restarted {name}");
                             }
                         }
                     }
@@ -314,14 +314,14 @@ fn show(lab: &Lab) {
         lab::VIP,
         answer.as_deref().unwrap_or("(nobody)")
     );
-    for i in 0..2 {
+    for (i, name) in NODES.iter().enumerate() {
         if lab.nodes[i].daemon.is_none() {
-            println!("  {:<6} stopped", NODES[i]);
+            println!("  {name:<6} stopped");
             continue;
         }
         let out = lab.ctl(i, &["status"]);
         for line in String::from_utf8_lossy(&out.stdout).lines() {
-            println!("  {:<6} {line}", NODES[i]);
+            println!("  {name:<6} {line}");
         }
     }
 }

@@ -15,11 +15,11 @@ pub fn run(port: u16, text: &str, ready: Option<&Path>) -> i32 {
             return 1;
         }
     };
-    if let Some(path) = ready {
-        if let Err(e) = std::fs::write(path, b"ready\n") {
-            eprintln!("demo-web: cannot write {}: {e}", path.display());
-            return 1;
-        }
+    if let Some(path) = ready
+        && let Err(e) = std::fs::write(path, b"ready\n")
+    {
+        eprintln!("demo-web: cannot write {}: {e}", path.display());
+        return 1;
     }
     let body = format!("{text}\n");
     for conn in listener.incoming() {

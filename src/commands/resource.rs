@@ -22,7 +22,11 @@ pub fn run(g: &Globals, action: &str, target: &str) -> i32 {
     let Some(group) = find_target(&cfg.groups, target) else {
         eprintln!(
             "heartbeat resource: no group or resource {target} in haresources (groups: {})",
-            cfg.groups.iter().map(|g| g.id.0.as_str()).collect::<Vec<_>>().join(", ")
+            cfg.groups
+                .iter()
+                .map(|g| g.id.0.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         return super::exit::INVALID;
     };

@@ -263,8 +263,9 @@ fn interpret(
 ///
 /// Heartbeat scripts: exit 3 (LSB "not running") means stopped whatever is
 /// printed; otherwise the output decides as in the original ("not running"
-/// → stopped, "running" or "OK" → running); with no such word, exit 0 means
-/// running (a silent LSB-aware script) and any other exit stopped.
+/// → stopped, "running" or "OK" → running); other text means stopped, as
+/// the original reads it (`echo stopped; exit 0` is stopped). Only a silent
+/// script is judged by its exit code (0 running), for LSB-aware scripts.
 /// LSB: 0 running, 1–3 stopped (dead or not running), else unknown.
 /// OCF: 0 (and 8, promoted) running, 7 stopped, else unknown.
 pub fn status_from(kind: &AgentKind, code: i32, output: &[String]) -> ResourceStatus {
@@ -276,7 +277,7 @@ pub fn status_from(kind: &AgentKind, code: i32, output: &[String]) -> ResourceSt
             let text = output.join("\n");
             match heartbeat_words(&text) {
                 Some(s) => s,
-                None if code == 0 => ResourceStatus::Running,
+                None if code == 0 && text.trim().is_empty() => ResourceStatus::Running,
                 None => ResourceStatus::Stopped,
             }
         }
