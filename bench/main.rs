@@ -233,7 +233,7 @@ fn main() {
     }
     if want("idle") {
         match scenarios::footprint(&env, &args.flavors, &standard, idle_secs) {
-            Ok(fp) => results.footprint = fp,
+            Ok(fp) => results.footprint.extend(fp),
             Err(e) => eprintln!("idle footprint: {e}"),
         }
         results.save(&args.out);
