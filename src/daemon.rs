@@ -673,7 +673,7 @@ impl Daemon {
 }
 
 impl Daemon {
-    async fn on_ownership_outputs(&mut self, now: Instant, outs: Vec<ownership::Output>) {
+    async fn on_ownership_outputs(&mut self, _now: Instant, outs: Vec<ownership::Output>) {
         use ownership::{Action, Output};
         for out in outs {
             match out {
@@ -735,7 +735,6 @@ impl Daemon {
                 }
             }
         }
-        let _ = now;
     }
 
     fn spawn_chain(&mut self, g: usize, op: ChainOp) {

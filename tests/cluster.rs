@@ -452,26 +452,29 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
         wait_settled(&lab, A, "local"),
         "alpha's group never settled"
     );
-    let t0 = Instant::now();
-    let out = lab.tool(A, "hb_standby", &[]);
-    check!(
-        lab,
-        out.status.success(),
-        "hb_standby failed: {}",
-        stdout(&out)
+    // Each planned move: run the command on alpha, then the VIP must answer
+    // from `to` within 4 s, far below deadtime (5 s).
+    let planned_move =
+        |lab: &Lab, what: &str, cmd: &dyn Fn(&Lab) -> std::process::Output, to: &str| {
+            let t0 = Instant::now();
+            let out = cmd(lab);
+            check!(lab, out.status.success(), "{what} failed: {}", stdout(&out));
+            check!(
+                lab,
+                wait_answer(lab, to, Duration::from_secs(4)),
+                "{what} did not move the VIP"
+            );
+            println!(
+                "measured: {what} to VIP on {to}: {} ms",
+                t0.elapsed().as_millis()
+            );
+        };
+    planned_move(
+        &lab,
+        "hb_standby",
+        &|l| l.tool(A, "hb_standby", &[]),
+        "bravo",
     );
-    check!(
-        lab,
-        wait_answer(&lab, "bravo", Duration::from_secs(4)),
-        "standby did not move the VIP"
-    );
-    println!(
-        "measured: hb_standby to VIP on bravo: {} ms",
-        t0.elapsed().as_millis()
-    );
-    if std::env::var_os("HB_SHOW_LOGS").is_some() {
-        dump_logs(&lab);
-    }
     check!(
         lab,
         lab.vip_holders() == vec![B],
@@ -488,22 +491,11 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
         wait_settled(&lab, B, "foreign"),
         "bravo's hold never settled"
     );
-    let t0 = Instant::now();
-    let out = lab.tool(A, "hb_takeover", &[]);
-    check!(
-        lab,
-        out.status.success(),
-        "hb_takeover failed: {}",
-        stdout(&out)
-    );
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(4)),
-        "takeover did not move the VIP"
-    );
-    println!(
-        "measured: hb_takeover to VIP on alpha: {} ms",
-        t0.elapsed().as_millis()
+    planned_move(
+        &lab,
+        "hb_takeover",
+        &|l| l.tool(A, "hb_takeover", &[]),
+        "alpha",
     );
 
     // A clean stop hands over at once.
@@ -512,18 +504,7 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
         wait_settled(&lab, A, "local"),
         "alpha's group never settled"
     );
-    let t0 = Instant::now();
-    let out = lab.ctl(A, &["stop"]);
-    check!(lab, out.status.success(), "stop failed: {}", stdout(&out));
-    check!(
-        lab,
-        wait_answer(&lab, "bravo", Duration::from_secs(4)),
-        "clean stop did not hand over"
-    );
-    println!(
-        "measured: heartbeat stop to VIP on bravo: {} ms",
-        t0.elapsed().as_millis()
-    );
+    planned_move(&lab, "heartbeat stop", &|l| l.ctl(A, &["stop"]), "bravo");
     check!(
         lab,
         lab.wait_exit(A, Duration::from_secs(5)),
