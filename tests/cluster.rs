@@ -83,6 +83,18 @@ fn wait_settled(lab: &Lab, i: usize, word: &str) -> bool {
     })
 }
 
+/// A lab with both daemons up and alpha serving the VIP.
+fn serving(c: LabConfig) -> Lab {
+    let mut lab = Lab::create(c).expect("lab");
+    start_both(&mut lab);
+    check!(
+        lab,
+        wait_answer(&lab, "alpha", Duration::from_secs(15)),
+        "alpha never served the VIP"
+    );
+    lab
+}
+
 fn wait_answer(lab: &Lab, who: &str, timeout: Duration) -> bool {
     lab.wait_for(timeout, |l| {
         l.probe(Duration::from_millis(100)).as_deref() == Some(who)
@@ -128,11 +140,11 @@ fn peers_see_each_other_and_a_killed_peer_is_declared_dead_within_deadtime() {
         took >= Duration::from_millis(380),
         "declared dead too early: {took:?}"
     );
-    check!(
-        lab,
-        lab.log(A).contains("node bravo: is dead"),
-        "no death log line"
-    );
+    // Log lines reach the file through the daemon's writer thread.
+    let logged = lab.wait_for(Duration::from_secs(2), |l| {
+        l.log(A).contains("node bravo: is dead")
+    });
+    check!(lab, logged, "no death log line");
 }
 
 #[test]
@@ -384,13 +396,7 @@ fn a_daemon_crash_leaves_a_vip_that_the_restarted_daemon_releases_before_joining
     let mut c = config("stl");
     c.shared_disk = false;
     c.auto_failback = "off".into();
-    let mut lab = Lab::create(c).expect("lab");
-    start_both(&mut lab);
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(15)),
-        "alpha never served the VIP"
-    );
+    let mut lab = serving(c);
     // Only the daemon dies: alpha's kernel keeps the VIP and its web service.
     lab.kill_daemon(A);
     check!(
@@ -440,13 +446,7 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
     c.initdead = "10".into();
     c.keepalive = "500ms".into();
     c.auto_failback = "off".into();
-    let mut lab = Lab::create(c).expect("lab");
-    start_both(&mut lab);
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(15)),
-        "alpha never served the VIP"
-    );
+    let mut lab = serving(c);
     check!(
         lab,
         wait_settled(&lab, A, "local"),
@@ -524,13 +524,7 @@ fn failback_story(tag: &str, auto_failback: &str, delay: Option<&str>) -> (Lab, 
     if let Some(d) = delay {
         c.extra_hacf.push(format!("failback_delay {d}"));
     }
-    let mut lab = Lab::create(c).expect("lab");
-    start_both(&mut lab);
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(15)),
-        "alpha never served the VIP"
-    );
+    let mut lab = serving(c);
     lab.kill(A);
     check!(
         lab,
@@ -595,13 +589,7 @@ fn failback_delay_waits_for_a_stable_peer() {
     }
     let mut c = config("fbd");
     c.extra_hacf.push("failback_delay 3".into());
-    let mut lab = Lab::create(c).expect("lab");
-    start_both(&mut lab);
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(15)),
-        "alpha never served the VIP"
-    );
+    let mut lab = serving(c);
     lab.kill(A);
     check!(
         lab,
@@ -648,13 +636,7 @@ fn a_start_failure_on_the_taking_node_rolls_back_and_the_group_returns() {
     c.resources = Some(format!("{}/24/eth0 webnode failsonbravo", lab::VIP));
     c.extra_agents
         .push(("failsonbravo".into(), FAILS_ON_BRAVO.into()));
-    let mut lab = Lab::create(c).expect("lab");
-    start_both(&mut lab);
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(15)),
-        "alpha never served the VIP"
-    );
+    let lab = serving(c);
     check!(
         lab,
         wait_settled(&lab, A, "local"),
@@ -694,13 +676,7 @@ fn partition_heal_keeps_one_holder_and_it_reannounces() {
     // a shared disk without fencing cannot allow (see the frozen-node test).
     let mut c = config("prt");
     c.shared_disk = false;
-    let mut lab = Lab::create(c).expect("lab");
-    start_both(&mut lab);
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(15)),
-        "alpha never served the VIP"
-    );
+    let lab = serving(c);
     check!(
         lab,
         wait_settled(&lab, A, "local"),
@@ -736,11 +712,12 @@ fn partition_heal_keeps_one_holder_and_it_reannounces() {
         "VIP on {:?} after the partition healed",
         lab.vip_holders()
     );
-    check!(
-        lab,
-        lab.log(A).contains("Re-announcing"),
-        "alpha did not re-announce the VIP"
-    );
+    // Alpha re-announces once bravo's release is complete (a moment after
+    // the VIP left bravo).
+    let reannounced = lab.wait_for(Duration::from_secs(3), |l| {
+        l.log(A).contains("Re-announcing")
+    });
+    check!(lab, reannounced, "alpha did not re-announce the VIP");
     // The re-announce brings the client's neighbour entry back to alpha.
     let mac_a = lab.lan_mac(A);
     let followed_a = lab.wait_for(Duration::from_secs(2), |l| {
@@ -775,13 +752,7 @@ fn a_frozen_node_resuming_gives_up_the_vip_and_the_survivor_reannounces() {
     c.shared_disk = false;
     // Off, so what is tested is the conflict rule, not a failback after it.
     c.auto_failback = "off".into();
-    let mut lab = Lab::create(c).expect("lab");
-    start_both(&mut lab);
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(15)),
-        "alpha never served the VIP"
-    );
+    let mut lab = serving(c);
     lab.signal(A, Signal::SIGSTOP);
     check!(
         lab,
@@ -801,11 +772,10 @@ fn a_frozen_node_resuming_gives_up_the_vip_and_the_survivor_reannounces() {
         wait_answer(&lab, "bravo", Duration::from_secs(3)),
         "client lost the VIP"
     );
-    check!(
-        lab,
-        lab.log(B).contains("Re-announcing"),
-        "bravo did not re-announce the VIP"
-    );
+    let reannounced = lab.wait_for(Duration::from_secs(3), |l| {
+        l.log(B).contains("Re-announcing")
+    });
+    check!(lab, reannounced, "bravo did not re-announce the VIP");
 }
 
 #[test]
@@ -815,13 +785,7 @@ fn cutting_udp_while_the_serial_line_stays_up_moves_nothing() {
     }
     let mut c = config("udp");
     c.serial = true;
-    let mut lab = Lab::create(c).expect("lab");
-    start_both(&mut lab);
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(15)),
-        "alpha never served the VIP"
-    );
+    let lab = serving(c);
     lab.set_link(A, "eth1", false).unwrap();
     std::thread::sleep(Duration::from_secs(3));
     check!(
@@ -847,13 +811,7 @@ fn a_monitored_service_is_restarted_locally_then_moved() {
     c.resources = Some(format!("{}/24/eth0 webnode", lab::VIP));
     c.extra_hacf
         .push(format!("monitor {}/24/eth0 300ms 2 60", lab::VIP));
-    let mut lab = Lab::create(c).expect("lab");
-    start_both(&mut lab);
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(15)),
-        "alpha never served the VIP"
-    );
+    let lab = serving(c);
     // Kill the web server behind the agent's back (never pid 0: that would
     // be our own process group).
     let kill_web = |lab: &Lab| -> Option<i32> {
@@ -907,13 +865,7 @@ fn losing_the_ping_node_on_the_active_side_only_hands_over() {
     // The client stands for the router every node must reach.
     c.extra_hacf.push(format!("ping {}.10", lab::LAN_PREFIX));
     c.extra_hacf.push("deadping 400ms".into());
-    let mut lab = Lab::create(c).expect("lab");
-    start_both(&mut lab);
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(15)),
-        "alpha never served the VIP"
-    );
+    let lab = serving(c);
     let reach = |l: &Lab, i| status_json(l, i)["ping_reachable"].as_u64();
     check!(
         lab,
@@ -957,13 +909,7 @@ fn a_group_that_cannot_be_stopped_is_never_started_on_the_peer() {
     c.shared_disk = false;
     c.resources = Some(format!("{}/24/eth0 webnode stuck", lab::VIP));
     c.extra_agents.push(("stuck".into(), STUCK.into()));
-    let mut lab = Lab::create(c).expect("lab");
-    start_both(&mut lab);
-    check!(
-        lab,
-        wait_answer(&lab, "alpha", Duration::from_secs(15)),
-        "alpha never served the VIP"
-    );
+    let lab = serving(c);
     // A planned stop: everything else stops, `stuck` cannot; alpha must stay
     // up holding the group, and bravo must not take it.
     check!(
