@@ -1006,3 +1006,58 @@ fn differing_configurations_are_reported_loudly() {
         "the config mismatch was not reported on both nodes"
     );
 }
+
+#[test]
+fn ucast_media_carry_membership_and_a_self_addressed_line_is_ignored() {
+    if !root("ucast_media_carry_membership_and_a_self_addressed_line_is_ignored") {
+        return;
+    }
+    let mut c = dummy_config("uca");
+    // One ha.cf for both nodes, as the original allows: each node's line to
+    // itself is ignored.
+    c.bcast = false;
+    c.extra_hacf
+        .push(format!("ucast eth1 {}.1", lab::XOVER_PREFIX));
+    c.extra_hacf
+        .push(format!("ucast eth1 {}.2", lab::XOVER_PREFIX));
+    let mut lab = Lab::create(c).expect("lab");
+    start_both(&mut lab);
+    let t0 = Instant::now();
+    lab.kill(B);
+    let dead = lab.wait_for(Duration::from_secs(5), |l| nodestatus(l, A, B) == "dead");
+    check!(lab, dead, "death over ucast not detected");
+    println!(
+        "measured: death over ucast detected after {} ms",
+        t0.elapsed().as_millis()
+    );
+}
+
+#[test]
+fn a_late_heartbeat_is_logged_without_a_death() {
+    if !root("a_late_heartbeat_is_logged_without_a_death") {
+        return;
+    }
+    let mut c = dummy_config("lat");
+    c.warntime = "400ms".into();
+    c.deadtime = "1".into();
+    let mut lab = Lab::create(c).expect("lab");
+    start_both(&mut lab);
+    // Freeze bravo past warntime (400 ms) and well short of deadtime (1 s).
+    lab.signal(B, Signal::SIGSTOP);
+    std::thread::sleep(Duration::from_millis(550));
+    lab.signal(B, Signal::SIGCONT);
+    let late = lab.wait_for(Duration::from_secs(3), |l| {
+        l.log(A).contains("Late heartbeat: Node bravo")
+    });
+    check!(lab, late, "no late-heartbeat warning");
+    check!(
+        lab,
+        !lab.log(A).contains("is dead"),
+        "a late heartbeat was taken for a death"
+    );
+    check!(
+        lab,
+        nodestatus(&lab, A, B) == "active",
+        "bravo not active after the pause"
+    );
+}
