@@ -188,7 +188,7 @@ impl Daemon {
 
         let env = Arc::new(agent_env(&g));
         let cfg = Arc::new(cfg);
-        release_leftovers(&cfg, &env).await;
+        release_leftovers(&cfg, &env).await?;
 
         let (pkt_tx, pkt_rx) = mpsc::channel::<Received>(256);
         let media = MediaSet::open(&cfg, pkt_tx)
@@ -1102,7 +1102,9 @@ pub fn agent_env(g: &Globals) -> AgentEnv {
 /// Before anything else: a crashed earlier run may have left a group (a
 /// VIP!) active. Ask every agent and stop what answers "running", so a
 /// stale VIP never answers from two nodes (the original kept it).
-async fn release_leftovers(cfg: &ClusterConfig, env: &AgentEnv) {
+/// A leftover that cannot be stopped keeps us out of the cluster: joining
+/// would let the peer start the same group while it still runs here.
+async fn release_leftovers(cfg: &ClusterConfig, env: &AgentEnv) -> Result<()> {
     for group in &cfg.groups {
         let statuses = resources::status_group(group, env).await;
         let running: Vec<&str> = statuses
@@ -1119,10 +1121,15 @@ async fn release_leftovers(cfg: &ClusterConfig, env: &AgentEnv) {
             group.id,
             running.join(", ")
         );
-        if let Err(e) = resources::stop_group(group, env).await {
-            tracing::error!("CRIT: cannot release leftover group {}: {e}", group.id);
-        }
+        resources::stop_group(group, env).await.with_context(|| {
+            format!(
+                "CRIT: cannot release group {} left active by an earlier run; not joining the cluster \
+                 (stop it by hand with `heartbeat resource stop`, then start heartbeat again)",
+                group.id
+            )
+        })?;
     }
+    Ok(())
 }
 
 /// Tell systemd (Type=notify) how we are doing; a no-op outside systemd.

@@ -1061,3 +1061,27 @@ fn a_late_heartbeat_is_logged_without_a_death() {
         "bravo not active after the pause"
     );
 }
+
+#[test]
+fn a_leftover_that_cannot_be_stopped_keeps_the_node_out_of_the_cluster() {
+    if !root("a_leftover_that_cannot_be_stopped_keeps_the_node_out_of_the_cluster") {
+        return;
+    }
+    let mut c = dummy_config("lft");
+    c.resources = Some("stuck".into());
+    c.extra_agents.push(("stuck".into(), STUCK.into()));
+    let mut lab = Lab::create(c).expect("lab");
+    // An earlier run left `stuck` running, and it refuses to stop.
+    let rsctmp = lab.nodes[A].run_dir().join("rsctmp");
+    std::fs::create_dir_all(&rsctmp).unwrap();
+    std::fs::write(rsctmp.join("stuck"), "").unwrap();
+    lab.start(A).unwrap();
+    let exited = lab.wait_exit(A, Duration::from_secs(15));
+    check!(lab, exited, "alpha joined with a leftover it cannot stop");
+    let out = std::fs::read_to_string(lab.nodes[A].dir.join("daemon.out")).unwrap_or_default();
+    check!(
+        lab,
+        out.contains("not joining the cluster"),
+        "no explanation: {out}"
+    );
+}
