@@ -832,6 +832,14 @@ fn a_monitored_service_is_restarted_locally_then_moved() {
         "alpha's group never settled"
     );
     for round in 0..2 {
+        // Kill only a settled service: killing it while its restart is
+        // still finishing fails that start, and the group then (rightly)
+        // moves to bravo.
+        check!(
+            lab,
+            wait_settled(&lab, A, "local"),
+            "round {round}: alpha never settled"
+        );
         let killed = kill_web(&lab);
         check!(
             lab,
@@ -846,6 +854,11 @@ fn a_monitored_service_is_restarted_locally_then_moved() {
             "round {round}: the service was not restarted on alpha"
         );
     }
+    check!(
+        lab,
+        wait_settled(&lab, A, "local"),
+        "alpha never settled before the last kill"
+    );
     kill_web(&lab);
     check!(
         lab,
