@@ -55,6 +55,17 @@ pub struct DemoArgs {
     pub deadtime: String,
 }
 
+impl DemoArgs {
+    /// Both demo clusters warn at 3/5 of deadtime (between keepalive and
+    /// deadtime, as `check` requires).
+    fn warntime(&self) -> String {
+        format!(
+            "{}ms",
+            crate::lab::parse_ms(&self.deadtime).unwrap_or(500) * 3 / 5
+        )
+    }
+}
+
 pub fn run(args: &DemoArgs) -> i32 {
     catch_interrupts();
     if !nix::unistd::geteuid().is_root() {
@@ -74,10 +85,7 @@ pub fn run(args: &DemoArgs) -> i32 {
     let mut cfg = LabConfig::new(&lab::unique_prefix("dem"), &bin);
     cfg.keepalive = args.keepalive.clone();
     cfg.deadtime = args.deadtime.clone();
-    cfg.warntime = format!(
-        "{}ms",
-        crate::lab::parse_ms(&args.deadtime).unwrap_or(500) * 3 / 5
-    );
+    cfg.warntime = args.warntime();
     let mut lab = match Lab::create(cfg) {
         Ok(l) => l,
         Err(e) => {
@@ -424,11 +432,11 @@ mod loopback {
                 std::fs::create_dir_all(dir.join(sub))?;
             }
             let cfg = format!(
-                "keepalive {}\ndeadtime {}\nwarntime {}ms\ninitdead 3\nmcast lo {group} {port} 0 1\n\
+                "keepalive {}\ndeadtime {}\nwarntime {}\ninitdead 3\nmcast lo {group} {port} 0 1\n\
                  auto_failback on\nnode {} {}\n",
                 args.keepalive,
                 args.deadtime,
-                crate::lab::parse_ms(&args.deadtime).unwrap_or(500) * 3 / 5,
+                args.warntime(),
                 NODES[0],
                 NODES[1]
             );

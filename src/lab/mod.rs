@@ -703,18 +703,18 @@ fn kill_all_in(ns: &str) {
 
 /// Run `f` on a thread that has joined network namespace `ns` (setns
 /// changes only the calling thread, so the rest of the process is unmoved).
-pub fn in_netns<T: Send + 'static>(
-    ns: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> io::Result<T> {
+pub fn in_netns<T: Send>(ns: &str, f: impl FnOnce() -> T + Send) -> io::Result<T> {
     let path = PathBuf::from("/run/netns").join(ns);
-    std::thread::spawn(move || -> io::Result<T> {
-        let file = fs::File::open(&path)?;
-        nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET).map_err(io::Error::from)?;
-        Ok(f())
+    std::thread::scope(|s| {
+        s.spawn(move || -> io::Result<T> {
+            let file = fs::File::open(&path)?;
+            nix::sched::setns(&file, nix::sched::CloneFlags::CLONE_NEWNET)
+                .map_err(io::Error::from)?;
+            Ok(f())
+        })
+        .join()
+        .unwrap_or_else(|e| std::panic::resume_unwind(e))
     })
-    .join()
-    .map_err(|_| io::Error::other("netns thread panicked"))?
 }
 
 /// A minimal HTTP GET; returns the first line of the body.
@@ -836,10 +836,10 @@ fn relay_loop(
     }
 }
 
-/// Milliseconds of an ha.cf time value as the lab writes them (`500ms`, `2`).
+/// Milliseconds of an ha.cf time value (`500ms`, `2`), read by the same
+/// parser the daemon uses for ha.cf.
 pub fn parse_ms(v: &str) -> Option<u64> {
-    match v.strip_suffix("ms") {
-        Some(n) => n.parse().ok(),
-        None => v.parse::<f64>().ok().map(|s| (s * 1000.0) as u64),
-    }
+    crate::config::hacf::parse_time(v)
+        .ok()
+        .map(|d| d.as_millis() as u64)
 }

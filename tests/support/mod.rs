@@ -13,7 +13,6 @@ pub mod agents;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// True when running as root; otherwise prints the one skip line.
 pub fn require_root(name: &str) -> bool {
@@ -42,18 +41,10 @@ pub fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// A short name unique to this process and call: "hb" + 4 hex digits of
-/// the pid + a counter + up to 3 characters of `tag` (at most 11 bytes, so
-/// a 4-character suffix still fits an interface name's 15).
+/// A short name unique to this process and call (the lab's, so the
+/// resource tests and the cluster tests never pick the same names).
 pub fn unique_prefix(tag: &str) -> String {
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let tag: String = tag
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric())
-        .take(3)
-        .collect();
-    format!("hb{:04x}{:x}{tag}", std::process::id() & 0xffff, n % 16)
+    heartbeat::lab::unique_prefix(tag)
 }
 
 /// Run a command to completion; panic with its output when it fails.
@@ -130,16 +121,7 @@ impl Netns {
     /// the mount namespace stays the test's, so mounts made by processes it
     /// starts are real). Processes it spawns live in the namespace.
     pub fn run_in<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        let path = format!("/run/netns/{}", self.name);
-        std::thread::scope(|s| {
-            s.spawn(|| {
-                let fd = std::fs::File::open(&path).expect("open netns");
-                nix::sched::setns(fd, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
-                f()
-            })
-            .join()
-            .unwrap_or_else(|e| std::panic::resume_unwind(e))
-        })
+        heartbeat::lab::in_netns(&self.name, f).expect("enter the namespace")
     }
 
     /// The interface's MAC address as `ip` prints it.
