@@ -674,14 +674,17 @@ impl Daemon {
 
 impl Daemon {
     async fn on_ownership_outputs(&mut self, _now: Instant, outs: Vec<ownership::Output>) {
-        use ownership::{Action, Output};
+        use ownership::{ChainAction, Output};
         for out in outs {
             match out {
-                Output::Action(Action::Start(g)) => self.spawn_chain(g.0, ChainOp::Start),
-                Output::Action(Action::Stop(g)) => self.spawn_chain(g.0, ChainOp::Stop),
-                Output::Action(Action::Restart(g)) => self.spawn_chain(g.0, ChainOp::Restart),
-                Output::Action(Action::Reannounce(g)) => self.spawn_chain(g.0, ChainOp::Reannounce),
-                Output::Action(Action::SendReport) => self.send_report().await,
+                Output::Run(g, ChainAction::Start) => self.spawn_chain(g.0, ChainOp::Start),
+                Output::Run(g, ChainAction::Stop) => self.spawn_chain(g.0, ChainOp::Stop),
+                Output::Run(g, ChainAction::Restart) => self.spawn_chain(g.0, ChainOp::Restart),
+                Output::Run(g, ChainAction::Reannounce) => {
+                    self.spawn_chain(g.0, ChainOp::Reannounce)
+                }
+                Output::Run(_, ChainAction::Monitor) => {}
+                Output::SendReport => self.send_report().await,
                 Output::Log { level, message } => log_at(level, &message),
                 Output::Refused(reason) => {
                     tracing::warn!("Request refused: {reason}");
@@ -843,12 +846,22 @@ impl Daemon {
                         .as_ref()
                         .map(|m| now + m.interval);
                 }
-                ownership::Input::Started(ownership::GroupIdx(g), r)
+                ownership::Input::Started(
+                    ownership::GroupIdx(g),
+                    r.map_err(|e| {
+                        ownership::ChainFailure::new(self.cfg.groups[g].id.to_string(), e)
+                    }),
+                )
             }
             ChainDone::Stopped(g, r) => {
                 self.busy[g] = false;
                 self.next_monitor[g] = None;
-                ownership::Input::Stopped(ownership::GroupIdx(g), r.map_err(ownership::StopFailure))
+                ownership::Input::Stopped(
+                    ownership::GroupIdx(g),
+                    r.map_err(|e| {
+                        ownership::ChainFailure::new(self.cfg.groups[g].id.to_string(), e)
+                    }),
+                )
             }
             ChainDone::Monitored(g, ok) => {
                 self.busy[g] = false;

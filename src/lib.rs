@@ -5,6 +5,7 @@
 //! requests → the pure state machines ([`membership`], [`ownership`]) →
 //! actions that [`daemon`] performs (send, start or stop a chain, log).
 
+pub mod action;
 pub mod arp;
 pub mod commands;
 pub mod config;

@@ -20,7 +20,7 @@
 //! Contract with the daemon:
 //! * membership events become `PeerUp`/`PeerDead`; every verified `t=hbrsc`
 //!   message becomes `PeerReport(Report::from_fields(..), sender generation)`;
-//! * on `Action::SendReport` send [`Ownership::report`] at once, and send it
+//! * on `Output::SendReport` send [`Ownership::report`] at once, and send it
 //!   with every keepalive too (lost reports are repaired that way);
 //! * `Start`/`Stop`/`Restart` run the chain and answer with `Started` /
 //!   `Stopped` (a `Restart` is answered by `Started`, or by `Stopped(Err)` if
@@ -38,9 +38,9 @@ pub use report::{
     StandbyRequest, Which,
 };
 
+pub use crate::action::{ChainAction, ChainFailure};
 use crate::config::{AutoFailback, GroupId, MonitorPolicy, NodeName};
 use std::collections::VecDeque;
-use std::fmt;
 use std::time::{Duration, Instant};
 
 /// Position of a group in haresources order (both nodes share the order).
@@ -83,16 +83,6 @@ impl DeadCause {
     }
 }
 
-/// A stop that failed even after the chain's retries.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StopFailure(pub String);
-
-impl fmt::Display for StopFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
 #[derive(Clone, Debug)]
 pub enum Input {
     PeerUp {
@@ -104,9 +94,9 @@ pub enum Input {
     PeerReport(Report, Generation),
     /// Answer to `Start` or `Restart`; an error means the chain already
     /// rolled back and nothing of the group runs here.
-    Started(GroupIdx, Result<(), String>),
+    Started(GroupIdx, Result<(), ChainFailure>),
     /// Answer to `Stop` (or to the stop half of a `Restart`).
-    Stopped(GroupIdx, Result<(), StopFailure>),
+    Stopped(GroupIdx, Result<(), ChainFailure>),
     Standby(Which),
     Takeover(Which),
     Shutdown,
@@ -116,18 +106,6 @@ pub enum Input {
     },
     MonitorFailed(GroupIdx),
     Tick,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Action {
-    Start(GroupIdx),
-    Stop(GroupIdx),
-    /// Stop then start the chain locally; answered by `Started`.
-    Restart(GroupIdx),
-    /// Re-run the start of the chain so addresses are announced again
-    /// (gratuitous ARP) after the peer released a group we both held.
-    Reannounce(GroupIdx),
-    SendReport,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -141,7 +119,11 @@ pub enum Level {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
-    Action(Action),
+    /// Run this chain action on the group; its result comes back as
+    /// `Started` or `Stopped` (`Reannounce` needs no answer).
+    Run(GroupIdx, ChainAction),
+    /// Send [`Ownership::report`] now.
+    SendReport,
     Log {
         level: Level,
         message: String,
@@ -427,7 +409,7 @@ impl Ownership {
         }
         self.evaluate(now, &mut out);
         if self.refresh_version() || send {
-            out.push(Output::Action(Action::SendReport));
+            out.push(Output::SendReport);
         }
         out
     }
@@ -635,7 +617,7 @@ impl Ownership {
         &mut self,
         now: Instant,
         g: GroupIdx,
-        result: Result<(), String>,
+        result: Result<(), ChainFailure>,
         out: &mut Vec<Output>,
     ) {
         let Some(grp) = self.groups.get_mut(g.0) else {
@@ -695,7 +677,7 @@ impl Ownership {
         &mut self,
         now: Instant,
         g: GroupIdx,
-        result: Result<(), StopFailure>,
+        result: Result<(), ChainFailure>,
         out: &mut Vec<Output>,
     ) {
         let Some(grp) = self.groups.get_mut(g.0) else {
@@ -948,7 +930,7 @@ impl Ownership {
                         grp.id, policy.max_restarts, policy.window
                     ),
                 );
-                out.push(Output::Action(Action::Restart(g)));
+                out.push(Output::Run(g, ChainAction::Restart));
                 return;
             }
         }
@@ -1077,7 +1059,7 @@ impl Ownership {
                         self.peer, g.id
                     ),
                 );
-                out.push(Output::Action(Action::Reannounce(GroupIdx(i))));
+                out.push(Output::Run(GroupIdx(i), ChainAction::Reannounce));
             }
         }
     }
@@ -1266,7 +1248,7 @@ impl Ownership {
                 Level::Info,
                 format!("Releasing resource group: {} ({why})", g.id),
             );
-            out.push(Output::Action(Action::Stop(GroupIdx(i))));
+            out.push(Output::Run(GroupIdx(i), ChainAction::Stop));
         }
     }
 
@@ -1294,7 +1276,7 @@ impl Ownership {
                 format!("Taking over resource group {} ({reason})", g.id)
             };
             log(out, Level::Info, message);
-            out.push(Output::Action(Action::Start(GroupIdx(i))));
+            out.push(Output::Run(GroupIdx(i), ChainAction::Start));
         }
     }
 

@@ -247,8 +247,8 @@ impl Sim {
         self.trace.push(format!("{t:9.3} {}: {o:?}", NAMES[i]));
         let generation = self.nodes[i].generation;
         match o {
-            Output::Action(Action::SendReport) => self.send(i),
-            Output::Action(Action::Start(g) | Action::Restart(g)) => {
+            Output::SendReport => self.send(i),
+            Output::Run(g, ChainAction::Start | ChainAction::Restart) => {
                 let node = &mut self.nodes[i];
                 node.starts[g.0] += 1;
                 let fail = node.chains.start_fails.contains(&g.0)
@@ -257,7 +257,7 @@ impl Sim {
                     node.troubled.insert(g.0);
                 }
                 let result = if fail {
-                    Err("simulated start failure".to_string())
+                    Err(ChainFailure::new("sim", "simulated start failure"))
                 } else {
                     Ok(())
                 };
@@ -268,7 +268,7 @@ impl Sim {
                     input: Input::Started(g, result),
                 });
             }
-            Output::Action(Action::Stop(g)) => {
+            Output::Run(g, ChainAction::Stop) => {
                 let node = &mut self.nodes[i];
                 let fail = node.chains.stop_fails.contains(&g.0)
                     || self.rng.chance(node.chains.stop_fail_per_mille);
@@ -276,7 +276,7 @@ impl Sim {
                     node.troubled.insert(g.0);
                 }
                 let result = if fail {
-                    Err(StopFailure("simulated stop failure".into()))
+                    Err(ChainFailure::new("sim", "simulated stop failure"))
                 } else {
                     Ok(())
                 };
@@ -287,7 +287,7 @@ impl Sim {
                     input: Input::Stopped(g, result),
                 });
             }
-            Output::Action(Action::Reannounce(g)) => self.nodes[i].reannounced.push(g.0),
+            Output::Run(g, ChainAction::Reannounce) => self.nodes[i].reannounced.push(g.0),
             Output::Log { level, message } => {
                 if message.starts_with("Releasing resource group: ")
                     && message.contains("both nodes held it")

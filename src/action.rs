@@ -1,0 +1,58 @@
+//! What the core asks of one resource group's chain, and how a failed run
+//! comes back. One type for every layer: ownership decides, the `Node`
+//! schedules (one action per group at a time), the daemon runs it through
+//! `resources`, the simulator fakes it.
+
+use std::fmt;
+
+/// One run of a group's chain.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChainAction {
+    /// Start left to right, rolling back on failure.
+    Start,
+    /// Stop right to left, with retries.
+    Stop,
+    /// Stop, then start again (a monitor-driven local restart).
+    Restart,
+    /// Re-run the start so addresses are announced again (gratuitous ARP)
+    /// after the peer released a group both nodes held.
+    Reannounce,
+    /// Ask every agent for its status.
+    Monitor,
+}
+
+impl ChainAction {
+    /// The verb as logs and the simulator's traces say it.
+    pub fn word(self) -> &'static str {
+        match self {
+            ChainAction::Start => "start",
+            ChainAction::Stop => "stop",
+            ChainAction::Restart => "restart",
+            ChainAction::Reannounce => "re-announce",
+            ChainAction::Monitor => "monitor",
+        }
+    }
+}
+
+/// A chain run that did not succeed: which resource, and what its agent
+/// did (exit code, timeout, refused to spawn) in words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainFailure {
+    pub resource: String,
+    pub detail: String,
+}
+
+impl ChainFailure {
+    pub fn new(resource: impl Into<String>, detail: impl Into<String>) -> Self {
+        ChainFailure {
+            resource: resource.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+impl fmt::Display for ChainFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.detail)
+    }
+}
