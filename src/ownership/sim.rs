@@ -288,6 +288,7 @@ impl Sim {
                 });
             }
             Output::Run(g, ChainAction::Reannounce) => self.nodes[i].reannounced.push(g.0),
+            Output::Run(_, ChainAction::Monitor) => {}
             Output::Log { level, message } => {
                 if message.starts_with("Releasing resource group: ")
                     && message.contains("both nodes held it")
