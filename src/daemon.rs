@@ -685,7 +685,7 @@ impl Daemon {
                 }
                 Output::Run(_, ChainAction::Monitor) => {}
                 Output::SendReport => self.send_report().await,
-                Output::Log { level, message } => log_at(level, &message),
+                Output::Notice(n) => log_at(n.level(), &n.to_string()),
                 Output::Refused(reason) => {
                     tracing::warn!("Request refused: {reason}");
                     if let Some(reply) = self.pending_request.take() {

@@ -29,9 +29,12 @@
 //! * `Tick` regularly (each keepalive) and at [`Ownership::next_deadline`];
 //! * after `ShutdownComplete`, send the final report, then `shutdone`.
 
+mod notice;
 mod report;
 #[cfg(test)]
 mod sim;
+
+pub use notice::{Busy, GroupFailure, Level, Notice, StartReason};
 
 pub use report::{
     Generation, GroupReport, ReplyState, Report, ReportError, RequestReply, RscHold,
@@ -73,16 +76,6 @@ pub enum DeadCause {
     Shutdown,
 }
 
-impl DeadCause {
-    fn words(self) -> &'static str {
-        match self {
-            DeadCause::Dead => "peer dead",
-            DeadCause::InitDead => "peer not heard within initdead",
-            DeadCause::Shutdown => "peer shutdown",
-        }
-    }
-}
-
 #[derive(Clone, Debug)]
 pub enum Input {
     PeerUp {
@@ -108,15 +101,6 @@ pub enum Input {
     Tick,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Level {
-    Crit,
-    Error,
-    Warn,
-    Info,
-    Debug,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Output {
     /// Run this chain action on the group; its result comes back as
@@ -124,10 +108,8 @@ pub enum Output {
     Run(GroupIdx, ChainAction),
     /// Send [`Ownership::report`] now.
     SendReport,
-    Log {
-        level: Level,
-        message: String,
-    },
+    /// Tell the operator (the daemon logs it at its level).
+    Notice(Notice),
     /// An operator request that was not accepted, and why.
     Refused(String),
     RequestDone {
@@ -197,7 +179,7 @@ impl RscStatus {
 
 /// Why we give a group to the peer; decides when the yield is withdrawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum YieldCause {
+pub enum YieldCause {
     Standby,
     Failback,
     Conflict,
@@ -316,8 +298,8 @@ pub struct Ownership {
     pending: Vec<Output>,
 }
 
-fn log(out: &mut Vec<Output>, level: Level, message: String) {
-    out.push(Output::Log { level, message });
+fn notify(out: &mut Vec<Output>, notice: Notice) {
+    out.push(Output::Notice(notice));
 }
 
 impl Ownership {
@@ -343,11 +325,7 @@ impl Ownership {
             .collect();
         let mut pending = Vec::new();
         if cfg.auto_failback == AutoFailback::Legacy {
-            log(
-                &mut pending,
-                Level::Warn,
-                "auto_failback legacy is deprecated; it is treated as auto_failback on".to_string(),
-            );
+            notify(&mut pending, Notice::LegacyAutoFailback);
         }
         let n = groups.len();
         let mut me = Ownership {
@@ -495,11 +473,8 @@ impl Ownership {
         if matches!(self.peer_status, PeerStatus::Up { .. }) {
             return false;
         }
-        log(
-            out,
-            Level::Info,
-            format!("{} is up; exchanging resource reports", self.peer),
-        );
+        let peer = self.peer.clone();
+        notify(out, Notice::PeerUp { peer });
         self.peer_status = PeerStatus::Up { since };
         // Whatever arrived before may come from an incarnation that has
         // since gone (delayed packets): act only on what it says from now.
@@ -530,15 +505,8 @@ impl Ownership {
         if self.shutting_down {
             return;
         }
-        log(
-            out,
-            Level::Warn,
-            format!(
-                "Resources being acquired from {} ({}).",
-                self.peer,
-                cause.words()
-            ),
-        );
+        let peer = self.peer.clone();
+        notify(out, Notice::AcquiringFromDeadPeer { peer, cause });
         for g in &mut self.groups {
             // The peer can no longer take anything, and a group that failed
             // here deserves one more try now that nobody else can run it.
@@ -560,16 +528,12 @@ impl Ownership {
         if report.groups.len() != self.groups.len() {
             if !self.mismatch_logged {
                 self.mismatch_logged = true;
-                log(
-                    out,
-                    Level::Error,
-                    format!(
-                        "{} reports {} resource groups, we have {}: haresources differ; ignoring its resource reports",
-                        self.peer,
-                        report.groups.len(),
-                        self.groups.len()
-                    ),
-                );
+                let notice = Notice::GroupCountMismatch {
+                    peer: self.peer.clone(),
+                    theirs: report.groups.len(),
+                    ours: self.groups.len(),
+                };
+                notify(out, notice);
             }
             return false;
         }
@@ -577,14 +541,8 @@ impl Ownership {
             None => true,
             Some(v) if generation < v.generation => return false,
             Some(v) if generation > v.generation => {
-                log(
-                    out,
-                    Level::Info,
-                    format!(
-                        "{} restarted (generation {}); forgetting its old state",
-                        self.peer, generation
-                    ),
-                );
+                let peer = self.peer.clone();
+                notify(out, Notice::PeerRestarted { peer, generation });
                 self.serving = None;
                 if let PeerStatus::Up { .. } = self.peer_status {
                     self.arm_failback(now, now);
@@ -624,52 +582,48 @@ impl Ownership {
             return;
         };
         if grp.local != LocalState::Starting {
-            log(
-                out,
-                Level::Warn,
-                format!(
-                    "unexpected start result for resource group {} ignored",
-                    grp.id
-                ),
-            );
+            let group = grp.id.clone();
+            notify(out, Notice::UnexpectedStarted { group });
             return;
         }
         match result {
             Ok(()) => {
                 set_state(grp, now, LocalState::Running, "started".to_string());
-                log(
-                    out,
-                    Level::Info,
-                    format!("Resource group {} is running here", grp.id),
-                );
+                let group = grp.id.clone();
+                notify(out, Notice::Running { group });
             }
             Err(e) => {
-                self.mark_failed(now, g.0, &format!("start failed: {e}"), out);
+                self.mark_failed(now, g.0, GroupFailure::Start(e), out);
             }
         }
     }
 
     /// Shared by start and monitor failures: do not retry here, give the
     /// group to the peer. The caller has stopped (or will stop) the chain.
-    fn mark_failed(&mut self, now: Instant, g: usize, why: &str, out: &mut Vec<Output>) {
-        let peer_up = self.peer_is_up();
+    fn mark_failed(
+        &mut self,
+        now: Instant,
+        g: usize,
+        failure: GroupFailure,
+        out: &mut Vec<Output>,
+    ) {
+        let taker = self.peer_is_up().then(|| self.peer.clone());
         let grp = &mut self.groups[g];
         grp.failed = true;
         grp.yield_ = Some(YieldCause::Failed);
         if grp.local == LocalState::Starting {
-            set_state(grp, now, LocalState::Stopped, why.to_string());
+            set_state(grp, now, LocalState::Stopped, failure.to_string());
         } else {
-            grp.cause = why.to_string();
+            grp.cause = failure.to_string();
         }
-        let next = if peer_up {
-            format!("giving it to {}", self.peer)
-        } else {
-            "it stays down here until an operator takeover".to_string()
-        };
-        log(
+        let group = grp.id.clone();
+        notify(
             out,
-            Level::Error,
-            format!("Resource group {}: {why}; {next}", grp.id),
+            Notice::Failed {
+                group,
+                failure,
+                taker,
+            },
         );
     }
 
@@ -685,24 +639,15 @@ impl Ownership {
         };
         // A restart (local state Starting) may fail in its stop half.
         if !matches!(grp.local, LocalState::Stopping | LocalState::Starting) {
-            log(
-                out,
-                Level::Warn,
-                format!(
-                    "unexpected stop result for resource group {} ignored",
-                    grp.id
-                ),
-            );
+            let group = grp.id.clone();
+            notify(out, Notice::UnexpectedStopped { group });
             return;
         }
         match result {
             Ok(()) if grp.local == LocalState::Stopping => {
                 set_state(grp, now, LocalState::Stopped, "released".to_string());
-                log(
-                    out,
-                    Level::Info,
-                    format!("Resource group {} released", grp.id),
-                );
+                let group = grp.id.clone();
+                notify(out, Notice::Released { group });
             }
             Ok(()) => {}
             Err(e) => {
@@ -712,31 +657,29 @@ impl Ownership {
                     LocalState::StopFailed,
                     format!("stop failed: {e}"),
                 );
-                log(
-                    out,
-                    Level::Crit,
-                    format!(
-                        "Resource group {} failed to stop: {e}. It stays held here and will not be started on {}; an operator must clean it up and restart heartbeat",
-                        grp.id, self.peer
-                    ),
-                );
+                let notice = Notice::StopFailed {
+                    group: grp.id.clone(),
+                    failure: e,
+                    peer: self.peer.clone(),
+                };
+                notify(out, notice);
             }
         }
     }
 
     /// Why a new operator request cannot run now, if it cannot.
-    fn busy_reason(&self) -> Option<String> {
+    fn busy_reason(&self) -> Option<Busy> {
         if self.shutting_down {
-            return Some("heartbeat is shutting down".to_string());
+            return Some(Busy::ShuttingDown);
         }
         if let Some(g) = self.groups.iter().find(|g| g.local.in_transition()) {
-            return Some(format!(
-                "local resources in flux (resource group {} is {:?})",
-                g.id, g.local
-            ));
+            return Some(Busy::InFlux {
+                group: g.id.clone(),
+                state: g.local,
+            });
         }
         if self.request.is_some() || self.serving_in_progress() {
-            return Some("another standby/takeover request is still running".to_string());
+            return Some(Busy::RequestRunning);
         }
         None
     }
@@ -753,40 +696,42 @@ impl Ownership {
             )));
             return;
         }
-        log(out, Level::Info, format!("Going standby [{which}]."));
+        notify(out, Notice::GoingStandby { which });
         // An operator placed the groups: auto_failback must not undo it.
         self.failback_due = None;
-        let (groups, kept) = self.release_selection(which);
-        for &g in &kept {
-            log(
-                out,
-                Level::Warn,
-                format!(
-                    "standby: keeping resource group {}: {} cannot take it",
-                    self.groups[g].id, self.peer
-                ),
-            );
-        }
+        let (groups, kept_none) = self.yield_for_standby(which, out);
         if groups.is_empty() {
             out.push(Output::RequestDone {
-                ok: kept.is_empty(),
+                ok: kept_none,
                 summary: format!("standby [{which}]: nothing to give to {}", self.peer),
             });
             return;
-        }
-        log(
-            out,
-            Level::Info,
-            format!("standby: {} can take our {which} resources", self.peer),
-        );
-        for &g in &groups {
-            self.groups[g].yield_ = Some(YieldCause::Standby);
         }
         self.request = Some(OwnRequest {
             kind: RequestKind::Standby,
             which,
             groups,
         });
+    }
+
+    /// Yields the selected groups the peer can take, telling which it gets
+    /// and which we keep; returns the yielded ones, and whether none was
+    /// kept. Shared by our standby and the one the peer asks for.
+    fn yield_for_standby(&mut self, which: Which, out: &mut Vec<Output>) -> (Vec<usize>, bool) {
+        let (groups, kept) = self.release_selection(which);
+        for &g in &kept {
+            let group = self.groups[g].id.clone();
+            let peer = self.peer.clone();
+            notify(out, Notice::StandbyKeeps { group, peer });
+        }
+        if !groups.is_empty() {
+            let peer = self.peer.clone();
+            notify(out, Notice::StandbyGives { peer, which });
+        }
+        for &g in &groups {
+            self.groups[g].yield_ = Some(YieldCause::Standby);
+        }
+        (groups, kept.is_empty())
     }
 
     /// The selected groups we hold and the peer can take, and those we
@@ -853,22 +798,12 @@ impl Ownership {
         let id = if self.peer_is_up() {
             let id = self.next_request_id;
             self.next_request_id += 1;
-            log(
-                out,
-                Level::Info,
-                format!(
-                    "Takeover [{which}]: asking {} to go standby [{}]",
-                    self.peer,
-                    which.mirrored()
-                ),
-            );
+            let peer = self.peer.clone();
+            notify(out, Notice::TakeoverAsks { which, peer });
             id
         } else {
-            log(
-                out,
-                Level::Info,
-                format!("Takeover [{which}]: {} is dead, taking directly", self.peer),
-            );
+            let peer = self.peer.clone();
+            notify(out, Notice::TakeoverDirect { which, peer });
             0
         };
         self.request = Some(OwnRequest {
@@ -883,7 +818,7 @@ impl Ownership {
             return;
         }
         self.shutting_down = true;
-        log(out, Level::Info, "Giving up all HA resources.".to_string());
+        notify(out, Notice::GivingUpAll);
         if self.request.take().is_some() {
             out.push(Output::RequestDone {
                 ok: false,
@@ -922,25 +857,19 @@ impl Ownership {
                     LocalState::Starting,
                     format!("monitor failure, local restart {n}"),
                 );
-                log(
-                    out,
-                    Level::Warn,
-                    format!(
-                        "Resource group {} failed its monitor; restarting it here ({n} of {} within {:?})",
-                        grp.id, policy.max_restarts, policy.window
-                    ),
-                );
+                let notice = Notice::MonitorRestart {
+                    group: grp.id.clone(),
+                    restart: n,
+                    max: policy.max_restarts,
+                    window: policy.window,
+                };
+                notify(out, notice);
                 out.push(Output::Run(g, ChainAction::Restart));
                 return;
             }
         }
         grp.restarts.clear();
-        self.mark_failed(
-            now,
-            g.0,
-            "monitor failed and local restarts are exhausted",
-            out,
-        );
+        self.mark_failed(now, g.0, GroupFailure::MonitorExhausted, out);
     }
 
     // ----- the rules -----
@@ -1015,14 +944,15 @@ impl Ownership {
                 } else {
                     (&self.peer, &self.me)
                 };
-                log(
-                    out,
-                    Level::Error,
-                    format!(
-                        "Both nodes hold resource group {} (epoch {} here, {} on {}); {loser} releases it, {keeper} keeps it",
-                        g.id, g.epoch, p.epoch, self.peer
-                    ),
-                );
+                let notice = Notice::Conflict {
+                    group: g.id.clone(),
+                    epoch_here: g.epoch,
+                    epoch_peer: p.epoch,
+                    peer: self.peer.clone(),
+                    loser: loser.clone(),
+                    keeper: keeper.clone(),
+                };
+                notify(out, notice);
             }
             if we_lose {
                 // A pending handover (standby, failback, reach) waits for
@@ -1051,14 +981,9 @@ impl Ownership {
                     // About to be handed over: the peer will announce it.
                     continue;
                 }
-                log(
-                    out,
-                    Level::Warn,
-                    format!(
-                        "{} released resource group {}; re-announcing it here",
-                        self.peer, g.id
-                    ),
-                );
+                let peer = self.peer.clone();
+                let group = g.id.clone();
+                notify(out, Notice::Reannouncing { peer, group });
                 out.push(Output::Run(GroupIdx(i), ChainAction::Reannounce));
             }
         }
@@ -1090,28 +1015,24 @@ impl Ownership {
         }
         self.reach_lower = lower;
         if lower {
-            log(
-                out,
-                Level::Warn,
-                format!(
-                    "{} reaches {peer_reach} ping nodes, we reach {}: giving it our resources",
-                    self.peer, self.reach
-                ),
-            );
+            let notice = Notice::ReachLower {
+                peer: self.peer.clone(),
+                peer_reach,
+                reach: self.reach,
+            };
+            notify(out, notice);
             for g in &mut self.groups {
                 if g.yield_.is_none() {
                     g.yield_ = Some(YieldCause::Reach);
                 }
             }
         } else {
-            log(
-                out,
-                Level::Info,
-                format!(
-                    "we reach {} ping nodes again ({} reaches {peer_reach})",
-                    self.reach, self.peer
-                ),
-            );
+            let notice = Notice::ReachRecovered {
+                peer: self.peer.clone(),
+                peer_reach,
+                reach: self.reach,
+            };
+            notify(out, notice);
         }
     }
 
@@ -1125,15 +1046,13 @@ impl Ownership {
         // A request of the peer is not ours: busy_reason must not see the
         // one we are replacing.
         self.serving = None;
-        if let Some(why) = self.busy_reason() {
-            log(
-                out,
-                Level::Warn,
-                format!(
-                    "standby message [{}] from {} ignored: {why}",
-                    req.which, self.peer
-                ),
-            );
+        if let Some(busy) = self.busy_reason() {
+            let notice = Notice::PeerStandbyIgnored {
+                which: req.which,
+                peer: self.peer.clone(),
+                busy,
+            };
+            notify(out, notice);
             self.serving = Some(Serving {
                 id: req.id,
                 groups: Vec::new(),
@@ -1141,39 +1060,11 @@ impl Ownership {
             });
             return;
         }
-        log(
-            out,
-            Level::Info,
-            format!(
-                "{} wants to take over; Going standby [{}].",
-                self.peer, req.which
-            ),
-        );
+        let peer = self.peer.clone();
+        let which = req.which;
+        notify(out, Notice::PeerWantsTakeover { peer, which });
         self.failback_due = None;
-        let (groups, kept) = self.release_selection(req.which);
-        for &g in &kept {
-            log(
-                out,
-                Level::Warn,
-                format!(
-                    "standby: keeping resource group {}: {} cannot take it",
-                    self.groups[g].id, self.peer
-                ),
-            );
-        }
-        if !groups.is_empty() {
-            log(
-                out,
-                Level::Info,
-                format!(
-                    "standby: {} can take our {} resources",
-                    self.peer, req.which
-                ),
-            );
-        }
-        for &g in &groups {
-            self.groups[g].yield_ = Some(YieldCause::Standby);
-        }
+        let (groups, _) = self.yield_for_standby(which, out);
         self.serving = Some(Serving {
             id: req.id,
             groups,
@@ -1201,14 +1092,9 @@ impl Ownership {
         if moved.is_empty() {
             return;
         }
-        log(
-            out,
-            Level::Info,
-            format!(
-                "auto_failback: {} has been up for {:?}; giving back its resource groups",
-                self.peer, self.failback_delay
-            ),
-        );
+        let peer = self.peer.clone();
+        let delay = self.failback_delay;
+        notify(out, Notice::FailingBack { peer, delay });
         for i in moved {
             self.groups[i].yield_ = Some(YieldCause::Failback);
         }
@@ -1234,20 +1120,9 @@ impl Ownership {
             if handover && peer_holds[i] {
                 continue;
             }
-            let why = match cause {
-                YieldCause::Standby => "standby",
-                YieldCause::Failback => "auto_failback",
-                YieldCause::Conflict => "both nodes held it, the peer keeps it",
-                YieldCause::Reach => "the peer reaches more ping nodes",
-                YieldCause::Failed => "monitor failure",
-                YieldCause::Shutdown => "shutdown",
-            };
-            set_state(g, now, LocalState::Stopping, why.to_string());
-            log(
-                out,
-                Level::Info,
-                format!("Releasing resource group: {} ({why})", g.id),
-            );
+            set_state(g, now, LocalState::Stopping, cause.to_string());
+            let group = g.id.clone();
+            notify(out, Notice::Releasing { group, cause });
             out.push(Output::Run(GroupIdx(i), ChainAction::Stop));
         }
     }
@@ -1269,20 +1144,16 @@ impl Ownership {
             let g = &mut self.groups[i];
             g.epoch = epoch;
             g.reannounce = false;
-            set_state(g, now, LocalState::Starting, reason.clone());
-            let message = if reason == "preferred node" {
-                format!("Acquiring resource group: {} ({reason})", g.id)
-            } else {
-                format!("Taking over resource group {} ({reason})", g.id)
-            };
-            log(out, Level::Info, message);
+            set_state(g, now, LocalState::Starting, reason.to_string());
+            let group = g.id.clone();
+            notify(out, Notice::Starting { group, reason });
             out.push(Output::Run(GroupIdx(i), ChainAction::Start));
         }
     }
 
     /// Whether the start rule allows group `g` here, ignoring the ack; the
     /// reason for the log if so.
-    fn may_take(&self, g: usize) -> Option<String> {
+    fn may_take(&self, g: usize) -> Option<StartReason> {
         let grp = &self.groups[g];
         if self.shutting_down
             || grp.local != LocalState::Stopped
@@ -1293,7 +1164,7 @@ impl Ownership {
         }
         match self.peer_status {
             PeerStatus::Unknown => None,
-            PeerStatus::Dead { cause } => Some(cause.words().to_string()),
+            PeerStatus::Dead { cause } => Some(StartReason::PeerGone(cause)),
             PeerStatus::Up { .. } => {
                 let r = self.live()?;
                 let p = r.groups[g];
@@ -1302,9 +1173,9 @@ impl Ownership {
                 } else if p.yield_ {
                     // Never grab a group given away over ping reach while
                     // we reach fewer ping nodes than the giver.
-                    (self.reach >= r.reach).then(|| format!("{} released it", self.peer))
+                    (self.reach >= r.reach).then(|| StartReason::PeerReleased(self.peer.clone()))
                 } else if grp.preferred_here {
-                    Some("preferred node".to_string())
+                    Some(StartReason::Preferred)
                 } else {
                     None
                 }
@@ -1322,14 +1193,8 @@ impl Ownership {
         for (g, p) in self.groups.iter_mut().zip(&r.groups) {
             if g.failed && !g.holds() && p.yield_ && !p.holds && !g.down_logged {
                 g.down_logged = true;
-                log(
-                    out,
-                    Level::Error,
-                    format!(
-                        "Resource group {} could not be started on either node; it stays down until an operator takeover",
-                        g.id
-                    ),
-                );
+                let group = g.id.clone();
+                notify(out, Notice::DownEverywhere { group });
             }
         }
     }
@@ -1349,11 +1214,8 @@ impl Ownership {
             .groups
             .iter()
             .any(|&g| self.groups[g].local == LocalState::StopFailed);
-        log(
-            out,
-            Level::Info,
-            format!("standby for {} complete: our resources released", self.peer),
-        );
+        let peer = self.peer.clone();
+        notify(out, Notice::ServedPeerStandby { peer });
         if let Some(s) = &mut self.serving {
             s.state = if failed {
                 ReplyState::Failed
@@ -1396,8 +1258,11 @@ impl Ownership {
             }
         };
         if let Some((ok, summary)) = done {
-            let level = if ok { Level::Info } else { Level::Warn };
-            log(out, level, summary.clone());
+            let notice = Notice::RequestFinished {
+                ok,
+                summary: summary.clone(),
+            };
+            notify(out, notice);
             self.request = None;
             out.push(Output::RequestDone { ok, summary });
         }
@@ -1485,20 +1350,10 @@ impl Ownership {
             .map(|g| g.id.clone())
             .collect();
         if stop_failed.is_empty() {
-            log(
-                out,
-                Level::Info,
-                "All HA resources relinquished.".to_string(),
-            );
+            notify(out, Notice::AllRelinquished);
         } else {
-            log(
-                out,
-                Level::Crit,
-                format!(
-                    "Shutdown with resource groups that failed to stop: {}",
-                    join_ids(&stop_failed)
-                ),
-            );
+            let groups = stop_failed.clone();
+            notify(out, Notice::ShutdownStopFailed { groups });
         }
         out.push(Output::ShutdownComplete { stop_failed });
     }
@@ -1610,11 +1465,4 @@ fn summarize(parts: &[(&str, &Vec<&str>)]) -> String {
         .map(|(what, ids)| format!("{what}: {}", ids.join(" ")))
         .collect::<Vec<_>>()
         .join("; ")
-}
-
-fn join_ids(ids: &[GroupId]) -> String {
-    ids.iter()
-        .map(|g| g.0.as_str())
-        .collect::<Vec<_>>()
-        .join(" ")
 }

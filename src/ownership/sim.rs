@@ -76,7 +76,7 @@ struct Node {
     own: Option<Ownership>,
     generation: u64,
     chains: Chains,
-    logs: Vec<(Level, String)>,
+    notices: Vec<Notice>,
     refused: Vec<String>,
     done: Vec<(bool, String)>,
     shutdown_complete: Option<Vec<GroupId>>,
@@ -117,8 +117,8 @@ struct Sim {
     allow_double: bool,
     violations: Vec<String>,
     start: Instant,
-    /// (when, node, log line) of every stop that resolved a conflict.
-    conflict_stops: Vec<(Instant, usize, String)>,
+    /// (when, node, group) of every stop that resolved a conflict.
+    conflict_stops: Vec<(Instant, usize, GroupId)>,
     /// Everything that happened, with times, for a failing test's output.
     trace: Vec<String>,
 }
@@ -144,7 +144,7 @@ impl Sim {
                 stop_delay: Duration::from_millis(200),
                 ..Chains::default()
             },
-            logs: Vec::new(),
+            notices: Vec::new(),
             refused: Vec::new(),
             done: Vec::new(),
             shutdown_complete: None,
@@ -289,13 +289,15 @@ impl Sim {
             }
             Output::Run(g, ChainAction::Reannounce) => self.nodes[i].reannounced.push(g.0),
             Output::Run(_, ChainAction::Monitor) => {}
-            Output::Log { level, message } => {
-                if message.starts_with("Releasing resource group: ")
-                    && message.contains("both nodes held it")
+            Output::Notice(n) => {
+                if let Notice::Releasing {
+                    group,
+                    cause: YieldCause::Conflict,
+                } = &n
                 {
-                    self.conflict_stops.push((now, i, message.clone()));
+                    self.conflict_stops.push((now, i, group.clone()));
                 }
-                self.nodes[i].logs.push((level, message))
+                self.nodes[i].notices.push(n)
             }
             Output::Refused(why) => self.nodes[i].refused.push(why),
             Output::RequestDone { ok, summary } => self.nodes[i].done.push((ok, summary)),
@@ -427,8 +429,13 @@ impl Sim {
             .collect()
     }
 
+    /// Whether node `i` logged a line containing `needle`: the words
+    /// users grep the daemon's log for.
     fn logged(&self, i: usize, needle: &str) -> bool {
-        self.nodes[i].logs.iter().any(|(_, m)| m.contains(needle))
+        self.nodes[i]
+            .notices
+            .iter()
+            .any(|n| n.to_string().contains(needle))
     }
 
     fn assert_no_violations(&self) {
@@ -780,12 +787,11 @@ fn hard_stop_failure_keeps_the_group_held_and_never_started_on_the_peer() {
     assert_eq!(sim.state(0, 0), LocalState::StopFailed);
     assert_eq!(sim.holders(0), ["alpha"]);
     assert_eq!(sim.nodes[1].starts[0], 0);
-    assert!(
-        sim.nodes[0]
-            .logs
-            .iter()
-            .any(|(l, m)| *l == Level::Crit && m.contains("ip-a failed to stop"))
-    );
+    assert!(sim.nodes[0].notices.iter().any(|n| matches!(
+        n,
+        Notice::StopFailed { group, .. } if group.0 == "ip-a"
+    ) && n.level() == Level::Crit));
+    assert!(sim.logged(0, "ip-a failed to stop"));
     let (ok, summary) = &sim.nodes[0].done[0];
     assert!(!ok);
     assert!(summary.contains("failed to stop here: ip-a"), "{summary}");
@@ -828,13 +834,10 @@ fn partition_heal_stops_each_group_on_exactly_one_node_and_the_keeper_reannounce
         let stops: usize = (0..2)
             .map(|i| {
                 sim.nodes[i]
-                    .logs
+                    .notices
                     .iter()
-                    .filter(|(_, m)| {
-                        m.starts_with(&format!(
-                            "Releasing resource group: {}",
-                            ["ip-a", "ip-b"][g]
-                        ))
+                    .filter(|n| {
+                        matches!(n, Notice::Releasing { group, .. } if group.0 == ["ip-a", "ip-b"][g])
                     })
                     .count()
             })
@@ -1353,16 +1356,16 @@ mod property {
         // Between two heals, a group's conflict is resolved on one side only.
         heals.push(sim.now);
         for w in heals.windows(2) {
-            let stops: Vec<&(Instant, usize, String)> = sim
+            let stops: Vec<&(Instant, usize, GroupId)> = sim
                 .conflict_stops
                 .iter()
                 .filter(|(t, _, _)| *t >= w[0] && *t < w[1])
                 .collect();
-            for (_, i, line) in &stops {
-                let both = stops.iter().any(|(_, j, other)| j != i && other == line);
+            for (_, i, group) in &stops {
+                let both = stops.iter().any(|(_, j, other)| j != i && other == group);
                 prop_assert!(
                     !both,
-                    "conflict resolved by stopping on both nodes: {line}\n{}",
+                    "conflict resolved by stopping on both nodes: {group}\n{}",
                     sim.dump(60)
                 );
             }
