@@ -1,0 +1,382 @@
+//! Operator requests and the peer's: standby, takeover and shutdown, whom
+//! they select, why they may be refused, and when they are finished (with
+//! the answer the waiting operator reads).
+
+use super::{
+    Busy, LocalState, Notice, Output, OwnRequest, Ownership, PeerStatus, REQUEST_REPLY_TIMEOUT,
+    ReplyState, RequestKind, Serving, Which, YieldCause, notify,
+};
+use crate::config::GroupId;
+use std::time::Instant;
+
+impl Ownership {
+    /// Why a new operator request cannot run now, if it cannot.
+    pub(super) fn busy_reason(&self) -> Option<Busy> {
+        if self.shutting_down {
+            return Some(Busy::ShuttingDown);
+        }
+        if let Some(g) = self.groups.iter().find(|g| g.local.in_transition()) {
+            return Some(Busy::InFlux {
+                group: g.id.clone(),
+                state: g.local,
+            });
+        }
+        if self.request.is_some() || self.serving_in_progress() {
+            return Some(Busy::RequestRunning);
+        }
+        None
+    }
+
+    pub(super) fn on_standby(&mut self, which: Which, out: &mut Vec<Output>) {
+        if let Some(why) = self.busy_reason() {
+            out.push(Output::Refused(format!("standby [{which}] refused: {why}")));
+            return;
+        }
+        if self.live().is_none() {
+            out.push(Output::Refused(format!(
+                "standby [{which}] refused: {} is not up, nobody could take the resources",
+                self.peer
+            )));
+            return;
+        }
+        notify(out, Notice::GoingStandby { which });
+        // An operator placed the groups: auto_failback must not undo it.
+        self.failback_due = None;
+        let (groups, kept_none) = self.yield_for_standby(which, out);
+        if groups.is_empty() {
+            out.push(Output::RequestDone {
+                ok: kept_none,
+                summary: format!("standby [{which}]: nothing to give to {}", self.peer),
+            });
+            return;
+        }
+        self.request = Some(OwnRequest {
+            kind: RequestKind::Standby,
+            which,
+            groups,
+        });
+    }
+
+    /// Yields the selected groups the peer can take, telling which it gets
+    /// and which we keep; returns the yielded ones, and whether none was
+    /// kept. Shared by our standby and the one the peer asks for.
+    fn yield_for_standby(&mut self, which: Which, out: &mut Vec<Output>) -> (Vec<usize>, bool) {
+        let (groups, kept) = self.release_selection(which);
+        for &g in &kept {
+            let group = self.groups[g].id.clone();
+            let peer = self.peer.clone();
+            notify(out, Notice::StandbyKeeps { group, peer });
+        }
+        if !groups.is_empty() {
+            let peer = self.peer.clone();
+            notify(out, Notice::StandbyGives { peer, which });
+        }
+        for &g in &groups {
+            self.groups[g].yield_ = Some(YieldCause::Standby);
+        }
+        (groups, kept.is_empty())
+    }
+
+    /// The selected groups we hold and the peer can take, and those we
+    /// keep because the peer would not start them (it failed them, or it
+    /// reaches fewer ping nodes).
+    fn release_selection(&self, which: Which) -> (Vec<usize>, Vec<usize>) {
+        let mut give = Vec::new();
+        let mut keep = Vec::new();
+        for (i, g) in self.groups.iter().enumerate() {
+            if g.local != LocalState::Running || !which.selects(g.preferred_here) {
+                continue;
+            }
+            if self.peer_can_take(i) {
+                give.push(i);
+            } else {
+                keep.push(i);
+            }
+        }
+        (give, keep)
+    }
+
+    pub(super) fn peer_can_take(&self, g: usize) -> bool {
+        let Some(r) = self.live() else { return false };
+        let p = r.groups[g];
+        // A peer that yields a group it does not hold has failed it.
+        let refuses = p.yield_ && !p.holds;
+        !refuses && r.reach >= self.reach
+    }
+
+    pub(super) fn on_takeover(&mut self, now: Instant, which: Which, out: &mut Vec<Output>) {
+        if let Some(why) = self.busy_reason() {
+            out.push(Output::Refused(format!(
+                "takeover [{which}] refused: {why}"
+            )));
+            return;
+        }
+        if self.peer_status == PeerStatus::Unknown {
+            out.push(Output::Refused(format!(
+                "takeover [{which}] refused: the state of {} is not known yet",
+                self.peer
+            )));
+            return;
+        }
+        let groups: Vec<usize> = (0..self.groups.len())
+            .filter(|&i| which.selects(self.groups[i].preferred_here))
+            .collect();
+        if groups.is_empty() {
+            out.push(Output::RequestDone {
+                ok: true,
+                summary: format!("takeover [{which}]: no such resource groups configured"),
+            });
+            return;
+        }
+        self.failback_due = None;
+        for &i in &groups {
+            let g = &mut self.groups[i];
+            // An operator takeover is the explicit "try again here".
+            g.failed = false;
+            g.down_logged = false;
+            if g.local == LocalState::Stopped {
+                g.yield_ = None;
+            }
+        }
+        let id = if self.peer_is_up() {
+            let id = self.next_request_id;
+            self.next_request_id += 1;
+            let peer = self.peer.clone();
+            notify(out, Notice::TakeoverAsks { which, peer });
+            id
+        } else {
+            let peer = self.peer.clone();
+            notify(out, Notice::TakeoverDirect { which, peer });
+            0
+        };
+        self.request = Some(OwnRequest {
+            kind: RequestKind::Takeover { id, asked_at: now },
+            which,
+            groups,
+        });
+    }
+
+    pub(super) fn on_shutdown(&mut self, out: &mut Vec<Output>) {
+        if self.shutting_down {
+            return;
+        }
+        self.shutting_down = true;
+        notify(out, Notice::GivingUpAll);
+        if self.request.take().is_some() {
+            out.push(Output::RequestDone {
+                ok: false,
+                summary: "interrupted by heartbeat shutdown".to_string(),
+            });
+        }
+        for g in &mut self.groups {
+            if g.yield_ != Some(YieldCause::Failed) {
+                g.yield_ = Some(YieldCause::Shutdown);
+            }
+            g.reannounce = false;
+        }
+    }
+
+    pub(super) fn serve_peer_request(&mut self, out: &mut Vec<Output>) {
+        let Some(req) = self.live().and_then(|r| r.standby_request) else {
+            return;
+        };
+        if self.serving.as_ref().is_some_and(|s| s.id == req.id) {
+            return;
+        }
+        // A request of the peer is not ours: busy_reason must not see the
+        // one we are replacing.
+        self.serving = None;
+        if let Some(busy) = self.busy_reason() {
+            let notice = Notice::PeerStandbyIgnored {
+                which: req.which,
+                peer: self.peer.clone(),
+                busy,
+            };
+            notify(out, notice);
+            self.serving = Some(Serving {
+                id: req.id,
+                groups: Vec::new(),
+                state: ReplyState::Refused,
+            });
+            return;
+        }
+        let peer = self.peer.clone();
+        let which = req.which;
+        notify(out, Notice::PeerWantsTakeover { peer, which });
+        self.failback_due = None;
+        let (groups, _) = self.yield_for_standby(which, out);
+        self.serving = Some(Serving {
+            id: req.id,
+            groups,
+            state: ReplyState::Accepted,
+        });
+    }
+
+    pub(super) fn finish_serving(&mut self, out: &mut Vec<Output>) {
+        let Some(s) = &self.serving else { return };
+        if s.state != ReplyState::Accepted {
+            return;
+        }
+        if s.groups
+            .iter()
+            .any(|&g| self.groups[g].local.in_transition())
+        {
+            return;
+        }
+        let failed = s
+            .groups
+            .iter()
+            .any(|&g| self.groups[g].local == LocalState::StopFailed);
+        let peer = self.peer.clone();
+        notify(out, Notice::ServedPeerStandby { peer });
+        if let Some(s) = &mut self.serving {
+            s.state = if failed {
+                ReplyState::Failed
+            } else {
+                ReplyState::Done
+            };
+        }
+    }
+
+    pub(super) fn finish_request(&mut self, now: Instant, out: &mut Vec<Output>) {
+        let Some(req) = &self.request else { return };
+        let peer_up = self.peer_is_up();
+        let done = match req.kind {
+            RequestKind::Standby => self.standby_finished(req),
+            RequestKind::Takeover { id, asked_at } => {
+                let reply = self
+                    .live()
+                    .and_then(|r| r.reply)
+                    .filter(|r| r.id == id)
+                    .map(|r| r.state);
+                match reply {
+                    Some(ReplyState::Refused) => Some((
+                        false,
+                        format!(
+                            "{} refused the takeover request: its resources are in flux",
+                            self.peer
+                        ),
+                    )),
+                    None if peer_up && now >= asked_at + REQUEST_REPLY_TIMEOUT => Some((
+                        false,
+                        format!(
+                            "takeover [{}]: no answer from {} within {:?}",
+                            req.which, self.peer, REQUEST_REPLY_TIMEOUT
+                        ),
+                    )),
+                    Some(ReplyState::Done | ReplyState::Failed) => self.takeover_finished(req),
+                    _ if !peer_up => self.takeover_finished(req),
+                    _ => None,
+                }
+            }
+        };
+        if let Some((ok, summary)) = done {
+            let notice = Notice::RequestFinished {
+                ok,
+                summary: summary.clone(),
+            };
+            notify(out, notice);
+            self.request = None;
+            out.push(Output::RequestDone { ok, summary });
+        }
+    }
+
+    fn standby_finished(&self, req: &OwnRequest) -> Option<(bool, String)> {
+        let peer_up = self.peer_is_up();
+        let mut there = Vec::new();
+        let mut stuck = Vec::new();
+        let mut back = Vec::new();
+        for &i in &req.groups {
+            let g = &self.groups[i];
+            let p = self.peer_group(i);
+            match g.local {
+                LocalState::StopFailed => stuck.push(g.id.0.as_str()),
+                LocalState::Stopped if !peer_up => back.push(g.id.0.as_str()),
+                LocalState::Stopped => match p {
+                    Some(p) if p.holds => there.push(g.id.0.as_str()),
+                    Some(p) if p.yield_ => back.push(g.id.0.as_str()),
+                    _ => return None,
+                },
+                // Running again: the peer could not take it after all.
+                LocalState::Running if g.yield_.is_none() => back.push(g.id.0.as_str()),
+                _ => return None,
+            }
+        }
+        let ok = stuck.is_empty() && back.is_empty();
+        let summary = if ok {
+            format!("{} resources now held by {}", req.which, self.peer)
+        } else {
+            summarize(&[
+                (&format!("now held by {}", self.peer), &there),
+                (&format!("{} could not take", self.peer), &back),
+                ("failed to stop here", &stuck),
+            ])
+        };
+        Some((ok, summary))
+    }
+
+    fn takeover_finished(&self, req: &OwnRequest) -> Option<(bool, String)> {
+        let mut here = Vec::new();
+        let mut there = Vec::new();
+        let mut down = Vec::new();
+        for &i in &req.groups {
+            let g = &self.groups[i];
+            if g.local.in_transition() || self.may_take(i).is_some() {
+                return None;
+            }
+            match g.local {
+                LocalState::Running => here.push(g.id.0.as_str()),
+                _ if self.peer_group(i).is_some_and(|p| p.holds) => there.push(g.id.0.as_str()),
+                _ => down.push(g.id.0.as_str()),
+            }
+        }
+        let ok = there.is_empty() && down.is_empty();
+        let summary = if ok {
+            format!("{} resources now held by {}", req.which, self.me)
+        } else {
+            summarize(&[
+                (&format!("now held by {}", self.me), &here),
+                (&format!("still held by {}", self.peer), &there),
+                ("down", &down),
+            ])
+        };
+        Some((ok, summary))
+    }
+
+    pub(super) fn finish_shutdown(&mut self, out: &mut Vec<Output>) {
+        if !self.shutting_down || self.shutdown_reported {
+            return;
+        }
+        if self.groups.iter().any(|g| {
+            matches!(
+                g.local,
+                LocalState::Starting | LocalState::Running | LocalState::Stopping
+            )
+        }) {
+            return;
+        }
+        self.shutdown_reported = true;
+        let stop_failed: Vec<GroupId> = self
+            .groups
+            .iter()
+            .filter(|g| g.local == LocalState::StopFailed)
+            .map(|g| g.id.clone())
+            .collect();
+        if stop_failed.is_empty() {
+            notify(out, Notice::AllRelinquished);
+        } else {
+            let groups = stop_failed.clone();
+            notify(out, Notice::ShutdownStopFailed { groups });
+        }
+        out.push(Output::ShutdownComplete { stop_failed });
+    }
+}
+
+fn summarize(parts: &[(&str, &Vec<&str>)]) -> String {
+    parts
+        .iter()
+        .filter(|(_, ids)| !ids.is_empty())
+        .map(|(what, ids)| format!("{what}: {}", ids.join(" ")))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
