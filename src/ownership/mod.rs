@@ -32,10 +32,12 @@
 //! This file holds the types, the entry points (`new`, `handle`, `report`,
 //! the views) and the helpers every rule uses. The rest: `inputs.rs`
 //! (membership, chain and monitor results), `requests.rs` (standby,
-//! takeover, shutdown and their answers), `evaluate.rs` (the rules),
-//! `notice.rs` (every word ownership logs), `report.rs` (the `t=hbrsc`
-//! report), `sim/` (the simulator, test only).
+//! takeover, shutdown), `evaluate.rs` (the rules), `notice.rs` (every
+//! word ownership logs), `answer.rs` (every word an operator request gets
+//! back), `report.rs` (the `t=hbrsc` report), `sim/` (the simulator,
+//! test only).
 
+mod answer;
 mod evaluate;
 mod inputs;
 mod notice;
@@ -44,6 +46,7 @@ mod requests;
 #[cfg(test)]
 mod sim;
 
+pub use answer::{Outcome, Refusal};
 pub use notice::{Busy, GroupFailure, Level, Notice, StartReason};
 
 pub use report::{

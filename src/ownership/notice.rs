@@ -8,7 +8,7 @@
 //! `Display` at `level()`; the simulator matches on the variants. Nothing
 //! here decides anything.
 
-use super::{DeadCause, Generation, LocalState, Which, YieldCause};
+use super::{DeadCause, Generation, LocalState, Outcome, Which, YieldCause};
 use crate::action::ChainFailure;
 use crate::config::{GroupId, NodeName};
 use std::fmt;
@@ -158,8 +158,8 @@ pub enum Notice {
     DownEverywhere { group: GroupId },
     /// The standby the peer asked for is done.
     ServedPeerStandby { peer: NodeName },
-    /// One of our operator requests ended; `summary` is its answer.
-    RequestFinished { ok: bool, summary: String },
+    /// One of our operator requests ended, as its answer says.
+    RequestFinished { ok: bool, outcome: Outcome },
     /// Shutdown: every group is stopped.
     AllRelinquished,
     /// Shutdown: these groups failed to stop and stay held.
@@ -342,7 +342,7 @@ impl fmt::Display for Notice {
             ServedPeerStandby { peer } => {
                 write!(f, "standby for {peer} complete: our resources released")
             }
-            RequestFinished { summary, .. } => f.write_str(summary),
+            RequestFinished { outcome, .. } => write!(f, "{outcome}"),
             AllRelinquished => f.write_str("All HA resources relinquished."),
             ShutdownStopFailed { groups } => {
                 f.write_str("Shutdown with resource groups that failed to stop: ")?;
@@ -471,8 +471,8 @@ mod tests {
             (Notice::Starting { group: g("ip-b"), reason: StartReason::PeerReleased(n("bravo")) }, Level::Info, "Taking over resource group ip-b (bravo released it)"),
             (Notice::DownEverywhere { group: g("ip-a") }, Level::Error, "Resource group ip-a could not be started on either node; it stays down until an operator takeover"),
             (Notice::ServedPeerStandby { peer: n("alpha") }, Level::Info, "standby for alpha complete: our resources released"),
-            (Notice::RequestFinished { ok: false, summary: "down: ip-a".into() }, Level::Warn, "down: ip-a"),
-            (Notice::RequestFinished { ok: true, summary: "all resources now held by alpha".into() }, Level::Info, "all resources now held by alpha"),
+            (Notice::RequestFinished { ok: false, outcome: Outcome::PeerRefused { peer: n("bravo") } }, Level::Warn, "bravo refused the takeover request: its resources are in flux"),
+            (Notice::RequestFinished { ok: true, outcome: Outcome::AllHeldBy { which: Which::All, holder: n("alpha") } }, Level::Info, "all resources now held by alpha"),
             (Notice::AllRelinquished, Level::Info, "All HA resources relinquished."),
             (Notice::ShutdownStopFailed { groups: vec![g("ip-a"), g("ip-b")] }, Level::Crit, "Shutdown with resource groups that failed to stop: ip-a ip-b"),
         ];

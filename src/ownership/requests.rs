@@ -3,8 +3,8 @@
 //! the answer the waiting operator reads).
 
 use super::{
-    Busy, LocalState, Notice, Output, OwnRequest, Ownership, PeerStatus, REQUEST_REPLY_TIMEOUT,
-    ReplyState, RequestKind, Serving, Which, YieldCause, notify,
+    Busy, LocalState, Notice, Outcome, Output, OwnRequest, Ownership, PeerStatus,
+    REQUEST_REPLY_TIMEOUT, Refusal, ReplyState, RequestKind, Serving, Which, YieldCause, notify,
 };
 use crate::config::GroupId;
 use std::time::Instant;
@@ -28,27 +28,20 @@ impl Ownership {
     }
 
     pub(super) fn on_standby(&mut self, which: Which, out: &mut Vec<Output>) {
-        if let Some(why) = self.busy_reason() {
-            out.push(Output::Refused(format!("standby [{which}] refused: {why}")));
-            return;
+        if let Some(busy) = self.busy_reason() {
+            return refuse(out, Refusal::StandbyBusy { which, busy });
         }
         if self.live().is_none() {
-            out.push(Output::Refused(format!(
-                "standby [{which}] refused: {} is not up, nobody could take the resources",
-                self.peer
-            )));
-            return;
+            let peer = self.peer.clone();
+            return refuse(out, Refusal::StandbyPeerNotUp { which, peer });
         }
         notify(out, Notice::GoingStandby { which });
         // An operator placed the groups: auto_failback must not undo it.
         self.failback_due = None;
         let (groups, kept_none) = self.yield_for_standby(which, out);
         if groups.is_empty() {
-            out.push(Output::RequestDone {
-                ok: kept_none,
-                summary: format!("standby [{which}]: nothing to give to {}", self.peer),
-            });
-            return;
+            let peer = self.peer.clone();
+            return answer(out, kept_none, Outcome::NothingToGive { which, peer });
         }
         self.request = Some(OwnRequest {
             kind: RequestKind::Standby,
@@ -105,28 +98,18 @@ impl Ownership {
     }
 
     pub(super) fn on_takeover(&mut self, now: Instant, which: Which, out: &mut Vec<Output>) {
-        if let Some(why) = self.busy_reason() {
-            out.push(Output::Refused(format!(
-                "takeover [{which}] refused: {why}"
-            )));
-            return;
+        if let Some(busy) = self.busy_reason() {
+            return refuse(out, Refusal::TakeoverBusy { which, busy });
         }
         if self.peer_status == PeerStatus::Unknown {
-            out.push(Output::Refused(format!(
-                "takeover [{which}] refused: the state of {} is not known yet",
-                self.peer
-            )));
-            return;
+            let peer = self.peer.clone();
+            return refuse(out, Refusal::TakeoverPeerUnknown { which, peer });
         }
         let groups: Vec<usize> = (0..self.groups.len())
             .filter(|&i| which.selects(self.groups[i].preferred_here))
             .collect();
         if groups.is_empty() {
-            out.push(Output::RequestDone {
-                ok: true,
-                summary: format!("takeover [{which}]: no such resource groups configured"),
-            });
-            return;
+            return answer(out, true, Outcome::NoSuchGroups { which });
         }
         self.failback_due = None;
         for &i in &groups {
@@ -163,10 +146,7 @@ impl Ownership {
         self.shutting_down = true;
         notify(out, Notice::GivingUpAll);
         if self.request.take().is_some() {
-            out.push(Output::RequestDone {
-                ok: false,
-                summary: "interrupted by heartbeat shutdown".to_string(),
-            });
+            answer(out, false, Outcome::Interrupted);
         }
         for g in &mut self.groups {
             if g.yield_ != Some(YieldCause::Failed) {
@@ -252,17 +232,17 @@ impl Ownership {
                 match reply {
                     Some(ReplyState::Refused) => Some((
                         false,
-                        format!(
-                            "{} refused the takeover request: its resources are in flux",
-                            self.peer
-                        ),
+                        Outcome::PeerRefused {
+                            peer: self.peer.clone(),
+                        },
                     )),
                     None if peer_up && now >= asked_at + REQUEST_REPLY_TIMEOUT => Some((
                         false,
-                        format!(
-                            "takeover [{}]: no answer from {} within {:?}",
-                            req.which, self.peer, REQUEST_REPLY_TIMEOUT
-                        ),
+                        Outcome::NoAnswer {
+                            which: req.which,
+                            peer: self.peer.clone(),
+                            timeout: REQUEST_REPLY_TIMEOUT,
+                        },
                     )),
                     Some(ReplyState::Done | ReplyState::Failed) => self.takeover_finished(req),
                     _ if !peer_up => self.takeover_finished(req),
@@ -270,18 +250,15 @@ impl Ownership {
                 }
             }
         };
-        if let Some((ok, summary)) = done {
-            let notice = Notice::RequestFinished {
-                ok,
-                summary: summary.clone(),
-            };
-            notify(out, notice);
+        if let Some((ok, outcome)) = done {
             self.request = None;
+            let summary = outcome.to_string();
+            notify(out, Notice::RequestFinished { ok, outcome });
             out.push(Output::RequestDone { ok, summary });
         }
     }
 
-    fn standby_finished(&self, req: &OwnRequest) -> Option<(bool, String)> {
+    fn standby_finished(&self, req: &OwnRequest) -> Option<(bool, Outcome)> {
         let peer_up = self.peer_is_up();
         let mut there = Vec::new();
         let mut stuck = Vec::new();
@@ -290,32 +267,38 @@ impl Ownership {
             let g = &self.groups[i];
             let p = self.peer_group(i);
             match g.local {
-                LocalState::StopFailed => stuck.push(g.id.0.as_str()),
-                LocalState::Stopped if !peer_up => back.push(g.id.0.as_str()),
+                LocalState::StopFailed => stuck.push(g.id.clone()),
+                LocalState::Stopped if !peer_up => back.push(g.id.clone()),
                 LocalState::Stopped => match p {
-                    Some(p) if p.holds => there.push(g.id.0.as_str()),
-                    Some(p) if p.yield_ => back.push(g.id.0.as_str()),
+                    Some(p) if p.holds => there.push(g.id.clone()),
+                    Some(p) if p.yield_ => back.push(g.id.clone()),
                     _ => return None,
                 },
                 // Running again: the peer could not take it after all.
-                LocalState::Running if g.yield_.is_none() => back.push(g.id.0.as_str()),
+                LocalState::Running if g.yield_.is_none() => back.push(g.id.clone()),
                 _ => return None,
             }
         }
         let ok = stuck.is_empty() && back.is_empty();
-        let summary = if ok {
-            format!("{} resources now held by {}", req.which, self.peer)
+        let peer = self.peer.clone();
+        let outcome = if ok {
+            let which = req.which;
+            Outcome::AllHeldBy {
+                which,
+                holder: peer,
+            }
         } else {
-            summarize(&[
-                (&format!("now held by {}", self.peer), &there),
-                (&format!("{} could not take", self.peer), &back),
-                ("failed to stop here", &stuck),
-            ])
+            Outcome::StandbyPartly {
+                peer,
+                there,
+                back,
+                stuck,
+            }
         };
-        Some((ok, summary))
+        Some((ok, outcome))
     }
 
-    fn takeover_finished(&self, req: &OwnRequest) -> Option<(bool, String)> {
+    fn takeover_finished(&self, req: &OwnRequest) -> Option<(bool, Outcome)> {
         let mut here = Vec::new();
         let mut there = Vec::new();
         let mut down = Vec::new();
@@ -325,22 +308,26 @@ impl Ownership {
                 return None;
             }
             match g.local {
-                LocalState::Running => here.push(g.id.0.as_str()),
-                _ if self.peer_group(i).is_some_and(|p| p.holds) => there.push(g.id.0.as_str()),
-                _ => down.push(g.id.0.as_str()),
+                LocalState::Running => here.push(g.id.clone()),
+                _ if self.peer_group(i).is_some_and(|p| p.holds) => there.push(g.id.clone()),
+                _ => down.push(g.id.clone()),
             }
         }
         let ok = there.is_empty() && down.is_empty();
-        let summary = if ok {
-            format!("{} resources now held by {}", req.which, self.me)
+        let outcome = if ok {
+            let which = req.which;
+            let holder = self.me.clone();
+            Outcome::AllHeldBy { which, holder }
         } else {
-            summarize(&[
-                (&format!("now held by {}", self.me), &here),
-                (&format!("still held by {}", self.peer), &there),
-                ("down", &down),
-            ])
+            Outcome::TakeoverPartly {
+                me: self.me.clone(),
+                peer: self.peer.clone(),
+                here,
+                there,
+                down,
+            }
         };
-        Some((ok, summary))
+        Some((ok, outcome))
     }
 
     pub(super) fn finish_shutdown(&mut self, out: &mut Vec<Output>) {
@@ -372,11 +359,11 @@ impl Ownership {
     }
 }
 
-fn summarize(parts: &[(&str, &Vec<&str>)]) -> String {
-    parts
-        .iter()
-        .filter(|(_, ids)| !ids.is_empty())
-        .map(|(what, ids)| format!("{what}: {}", ids.join(" ")))
-        .collect::<Vec<_>>()
-        .join("; ")
+fn refuse(out: &mut Vec<Output>, refusal: Refusal) {
+    out.push(Output::Refused(refusal.to_string()));
+}
+
+fn answer(out: &mut Vec<Output>, ok: bool, outcome: Outcome) {
+    let summary = outcome.to_string();
+    out.push(Output::RequestDone { ok, summary });
 }
