@@ -248,48 +248,15 @@ impl Sim {
     fn perform(&mut self, i: usize, o: Output) {
         let now = self.now;
         let t = now.duration_since(self.start).as_secs_f64();
-        self.trace.push(format!("{t:9.3} {}: {o:?}", NAMES[i]));
-        let generation = self.nodes[i].generation;
+        let what = match &o {
+            Output::Notice(n) => format!("{:?}: {n}", n.level()),
+            o => format!("{o:?}"),
+        };
+        self.trace.push(format!("{t:9.3} {}: {what}", NAMES[i]));
         match o {
             Output::SendReport => self.send(i),
-            Output::Run(g, ChainAction::Start | ChainAction::Restart) => {
-                let node = &mut self.nodes[i];
-                node.starts[g.0] += 1;
-                let fail = node.chains.start_fails.contains(&g.0)
-                    || self.rng.chance(node.chains.start_fail_per_mille);
-                if fail {
-                    node.troubled.insert(g.0);
-                }
-                let result = if fail {
-                    Err(ChainFailure::new("sim", "simulated start failure"))
-                } else {
-                    Ok(())
-                };
-                self.jobs.push(Job {
-                    at: now + node.chains.start_delay,
-                    node: i,
-                    generation,
-                    input: Input::Started(g, result),
-                });
-            }
-            Output::Run(g, ChainAction::Stop) => {
-                let node = &mut self.nodes[i];
-                let fail = node.chains.stop_fails.contains(&g.0)
-                    || self.rng.chance(node.chains.stop_fail_per_mille);
-                if fail {
-                    node.troubled.insert(g.0);
-                }
-                let result = if fail {
-                    Err(ChainFailure::new("sim", "simulated stop failure"))
-                } else {
-                    Ok(())
-                };
-                self.jobs.push(Job {
-                    at: now + node.chains.stop_delay,
-                    node: i,
-                    generation,
-                    input: Input::Stopped(g, result),
-                });
+            Output::Run(g, a @ (ChainAction::Start | ChainAction::Restart | ChainAction::Stop)) => {
+                self.fake_chain(i, g, a)
             }
             Output::Run(g, ChainAction::Reannounce) => self.nodes[i].reannounced.push(g.0),
             Output::Run(_, ChainAction::Monitor) => {}
@@ -323,6 +290,42 @@ impl Sim {
                 });
             }
         }
+    }
+
+    /// A chain run on node `i`: its result comes back as an input after the
+    /// node's delay, failed if the node's `Chains` say so.
+    fn fake_chain(&mut self, i: usize, g: GroupIdx, action: ChainAction) {
+        let at = self.now;
+        let generation = self.nodes[i].generation;
+        let node = &mut self.nodes[i];
+        let starts = action != ChainAction::Stop;
+        let c = &node.chains;
+        let (always, per_mille, delay) = if starts {
+            node.starts[g.0] += 1;
+            (&c.start_fails, c.start_fail_per_mille, c.start_delay)
+        } else {
+            (&c.stop_fails, c.stop_fail_per_mille, c.stop_delay)
+        };
+        let fail = always.contains(&g.0) || self.rng.chance(per_mille);
+        if fail {
+            node.troubled.insert(g.0);
+        }
+        let result = match (fail, starts) {
+            (false, _) => Ok(()),
+            (true, true) => Err(ChainFailure::new("sim", "simulated start failure")),
+            (true, false) => Err(ChainFailure::new("sim", "simulated stop failure")),
+        };
+        let input = if starts {
+            Input::Started(g, result)
+        } else {
+            Input::Stopped(g, result)
+        };
+        self.jobs.push(Job {
+            at: at + delay,
+            node: i,
+            generation,
+            input,
+        });
     }
 
     fn send(&mut self, i: usize) {
