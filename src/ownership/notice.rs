@@ -207,152 +207,48 @@ impl Notice {
 }
 
 impl fmt::Display for Notice {
+    // A table: one line per notice, so the words can be read (and grepped)
+    // together.
+    #[rustfmt::skip]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         use Notice::*;
         match self {
-            LegacyAutoFailback => {
-                f.write_str("auto_failback legacy is deprecated; it is treated as auto_failback on")
-            }
+            LegacyAutoFailback => write!(f, "auto_failback legacy is deprecated; it is treated as auto_failback on"),
             PeerUp { peer } => write!(f, "{peer} is up; exchanging resource reports"),
-            AcquiringFromDeadPeer { peer, cause } => {
-                write!(f, "Resources being acquired from {peer} ({cause}).")
-            }
-            GroupCountMismatch { peer, theirs, ours } => write!(
-                f,
-                "{peer} reports {theirs} resource groups, we have {ours}: haresources differ; ignoring its resource reports"
-            ),
-            PeerRestarted { peer, generation } => write!(
-                f,
-                "{peer} restarted (generation {generation}); forgetting its old state"
-            ),
-            UnexpectedStarted { group } => write!(
-                f,
-                "unexpected start result for resource group {group} ignored"
-            ),
-            UnexpectedStopped { group } => write!(
-                f,
-                "unexpected stop result for resource group {group} ignored"
-            ),
+            AcquiringFromDeadPeer { peer, cause } => write!(f, "Resources being acquired from {peer} ({cause})."),
+            GroupCountMismatch { peer, theirs, ours } => write!(f, "{peer} reports {theirs} resource groups, we have {ours}: haresources differ; ignoring its resource reports"),
+            PeerRestarted { peer, generation } => write!(f, "{peer} restarted (generation {generation}); forgetting its old state"),
+            UnexpectedStarted { group } => write!(f, "unexpected start result for resource group {group} ignored"),
+            UnexpectedStopped { group } => write!(f, "unexpected stop result for resource group {group} ignored"),
             Running { group } => write!(f, "Resource group {group} is running here"),
-            Failed {
-                group,
-                failure,
-                taker,
-            } => {
-                write!(f, "Resource group {group}: {failure}; ")?;
-                match taker {
-                    Some(peer) => write!(f, "giving it to {peer}"),
-                    None => f.write_str("it stays down here until an operator takeover"),
-                }
-            }
+            Failed { group, failure, taker: Some(peer) } => write!(f, "Resource group {group}: {failure}; giving it to {peer}"),
+            Failed { group, failure, taker: None } => write!(f, "Resource group {group}: {failure}; it stays down here until an operator takeover"),
             Released { group } => write!(f, "Resource group {group} released"),
-            StopFailed {
-                group,
-                failure,
-                peer,
-            } => write!(
-                f,
-                "Resource group {group} failed to stop: {failure}. It stays held here and will not be started on {peer}; an operator must clean it up and restart heartbeat"
-            ),
+            StopFailed { group, failure, peer } => write!(f, "Resource group {group} failed to stop: {failure}. It stays held here and will not be started on {peer}; an operator must clean it up and restart heartbeat"),
             GoingStandby { which } => write!(f, "Going standby [{which}]."),
-            StandbyKeeps { group, peer } => write!(
-                f,
-                "standby: keeping resource group {group}: {peer} cannot take it"
-            ),
-            StandbyGives { peer, which } => {
-                write!(f, "standby: {peer} can take our {which} resources")
-            }
-            TakeoverAsks { which, peer } => write!(
-                f,
-                "Takeover [{which}]: asking {peer} to go standby [{}]",
-                which.mirrored()
-            ),
-            TakeoverDirect { which, peer } => {
-                write!(f, "Takeover [{which}]: {peer} is dead, taking directly")
-            }
-            GivingUpAll => f.write_str("Giving up all HA resources."),
-            MonitorRestart {
-                group,
-                restart,
-                max,
-                window,
-            } => write!(
-                f,
-                "Resource group {group} failed its monitor; restarting it here ({restart} of {max} within {window:?})"
-            ),
-            Conflict {
-                group,
-                epoch_here,
-                epoch_peer,
-                peer,
-                loser,
-                keeper,
-            } => write!(
-                f,
-                "Both nodes hold resource group {group} (epoch {epoch_here} here, {epoch_peer} on {peer}); {loser} releases it, {keeper} keeps it"
-            ),
-            Reannouncing { peer, group } => write!(
-                f,
-                "{peer} released resource group {group}; re-announcing it here"
-            ),
-            ReachLower {
-                peer,
-                peer_reach,
-                reach,
-            } => write!(
-                f,
-                "{peer} reaches {peer_reach} ping nodes, we reach {reach}: giving it our resources"
-            ),
-            ReachRecovered {
-                peer,
-                peer_reach,
-                reach,
-            } => write!(
-                f,
-                "we reach {reach} ping nodes again ({peer} reaches {peer_reach})"
-            ),
-            PeerStandbyIgnored { which, peer, busy } => {
-                write!(f, "standby message [{which}] from {peer} ignored: {busy}")
-            }
-            PeerWantsTakeover { peer, which } => {
-                write!(f, "{peer} wants to take over; Going standby [{which}].")
-            }
-            FailingBack { peer, delay } => write!(
-                f,
-                "auto_failback: {peer} has been up for {delay:?}; giving back its resource groups"
-            ),
-            Releasing { group, cause } => {
-                write!(f, "Releasing resource group: {group} ({cause})")
-            }
-            Starting {
-                group,
-                reason: StartReason::Preferred,
-            } => write!(
-                f,
-                "Acquiring resource group: {group} ({})",
-                StartReason::Preferred
-            ),
-            Starting { group, reason } => {
-                write!(f, "Taking over resource group {group} ({reason})")
-            }
-            DownEverywhere { group } => write!(
-                f,
-                "Resource group {group} could not be started on either node; it stays down until an operator takeover"
-            ),
-            ServedPeerStandby { peer } => {
-                write!(f, "standby for {peer} complete: our resources released")
-            }
+            StandbyKeeps { group, peer } => write!(f, "standby: keeping resource group {group}: {peer} cannot take it"),
+            StandbyGives { peer, which } => write!(f, "standby: {peer} can take our {which} resources"),
+            TakeoverAsks { which, peer } => write!(f, "Takeover [{which}]: asking {peer} to go standby [{}]", which.mirrored()),
+            TakeoverDirect { which, peer } => write!(f, "Takeover [{which}]: {peer} is dead, taking directly"),
+            GivingUpAll => write!(f, "Giving up all HA resources."),
+            MonitorRestart { group, restart, max, window } => write!(f, "Resource group {group} failed its monitor; restarting it here ({restart} of {max} within {window:?})"),
+            Conflict { group, epoch_here, epoch_peer, peer, loser, keeper } => write!(f, "Both nodes hold resource group {group} (epoch {epoch_here} here, {epoch_peer} on {peer}); {loser} releases it, {keeper} keeps it"),
+            Reannouncing { peer, group } => write!(f, "{peer} released resource group {group}; re-announcing it here"),
+            ReachLower { peer, peer_reach, reach } => write!(f, "{peer} reaches {peer_reach} ping nodes, we reach {reach}: giving it our resources"),
+            ReachRecovered { peer, peer_reach, reach } => write!(f, "we reach {reach} ping nodes again ({peer} reaches {peer_reach})"),
+            PeerStandbyIgnored { which, peer, busy } => write!(f, "standby message [{which}] from {peer} ignored: {busy}"),
+            PeerWantsTakeover { peer, which } => write!(f, "{peer} wants to take over; Going standby [{which}]."),
+            FailingBack { peer, delay } => write!(f, "auto_failback: {peer} has been up for {delay:?}; giving back its resource groups"),
+            Releasing { group, cause } => write!(f, "Releasing resource group: {group} ({cause})"),
+            Starting { group, reason: StartReason::Preferred } => write!(f, "Acquiring resource group: {group} ({})", StartReason::Preferred),
+            Starting { group, reason } => write!(f, "Taking over resource group {group} ({reason})"),
+            DownEverywhere { group } => write!(f, "Resource group {group} could not be started on either node; it stays down until an operator takeover"),
+            ServedPeerStandby { peer } => write!(f, "standby for {peer} complete: our resources released"),
             RequestFinished { outcome, .. } => write!(f, "{outcome}"),
-            AllRelinquished => f.write_str("All HA resources relinquished."),
+            AllRelinquished => write!(f, "All HA resources relinquished."),
             ShutdownStopFailed { groups } => {
-                f.write_str("Shutdown with resource groups that failed to stop: ")?;
-                for (i, g) in groups.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(" ")?;
-                    }
-                    write!(f, "{g}")?;
-                }
-                Ok(())
+                write!(f, "Shutdown with resource groups that failed to stop:")?;
+                groups.iter().try_for_each(|g| write!(f, " {g}"))
             }
         }
     }
