@@ -140,12 +140,11 @@ fn a_stalled_serial_line_costs_only_that_line() {
         .collect();
     lab.stall_serial(false).expect("resume the serial line");
 
-    for i in 0..2 {
+    for (i, name) in NODES.iter().enumerate() {
         check!(
             lab,
             !lab.log(i).contains("is dead"),
-            "{} declared a death while only the serial line stalled",
-            NODES[i]
+            "{name} declared a death while only the serial line stalled"
         );
     }
     check!(

@@ -110,7 +110,7 @@ impl LinkQueue {
     fn push(&self, kind: OutKind, bytes: Arc<[u8]>) {
         let dropped = self.lock().push(kind, bytes);
         if let Some(Dropped { first: true, kind }) = dropped {
-            tracing::warn!(link = %self.name, dropped = ?kind, "send queue full; dropping the oldest keepalives on this link");
+            tracing::warn!(link = %self.name, dropped = ?kind, "send queue full; dropping its oldest messages, keepalives first");
         }
         self.ready.notify_one();
     }
