@@ -12,7 +12,7 @@ use crate::commands::Globals;
 use crate::config::{self, ClusterConfig, LoadOptions, NodeName};
 use crate::control::{self, GroupStatus, LinkStatus, Pending, Request, Response, StatusReport};
 use crate::generation;
-use crate::media::{MediaSet, Outgoing, Received};
+use crate::media::{MediaSet, OutKind, Outgoing, Received};
 use crate::membership::{self, LinkId, Membership, MembershipConfig, PeerState};
 use crate::ownership::{self, Ownership, OwnershipConfig};
 use crate::resources::{self, AgentEnv, lock::ResourceLock};
@@ -378,11 +378,16 @@ impl Daemon {
             },
         );
         let keys = &self.cfg.auth;
+        let kind = match msg.get("t") {
+            Some("status") => OutKind::Keepalive,
+            _ => OutKind::Other,
+        };
         let out = Outgoing {
             netstring: wire::sign_netstring(&msg, keys),
             classic: wire::sign_classic(&msg, keys),
+            kind,
         };
-        self.media.send(&out).await;
+        self.media.send(out);
     }
 
     /// A keepalive in the original's shape (`t=status`), so an old peer
