@@ -12,7 +12,6 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod generation;
-pub mod lab;
 pub mod logging;
 pub mod media;
 pub mod membership;

@@ -77,32 +77,10 @@ enum Command {
     },
     /// Stop the daemon, handing its resource groups to the peer at once.
     Stop,
-    /// Build a two-node demo cluster on this machine and show it working.
-    Demo {
-        /// Run one scripted story and report measured times (exit 0 when it went as expected).
-        #[arg(long, value_parser = ["failover", "switchover", "failback"])]
-        scenario: Option<String>,
-        /// keepalive of the demo cluster.
-        #[arg(long, default_value = "100ms")]
-        keepalive: String,
-        /// deadtime of the demo cluster.
-        #[arg(long, default_value = "500ms")]
-        deadtime: String,
-    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
     /// Write the man pages (heartbeat.8 and one per subcommand) into DIR.
     Manpages { dir: PathBuf },
-    /// The lab's tiny web server (used by the demo cluster's agent).
-    #[command(hide = true)]
-    DemoWeb {
-        #[arg(long, default_value_t = 80)]
-        port: u16,
-        #[arg(long)]
-        text: String,
-        #[arg(long)]
-        ready: Option<PathBuf>,
-    },
     /// Start, stop or query a resource group (or one resource) by hand, without the daemon.
     Resource {
         #[arg(value_parser = ["start", "stop", "status"])]
@@ -148,24 +126,12 @@ fn main() {
             commands::ctl::transition(&globals, true, which.parse().expect("clap checked it"))
         }
         Command::Stop => commands::ctl::stop(&globals),
-        Command::Demo {
-            scenario,
-            keepalive,
-            deadtime,
-        } => commands::demo::run(&commands::demo::DemoArgs {
-            scenario: scenario.map(|s| s.parse().expect("clap checked it")),
-            keepalive,
-            deadtime,
-        }),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "heartbeat", &mut std::io::stdout());
             0
         }
         Command::Manpages { dir } => manpages(&dir),
-        Command::DemoWeb { port, text, ready } => {
-            commands::demo_web::run(port, &text, ready.as_deref())
-        }
         Command::Resource { action, target } => commands::resource::run(&globals, &action, &target),
         Command::SendArp {
             iface,

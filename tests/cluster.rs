@@ -1,9 +1,9 @@
-//! Two real daemons in two network namespaces (see `heartbeat::lab`):
+//! Two real daemons in two network namespaces (see `hb_lab`):
 //! membership, death detection, links, bad packets, and the failover
 //! stories users rely on. Each test builds its own lab with a unique prefix
 //! and tears it down in `Drop`, also when it fails.
 
-use heartbeat::lab::{self, Lab, LabConfig, NODES};
+use hb_lab::{self as lab, Lab, LabConfig, NODES};
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
 

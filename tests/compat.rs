@@ -5,7 +5,7 @@
 //! really interoperate. (Resource negotiation with an old node is not
 //! supported; see docs/migration.md.)
 
-use heartbeat::lab::{self, Flavor, Lab, LabConfig, NODES, ORIGINAL_DAEMON};
+use hb_lab::{self as lab, Flavor, Lab, LabConfig, NODES, ORIGINAL_DAEMON};
 use std::time::{Duration, Instant};
 
 const A: usize = 0;

@@ -25,12 +25,6 @@ _heartbeat() {
             heartbeat,daemon)
                 cmd="heartbeat__subcmd__daemon"
                 ;;
-            heartbeat,demo)
-                cmd="heartbeat__subcmd__demo"
-                ;;
-            heartbeat,demo-web)
-                cmd="heartbeat__subcmd__demo__subcmd__web"
-                ;;
             heartbeat,help)
                 cmd="heartbeat__subcmd__help"
                 ;;
@@ -64,12 +58,6 @@ _heartbeat() {
             heartbeat__subcmd__help,daemon)
                 cmd="heartbeat__subcmd__help__subcmd__daemon"
                 ;;
-            heartbeat__subcmd__help,demo)
-                cmd="heartbeat__subcmd__help__subcmd__demo"
-                ;;
-            heartbeat__subcmd__help,demo-web)
-                cmd="heartbeat__subcmd__help__subcmd__demo__subcmd__web"
-                ;;
             heartbeat__subcmd__help,help)
                 cmd="heartbeat__subcmd__help__subcmd__help"
                 ;;
@@ -101,7 +89,7 @@ _heartbeat() {
 
     case "${cmd}" in
         heartbeat)
-            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help"
+            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check daemon status standby takeover stop completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -224,92 +212,8 @@ _heartbeat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        heartbeat__subcmd__demo)
-            opts="-h --scenario --keepalive --deadtime --config-dir --node --state-dir --run-dir --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --scenario)
-                    COMPREPLY=($(compgen -W "failover switchover failback" -- "${cur}"))
-                    return 0
-                    ;;
-                --keepalive)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --deadtime)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --node)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --state-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --run-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        heartbeat__subcmd__demo__subcmd__web)
-            opts="-h --port --text --ready --config-dir --node --state-dir --run-dir --help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --port)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --text)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --ready)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --node)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --state-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --run-dir)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
         heartbeat__subcmd__help)
-            opts="check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help"
+            opts="check daemon status standby takeover stop completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -351,34 +255,6 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__help__subcmd__daemon)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        heartbeat__subcmd__help__subcmd__demo)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        heartbeat__subcmd__help__subcmd__demo__subcmd__web)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

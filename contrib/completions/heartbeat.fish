@@ -36,10 +36,8 @@ complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "status" -d 'Sho
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "standby" -d 'Give resource groups to the peer (like hb_standby) and wait for the result'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "takeover" -d 'Take resource groups from the peer (like hb_takeover) and wait for the result'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "stop" -d 'Stop the daemon, handing its resource groups to the peer at once'
-complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "demo" -d 'Build a two-node demo cluster on this machine and show it working'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "manpages" -d 'Write the man pages (heartbeat.8 and one per subcommand) into DIR'
-complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "demo-web" -d 'The lab\'s tiny web server (used by the demo cluster\'s agent)'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "resource" -d 'Start, stop or query a resource group (or one resource) by hand, without the daemon'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "send-arp" -d 'Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
@@ -77,16 +75,6 @@ complete -c heartbeat -n "__fish_heartbeat_using_subcommand stop" -l node -d 'Th
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand stop" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand stop" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand stop" -s h -l help -d 'Print help'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l scenario -d 'Run one scripted story and report measured times (exit 0 when it went as expected)' -r -f -a "failover\t''
-switchover\t''
-failback\t''"
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l keepalive -d 'keepalive of the demo cluster' -r
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l deadtime -d 'deadtime of the demo cluster' -r
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l node -d 'This node\'s name (default: `uname -n`)' -r
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo" -s h -l help -d 'Print help'
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand completions" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand completions" -l node -d 'This node\'s name (default: `uname -n`)' -r
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand completions" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
@@ -97,14 +85,6 @@ complete -c heartbeat -n "__fish_heartbeat_using_subcommand manpages" -l node -d
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand manpages" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand manpages" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand manpages" -s h -l help -d 'Print help'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l port -r
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l text -r
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l ready -r -F
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l node -d 'This node\'s name (default: `uname -n`)' -r
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand demo-web" -s h -l help -d 'Print help'
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand resource" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand resource" -l node -d 'This node\'s name (default: `uname -n`)' -r
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand resource" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
@@ -117,16 +97,14 @@ complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l node -d
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -s h -l help -d 'Print help'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "check" -d 'Validate ha.cf, authkeys and haresources and print what they mean'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "daemon" -d 'Run the cluster daemon in the foreground (systemd style)'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "status" -d 'Show membership, links and who holds which resource group'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "standby" -d 'Give resource groups to the peer (like hb_standby) and wait for the result'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "takeover" -d 'Take resource groups from the peer (like hb_takeover) and wait for the result'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "stop" -d 'Stop the daemon, handing its resource groups to the peer at once'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "demo" -d 'Build a two-node demo cluster on this machine and show it working'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "manpages" -d 'Write the man pages (heartbeat.8 and one per subcommand) into DIR'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "demo-web" -d 'The lab\'s tiny web server (used by the demo cluster\'s agent)'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "resource" -d 'Start, stop or query a resource group (or one resource) by hand, without the daemon'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "send-arp" -d 'Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop demo completions manpages demo-web resource send-arp help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "check" -d 'Validate ha.cf, authkeys and haresources and print what they mean'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "daemon" -d 'Run the cluster daemon in the foreground (systemd style)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "status" -d 'Show membership, links and who holds which resource group'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "standby" -d 'Give resource groups to the peer (like hb_standby) and wait for the result'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "takeover" -d 'Take resource groups from the peer (like hb_takeover) and wait for the result'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "stop" -d 'Stop the daemon, handing its resource groups to the peer at once'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "manpages" -d 'Write the man pages (heartbeat.8 and one per subcommand) into DIR'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "resource" -d 'Start, stop or query a resource group (or one resource) by hand, without the daemon'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "send-arp" -d 'Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -98,19 +98,6 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
-(demo)
-_arguments "${_arguments_options[@]}" : \
-'--scenario=[Run one scripted story and report measured times (exit 0 when it went as expected)]:SCENARIO:(failover switchover failback)' \
-'--keepalive=[keepalive of the demo cluster]:KEEPALIVE:_default' \
-'--deadtime=[deadtime of the demo cluster]:DEADTIME:_default' \
-'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
-'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
-'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
-'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
-'-h[Print help]' \
-'--help[Print help]' \
-&& ret=0
-;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
@@ -131,19 +118,6 @@ _arguments "${_arguments_options[@]}" : \
 '-h[Print help]' \
 '--help[Print help]' \
 ':dir:_files' \
-&& ret=0
-;;
-(demo-web)
-_arguments "${_arguments_options[@]}" : \
-'--port=[]:PORT:_default' \
-'--text=[]:TEXT:_default' \
-'--ready=[]:READY:_files' \
-'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
-'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
-'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
-'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
-'-h[Print help]' \
-'--help[Print help]' \
 && ret=0
 ;;
 (resource)
@@ -208,19 +182,11 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
-(demo)
-_arguments "${_arguments_options[@]}" : \
-&& ret=0
-;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
 (manpages)
-_arguments "${_arguments_options[@]}" : \
-&& ret=0
-;;
-(demo-web)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
@@ -254,10 +220,8 @@ _heartbeat_commands() {
 'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
 'takeover:Take resource groups from the peer (like hb_takeover) and wait for the result' \
 'stop:Stop the daemon, handing its resource groups to the peer at once' \
-'demo:Build a two-node demo cluster on this machine and show it working' \
 'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'manpages:Write the man pages (heartbeat.8 and one per subcommand) into DIR' \
-'demo-web:The lab'\''s tiny web server (used by the demo cluster'\''s agent)' \
 'resource:Start, stop or query a resource group (or one resource) by hand, without the daemon' \
 'send-arp:Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -279,16 +243,6 @@ _heartbeat__subcmd__daemon_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat daemon commands' commands "$@"
 }
-(( $+functions[_heartbeat__subcmd__demo_commands] )) ||
-_heartbeat__subcmd__demo_commands() {
-    local commands; commands=()
-    _describe -t commands 'heartbeat demo commands' commands "$@"
-}
-(( $+functions[_heartbeat__subcmd__demo-web_commands] )) ||
-_heartbeat__subcmd__demo-web_commands() {
-    local commands; commands=()
-    _describe -t commands 'heartbeat demo-web commands' commands "$@"
-}
 (( $+functions[_heartbeat__subcmd__help_commands] )) ||
 _heartbeat__subcmd__help_commands() {
     local commands; commands=(
@@ -298,10 +252,8 @@ _heartbeat__subcmd__help_commands() {
 'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
 'takeover:Take resource groups from the peer (like hb_takeover) and wait for the result' \
 'stop:Stop the daemon, handing its resource groups to the peer at once' \
-'demo:Build a two-node demo cluster on this machine and show it working' \
 'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'manpages:Write the man pages (heartbeat.8 and one per subcommand) into DIR' \
-'demo-web:The lab'\''s tiny web server (used by the demo cluster'\''s agent)' \
 'resource:Start, stop or query a resource group (or one resource) by hand, without the daemon' \
 'send-arp:Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)' \
 'help:Print this message or the help of the given subcommand(s)' \
@@ -322,16 +274,6 @@ _heartbeat__subcmd__help__subcmd__completions_commands() {
 _heartbeat__subcmd__help__subcmd__daemon_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat help daemon commands' commands "$@"
-}
-(( $+functions[_heartbeat__subcmd__help__subcmd__demo_commands] )) ||
-_heartbeat__subcmd__help__subcmd__demo_commands() {
-    local commands; commands=()
-    _describe -t commands 'heartbeat help demo commands' commands "$@"
-}
-(( $+functions[_heartbeat__subcmd__help__subcmd__demo-web_commands] )) ||
-_heartbeat__subcmd__help__subcmd__demo-web_commands() {
-    local commands; commands=()
-    _describe -t commands 'heartbeat help demo-web commands' commands "$@"
 }
 (( $+functions[_heartbeat__subcmd__help__subcmd__help_commands] )) ||
 _heartbeat__subcmd__help__subcmd__help_commands() {

@@ -4,8 +4,6 @@
 
 pub mod check;
 pub mod ctl;
-pub mod demo;
-pub mod demo_web;
 pub mod resource;
 pub mod send_arp;
 

@@ -44,7 +44,7 @@ pub fn which(program: &str) -> Option<PathBuf> {
 /// A short name unique to this process and call (the lab's, so the
 /// resource tests and the cluster tests never pick the same names).
 pub fn unique_prefix(tag: &str) -> String {
-    heartbeat::lab::unique_prefix(tag)
+    hb_lab::unique_prefix(tag)
 }
 
 /// Run a command to completion; panic with its output when it fails.
@@ -121,7 +121,7 @@ impl Netns {
     /// the mount namespace stays the test's, so mounts made by processes it
     /// starts are real). Processes it spawns live in the namespace.
     pub fn run_in<T: Send>(&self, f: impl FnOnce() -> T + Send) -> T {
-        heartbeat::lab::in_netns(&self.name, f).expect("enter the namespace")
+        hb_lab::in_netns(&self.name, f).expect("enter the namespace")
     }
 
     /// The interface's MAC address as `ip` prints it.

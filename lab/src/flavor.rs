@@ -267,13 +267,10 @@ mod tests {
     }
 
     #[test]
-    fn webnode_agent_knows_our_binary_without_heartbeat_bin() {
-        let agent = super::super::webnode_agent(Path::new("/opt/hb/heartbeat"));
-        assert!(
-            agent.contains("${HEARTBEAT_BIN:-/opt/hb/heartbeat}"),
-            "{agent}"
-        );
-        assert!(!agent.contains("@HEARTBEAT_BIN@"));
+    fn webnode_agent_knows_the_web_server_without_heartbeat_bin() {
+        let agent = super::super::webnode_agent(Path::new("/opt/lab/hb-lab-web"));
+        assert!(agent.contains("WEB=\"/opt/lab/hb-lab-web\""), "{agent}");
+        assert!(!agent.contains("@HB_LAB_WEB@"));
     }
 
     #[test]

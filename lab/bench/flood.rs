@@ -36,7 +36,7 @@ pub struct FloodStats {
 /// thread that has joined the sending namespace.
 pub fn run(ns: &str, target: [u8; 4], keepalived: bool, rate: u64, secs: f64) -> FloodStats {
     let ns = ns.to_string();
-    heartbeat::lab::in_netns(&ns, move || {
+    hb_lab::in_netns(&ns, move || {
         let start = Instant::now();
         let until = start + Duration::from_secs_f64(secs);
         let mut sent = 0u64;

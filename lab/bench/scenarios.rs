@@ -3,7 +3,7 @@
 
 use crate::procfs;
 use crate::watch::LogWatch;
-use heartbeat::lab::{self, Flavor, Lab, LabConfig, VIP};
+use hb_lab::{self as lab, Flavor, Lab, LabConfig, VIP};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

@@ -1,8 +1,10 @@
 //! A two-node cluster on one machine: network namespaces for the nodes and
 //! a client, a crossover link, a LAN switch, a shared loop-device disk, and
-//! a ha.d per node. `heartbeat demo`, the benchmarks and the integration
-//! tests all build their clusters with it, so what the demo shows is what
-//! the tests prove.
+//! a ha.d per node. The demo (`heartbeat-demo`, [`demo`]), the benchmarks
+//! (`hb-bench`) and the root package's integration tests all build their
+//! clusters with it, so what the demo shows is what the tests prove. This
+//! crate is kept apart from the product crate `heartbeat`, which ships no
+//! namespace code; the lab runs the `heartbeat` binary it is given.
 //!
 //! The same topology can run the original Heartbeat 3.0.6 or keepalived
 //! instead of our daemon ([`Flavor`]), so the benchmarks compare like with
@@ -11,7 +13,9 @@
 //! Everything it creates is owned by a [`Lab`] value and removed in `Drop`,
 //! also when a test panics. It only ever addresses the namespaces it made.
 
+pub mod demo;
 mod flavor;
+pub mod web;
 pub use flavor::{Flavor, ORIGINAL_DAEMON, ORIGINAL_HB_STANDBY};
 
 use std::fs;
@@ -151,6 +155,9 @@ impl Lab {
         let dir = std::env::temp_dir().join(format!("heartbeat-lab-{}", cfg.prefix));
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir)?;
+        let web = dir.join("hb-lab-web");
+        fs::write(&web, WEB_SERVER)?;
+        fs::set_permissions(&web, fs::Permissions::from_mode(0o755))?;
         let mut lab = Lab {
             client_ns: format!("{}c", cfg.prefix),
             switch_ns: format!("{}s", cfg.prefix),
@@ -310,7 +317,7 @@ impl Lab {
             fs::write(&keys, "auth 1\n1 sha1 lab-secret-not-for-production\n")?;
             fs::set_permissions(&keys, fs::Permissions::from_mode(0o600))?;
             let rd = cd.join("resource.d");
-            let agents = std::iter::once(("webnode".to_string(), webnode_agent(&c.heartbeat_bin)));
+            let agents = std::iter::once(("webnode".to_string(), webnode_agent(&self.web_bin())));
             for (name, body) in agents.chain(c.extra_agents.iter().cloned()) {
                 fs::write(rd.join(&name), body)?;
                 fs::set_permissions(rd.join(&name), fs::Permissions::from_mode(0o755))?;
@@ -373,15 +380,8 @@ impl Lab {
         let ready = self.nodes[i].dir.join("web.ready");
         let child = Command::new("ip")
             .args(["netns", "exec", &self.nodes[i].ns])
-            .arg(&self.cfg.heartbeat_bin)
-            .args([
-                "demo-web",
-                "--port",
-                "80",
-                "--text",
-                &self.nodes[i].name,
-                "--ready",
-            ])
+            .arg(self.web_bin())
+            .args(["--port", "80", "--text", &self.nodes[i].name, "--ready"])
             .arg(&ready)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -391,7 +391,7 @@ impl Lab {
         let deadline = Instant::now() + Duration::from_secs(5);
         while !ready.exists() {
             if Instant::now() > deadline {
-                return Err(io::Error::other("demo-web did not become ready"));
+                return Err(io::Error::other("hb-lab-web did not become ready"));
             }
             std::thread::sleep(Duration::from_millis(10));
         }
@@ -618,6 +618,11 @@ impl Lab {
         }
     }
 
+    /// The lab's web server program (see [`web`]), written by [`Lab::create`].
+    pub fn web_bin(&self) -> PathBuf {
+        self.dir.join("hb-lab-web")
+    }
+
     /// Where node `i`'s cluster manager logs (keepalived logs to its
     /// console, which the lab sends to `daemon.out`).
     pub fn log_file(&self, i: usize) -> PathBuf {
@@ -746,11 +751,15 @@ pub fn http_get(host: &str, port: u16, timeout: Duration) -> Option<String> {
 /// The lab's web service agent (see the script's header).
 pub const WEBNODE: &str = include_str!("webnode");
 
-/// The agent with our binary's absolute path baked in, for daemons (the
-/// original) that do not tell it where `heartbeat` is.
-pub fn webnode_agent(heartbeat_bin: &Path) -> String {
-    let abs = fs::canonicalize(heartbeat_bin).unwrap_or_else(|_| heartbeat_bin.to_path_buf());
-    WEBNODE.replace("@HEARTBEAT_BIN@", &abs.display().to_string())
+/// The lab's web server program (src/web.rs, compiled by build.rs); every
+/// lab writes it into its directory as `hb-lab-web`.
+const WEB_SERVER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hb-lab-web"));
+
+/// The agent with the web server's absolute path baked in (the same for
+/// every flavor: the original tells an agent nothing about it).
+pub fn webnode_agent(web_bin: &Path) -> String {
+    let abs = fs::canonicalize(web_bin).unwrap_or_else(|_| web_bin.to_path_buf());
+    WEBNODE.replace("@HB_LAB_WEB@", &abs.display().to_string())
 }
 
 /// A serial line between the nodes: two pty pairs whose master sides we
@@ -910,7 +919,7 @@ fn relay_loop(
 /// Milliseconds of an ha.cf time value (`500ms`, `2`), read by the same
 /// parser the daemon uses for ha.cf.
 pub fn parse_ms(v: &str) -> Option<u64> {
-    crate::config::hacf::parse_time(v)
+    heartbeat::config::hacf::parse_time(v)
         .ok()
         .map(|d| d.as_millis() as u64)
 }

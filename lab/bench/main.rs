@@ -1,5 +1,5 @@
 //! `hb-bench`: measures our heartbeat against the original Heartbeat 3.0.6
-//! and keepalived on the lab's two-node topology (see `heartbeat::lab`):
+//! and keepalived on the lab's two-node topology (see `hb_lab`):
 //! failover and switchover times, the smallest deadtime that holds under
 //! CPU load, idle footprint, and behaviour under a flood of forged packets.
 //! All traffic stays inside the lab's network namespaces; every lab is torn
@@ -13,7 +13,7 @@ mod scenarios;
 mod watch;
 
 use clap::Parser;
-use heartbeat::lab::Flavor;
+use hb_lab::Flavor;
 use scenarios::{Env, Failure, Timing};
 use std::path::PathBuf;
 
@@ -61,7 +61,7 @@ pub struct Args {
     #[arg(long)]
     heartbeat_bin: Option<PathBuf>,
     /// Where the JSON and markdown results go.
-    #[arg(long, default_value = "bench/results")]
+    #[arg(long, default_value = "lab/bench/results")]
     out: PathBuf,
     /// Forged packets per second, and for how long.
     #[arg(long, default_value_t = 20_000)]
@@ -73,7 +73,7 @@ pub struct Args {
     #[arg(long)]
     merge: Vec<PathBuf>,
     /// Where the timeline plot of one failover per flavor goes.
-    #[arg(long, default_value = "bench/failover-timeline.svg")]
+    #[arg(long, default_value = "lab/bench/failover-timeline.svg")]
     svg: PathBuf,
 }
 

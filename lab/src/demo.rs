@@ -1,9 +1,11 @@
-//! `heartbeat demo`: a two-node cluster on this machine (see [`crate::lab`]),
-//! either live (a status view; keys kill, stand by or restart a node) or as
-//! one scripted story with measured times (`--scenario`).
+//! The demo (`heartbeat-demo`): a two-node cluster on this machine (see
+//! [`crate::Lab`]), either live (a status view; keys kill, stand by or
+//! restart a node) or as one scripted story with measured times
+//! (`--scenario`). It runs the `heartbeat` binary it is given.
 
-use crate::lab::{self, Lab, LabConfig, NODES};
+use crate::{self as lab, Lab, LabConfig, NODES};
 use std::io::BufRead;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -50,6 +52,9 @@ impl std::str::FromStr for Scenario {
 }
 
 pub struct DemoArgs {
+    /// The `heartbeat` binary to run; `cl_status` and `hb_standby` are
+    /// expected beside it (as cargo builds them).
+    pub heartbeat_bin: PathBuf,
     pub scenario: Option<Scenario>,
     pub keepalive: String,
     pub deadtime: String,
@@ -61,7 +66,7 @@ impl DemoArgs {
     fn warntime(&self) -> String {
         format!(
             "{}ms",
-            crate::lab::parse_ms(&self.deadtime).unwrap_or(500) * 3 / 5
+            crate::parse_ms(&self.deadtime).unwrap_or(500) * 3 / 5
         )
     }
 }
@@ -71,18 +76,11 @@ pub fn run(args: &DemoArgs) -> i32 {
     if !nix::unistd::geteuid().is_root() {
         println!(
             "not root: no namespaces, VIP or disk; running both nodes on loopback with the Dummy agent only \
-             (sudo heartbeat demo for the real cluster)"
+             (sudo heartbeat-demo for the real cluster)"
         );
         return loopback::run(args);
     }
-    let bin = match std::env::current_exe() {
-        Ok(b) => b,
-        Err(e) => {
-            eprintln!("demo: cannot find my own binary: {e}");
-            return 1;
-        }
-    };
-    let mut cfg = LabConfig::new(&lab::unique_prefix("dem"), &bin);
+    let mut cfg = LabConfig::new(&lab::unique_prefix("dem"), &args.heartbeat_bin);
     cfg.keepalive = args.keepalive.clone();
     cfg.deadtime = args.deadtime.clone();
     cfg.warntime = args.warntime();
@@ -341,7 +339,7 @@ fn show(lab: &Lab) {
 /// multicast on `lo`, one Dummy resource. Same daemon, same CLI.
 mod loopback {
     use super::{DemoArgs, INTERRUPTED, Scenario};
-    use crate::lab::NODES;
+    use crate::NODES;
     use std::path::{Path, PathBuf};
     use std::process::{Child, Command, Stdio};
     use std::sync::atomic::Ordering;
@@ -419,7 +417,7 @@ mod loopback {
     }
 
     fn build(args: &DemoArgs) -> std::io::Result<Pair> {
-        let bin = std::env::current_exe()?;
+        let bin = args.heartbeat_bin.clone();
         let root = std::env::temp_dir().join(format!("heartbeat-demo-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&root);
         // A group and port per run, so two demos on one host do not meet.
@@ -478,7 +476,7 @@ mod loopback {
         match args.scenario {
             None => {
                 println!(
-                    "live view: Ctrl-C to stop (as root, `heartbeat demo` has keys to kill and stand by nodes)"
+                    "live view: Ctrl-C to stop (as root, `heartbeat-demo` has keys to kill and stand by nodes)"
                 );
                 while !INTERRUPTED.load(Ordering::SeqCst) {
                     println!(

@@ -1,16 +1,77 @@
-//! `heartbeat demo --scenario …` as CI runs it: each story must go as
+//! `heartbeat-demo --scenario …` as CI runs it: each story must go as
 //! expected (exit 0) and leave no namespace, loop device or process behind.
+//!
+//! The demo runs the `heartbeat` binary next to it: a `cargo test` at the
+//! workspace root builds both (the root package's integration tests need
+//! its binaries). Run alone (`cargo test -p hb-lab`), cargo does not build
+//! the other package's binary, so [`heartbeat_bin`] refuses a missing or
+//! stale one instead of testing old code.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::SystemTime;
+
+const DEMO: &str = env!("CARGO_BIN_EXE_heartbeat-demo");
+
+/// The `heartbeat` binary the demo will run, checked to be newer than
+/// every source file of the product crate.
+fn heartbeat_bin() -> PathBuf {
+    let bin = Path::new(DEMO).with_file_name("heartbeat");
+    let built = std::fs::metadata(&bin)
+        .and_then(|m| m.modified())
+        .unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; run cargo test at the workspace root (or cargo build -p heartbeat first)",
+                bin.display()
+            )
+        });
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../src");
+    if let Some(newer) = newest_source(&src).filter(|(t, _)| *t > built) {
+        panic!(
+            "{} is older than {}: run cargo test at the workspace root (or cargo build -p heartbeat first)",
+            bin.display(),
+            newer.1.display()
+        );
+    }
+    bin
+}
+
+/// The newest `.rs` file under `dir`, leaving out `src/bin` (other programs).
+fn newest_source(dir: &Path) -> Option<(SystemTime, PathBuf)> {
+    let mut newest: Option<(SystemTime, PathBuf)> = None;
+    for e in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = e.path();
+        let found = if path.is_dir() {
+            if path.file_name().is_some_and(|n| n == "bin") {
+                continue;
+            }
+            newest_source(&path)
+        } else if path.extension().is_some_and(|x| x == "rs") {
+            e.metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .map(|t| (t, path))
+        } else {
+            None
+        };
+        if let Some(f) = found
+            && newest.as_ref().is_none_or(|n| f.0 > n.0)
+        {
+            newest = Some(f);
+        }
+    }
+    newest
+}
 
 fn scenario(name: &str) {
     if !nix::unistd::geteuid().is_root() {
         println!("skipped: demo scenario {name} needs root");
         return;
     }
-    let out = Command::new(env!("CARGO_BIN_EXE_heartbeat"))
-        .args(["demo", "--scenario", name])
+    let out = Command::new(DEMO)
+        .args(["--scenario", name])
+        .arg("--heartbeat-bin")
+        .arg(heartbeat_bin())
         .output()
         .expect("run the demo");
     let text = String::from_utf8_lossy(&out.stdout);
@@ -61,8 +122,10 @@ fn demo_failback_story_succeeds_and_cleans_up() {
 fn demo_without_root_runs_on_loopback_with_the_dummy_agent() {
     if !nix::unistd::geteuid().is_root() {
         // We are the unprivileged user already: run it as we are.
-        let out = Command::new(env!("CARGO_BIN_EXE_heartbeat"))
-            .args(["demo", "--scenario", "failover"])
+        let out = Command::new(DEMO)
+            .args(["--scenario", "failover"])
+            .arg("--heartbeat-bin")
+            .arg(heartbeat_bin())
             .output()
             .expect("run the demo");
         assert!(
@@ -78,20 +141,22 @@ fn demo_without_root_runs_on_loopback_with_the_dummy_agent() {
     use std::os::unix::process::CommandExt;
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let bin = Path::new(env!("CARGO_BIN_EXE_heartbeat"));
+    let bin = heartbeat_bin();
     for name in ["heartbeat", "cl_status", "hb_standby"] {
         std::fs::copy(bin.with_file_name(name), dir.path().join(name)).unwrap();
     }
+    // The demo finds heartbeat next to itself.
+    std::fs::copy(DEMO, dir.path().join("heartbeat-demo")).unwrap();
     let agents = dir.path().join("agents");
     std::fs::create_dir(&agents).unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("resource-agents");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../resource-agents");
     for e in std::fs::read_dir(src).unwrap() {
         let e = e.unwrap();
         std::fs::copy(e.path(), agents.join(e.file_name())).unwrap();
     }
     std::fs::set_permissions(&agents, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let out = Command::new(dir.path().join("heartbeat"))
-        .args(["demo", "--scenario", "failover"])
+    let out = Command::new(dir.path().join("heartbeat-demo"))
+        .args(["--scenario", "failover"])
         .env("TMPDIR", "/tmp")
         .env("HEARTBEAT_AGENT_DIR", &agents)
         .current_dir("/")
