@@ -40,6 +40,10 @@ impl ChainAction {
 pub struct ChainFailure {
     pub resource: String,
     pub detail: String,
+    /// Something of the group may still run here: a stop failed even after
+    /// its retries (or the rollback of a failed start did). The group must
+    /// then stay held, never be started on the peer.
+    pub still_running: bool,
 }
 
 impl ChainFailure {
@@ -47,7 +51,14 @@ impl ChainFailure {
         ChainFailure {
             resource: resource.into(),
             detail: detail.into(),
+            still_running: false,
         }
+    }
+
+    /// A failure that leaves part of the group running.
+    pub fn still_running(mut self) -> Self {
+        self.still_running = true;
+        self
     }
 }
 

@@ -10,7 +10,7 @@
 
 mod support;
 
-use heartbeat::lab::{self, Lab, LabConfig, NODES};
+use hb_lab::{self as lab, Lab, LabConfig, NODES};
 use std::time::{Duration, Instant};
 
 const A: usize = 0;
