@@ -2,9 +2,10 @@
 //!
 //! Owns the three methods of authkeys (crc, md5, sha1, plus sha256 which the
 //! original lists but cannot load) and the constant-time check. Never
-//! decides what bytes are signed: the encoders pass them in.
+//! decides what bytes are signed: the encoders pass them in. Imports only
+//! `error` from its siblings.
 
-use super::{Field, Message, WireError, garbage};
+use super::error::{WireError, garbage};
 use crate::config::{AuthKeys, AuthMethod};
 use hmac::{KeyInit, Mac};
 use ring::hmac as rh;
@@ -111,26 +112,6 @@ fn parse_auth_value(value: &[u8]) -> Result<(u8, &[u8]), WireError> {
         return Err(garbage(SHAPE));
     }
     Ok((id, hexpart))
-}
-
-/// A copy of `msg` without any `auth` field, with a fresh inner `auth`
-/// field (signed by the active key) appended last.
-pub(crate) fn with_inner_auth(msg: &Message, keys: &AuthKeys) -> Message {
-    let mut signed = msg.clone();
-    signed.remove("auth");
-    let value = auth_value(keys, &inner_auth_text(signed.fields()));
-    signed.add("auth", value);
-    signed
-}
-
-/// The text the inner `auth` field signs: every field but `auth`, in order,
-/// as classic lines (binary as `(1)name=BASE64`), without `>>>`/`<<<`.
-pub(crate) fn inner_auth_text<'a>(fields: impl IntoIterator<Item = &'a Field>) -> Vec<u8> {
-    let mut text = Vec::new();
-    for f in fields.into_iter().filter(|f| f.name != "auth") {
-        super::classic::write_line(&mut text, f);
-    }
-    text
 }
 
 #[cfg(test)]

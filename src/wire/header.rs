@@ -4,7 +4,8 @@
 //! Owns number formats: `seq`, `hg` and `ts` are hex, `ttl` is decimal.
 //! Never interprets the message type; that is membership's and ownership's job.
 
-use super::{Message, WireError};
+use super::error::WireError;
+use super::message::Message;
 use crate::config::NodeName;
 
 /// The common fields of a received message.

@@ -2,7 +2,8 @@
 //! original's `struct ha_msg`. Order matters because both signatures cover
 //! the fields in the order they were added.
 
-use super::{WireError, garbage};
+use super::auth::hex;
+use super::error::{WireError, garbage};
 use std::fmt;
 
 /// One field value. The original knows six types (0 string, 1 binary,
@@ -41,8 +42,8 @@ impl fmt::Debug for Value {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Value::Str(s) => write!(f, "{s:?}"),
-            Value::Bin(b) => write!(f, "bin:{}", crate::wire::auth::hex(b)),
-            Value::Raw { ty, data } => write!(f, "({ty}):{}", crate::wire::auth::hex(data)),
+            Value::Bin(b) => write!(f, "bin:{}", hex(b)),
+            Value::Raw { ty, data } => write!(f, "({ty}):{}", hex(data)),
         }
     }
 }

@@ -10,78 +10,26 @@
 //!
 //! See docs/protocol.md for the format in prose.
 
+// Layers, each importing only the ones above it (no cycles):
+//   error     the error type and the size limits (imports nothing of wire)
+//   auth      digests and the `N HEX` value (error)
+//   message   the field list (error, auth's hex)
+//   classic   the text form and the inner `auth` field it defines (message, auth)
+//   netstring the UDP form and its trailer (message, auth, classic's inner auth)
+//   header    the common fields (message)
 mod auth;
 mod classic;
+mod error;
 mod header;
 mod message;
 mod netstring;
 
 pub use auth::digest;
 pub use classic::{decode_classic, sign_classic, split_classic_frames, verify_classic};
+pub use error::{MAX_FIELDS, MAX_PACKET, WireError};
 pub use header::{CommonFields, Header, add_common_fields, header};
 pub use message::{Field, Message, Value};
 pub use netstring::{sign_netstring, verify_netstring};
-
-/// The largest datagram or classic frame we accept or expect a peer to
-/// accept: the original reads at most 256 KiB − 1 bytes per packet.
-pub const MAX_PACKET: usize = 256 * 1024 - 1;
-
-/// Upper bound on the number of fields in one message. Real traffic carries
-/// at most a dozen or so; the bound only stops a hostile packet from making
-/// us allocate one `Field` per three bytes.
-pub const MAX_FIELDS: usize = 1024;
-
-/// Why bytes from the wire were rejected. Every decoder failure is one of
-/// these; [`WireError::reason`] gives a stable label for drop counters.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WireError {
-    #[error("message is truncated: expected more bytes before the end marker")]
-    Truncated,
-    #[error("message of {len} bytes exceeds the maximum of {MAX_PACKET} bytes")]
-    Oversized { len: usize },
-    #[error("malformed message: expected {what}")]
-    Garbage { what: &'static str },
-    #[error("message has more than {MAX_FIELDS} fields")]
-    TooManyFields,
-    #[error("message is signed with key {0}, which is not in authkeys")]
-    UnknownKey(u8),
-    #[error("signature does not match for key {key}: expected the digest of the message")]
-    BadDigest { key: u8 },
-    #[error("message carries no `auth` field: expected `auth=N HEX`")]
-    MissingAuth,
-    #[error("netstring message has no authentication trailer: expected `LEN:N HEX,` after `%%%`")]
-    MissingTrailer,
-    #[error("message has no `{0}` field")]
-    MissingField(&'static str),
-    #[error("field `{name}` has an invalid value: expected {expected}")]
-    BadField {
-        name: &'static str,
-        expected: &'static str,
-    },
-}
-
-impl WireError {
-    /// A short, stable label (snake case) for per-reason drop counters.
-    pub fn reason(&self) -> &'static str {
-        match self {
-            WireError::Truncated => "truncated",
-            WireError::Oversized { .. } => "oversized",
-            WireError::Garbage { .. } => "garbage",
-            WireError::TooManyFields => "too_many_fields",
-            WireError::UnknownKey(_) => "unknown_key",
-            WireError::BadDigest { .. } => "bad_digest",
-            WireError::MissingAuth => "missing_auth",
-            WireError::MissingTrailer => "missing_trailer",
-            WireError::MissingField(_) => "missing_field",
-            WireError::BadField { .. } => "bad_field",
-        }
-    }
-}
-
-/// Shorthand used by the decoders.
-pub(crate) fn garbage(what: &'static str) -> WireError {
-    WireError::Garbage { what }
-}
 
 /// Key 1 of `method` with `secret`, active: what the captures used.
 #[cfg(test)]
@@ -108,11 +56,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn classic_and_netstring_carry_the_same_inner_auth() {
+        let k = test_keys(crate::config::AuthMethod::Sha1, "vectorkey");
+        let mut m = Message::new();
+        m.add("t", "resource")
+            .add("src", "nodea")
+            .add_bin("srcuuid", &[0xc0, 0xe9, 0x31]);
+        let serial = verify_classic(&sign_classic(&m, &k), &k).unwrap();
+        let udp = verify_netstring(&sign_netstring(&m, &k), &k).unwrap();
+        assert_eq!(serial.get("auth"), udp.get("auth"));
+    }
+
+    #[test]
     fn every_error_has_its_own_counter_label() {
         let all = [
             WireError::Truncated,
             WireError::Oversized { len: 1 },
-            garbage("x"),
+            WireError::Garbage { what: "x" },
             WireError::TooManyFields,
             WireError::UnknownKey(2),
             WireError::BadDigest { key: 1 },

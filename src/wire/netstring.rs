@@ -4,9 +4,10 @@
 //! Owns the byte layout and the trailer signature. Never trusts a length
 //! from the wire before checking it against what is left of the packet.
 
-use super::auth::{auth_value, check, with_inner_auth};
-use super::message::{decode_name, decode_value, parse_type_prefix};
-use super::{Field, MAX_FIELDS, MAX_PACKET, Message, Value, WireError, garbage};
+use super::auth::{auth_value, check};
+use super::classic::with_inner_auth;
+use super::error::{MAX_FIELDS, MAX_PACKET, WireError, garbage};
+use super::message::{Field, Message, Value, decode_name, decode_value, parse_type_prefix};
 use crate::config::AuthKeys;
 
 const START: &[u8] = b"###\n";
