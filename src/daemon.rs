@@ -198,7 +198,7 @@ impl Daemon {
             tracing::info!("{m} heartbeat started");
         }
         let (ctl_tx, ctl_rx) = mpsc::channel::<Pending>(16);
-        control::serve(&g.run_dir, ctl_tx)
+        let control = control::serve(&g.run_dir, ctl_tx)
             .await
             .context("opening the control socket")?;
         let (chain_tx, chain_rx) = mpsc::channel::<ChainDone>(64);
@@ -268,9 +268,12 @@ impl Daemon {
             _lock: lock,
         };
         let result = d.run_loop(pkt_rx, ctl_rx, chain_rx, reach_rx).await;
-        // Let the connection tasks write their answers (`heartbeat stop`
-        // waits for one) before the runtime goes away.
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Requests still unanswered end now; those answered (`heartbeat
+        // stop` waits for its answer) are written out before the runtime
+        // goes away.
+        d.pending_request = None;
+        d.pending_shutdown.clear();
+        control.drain(Duration::from_secs(2)).await;
         let _ = std::fs::remove_file(control::socket_path(&d.g.run_dir));
         let _ = std::fs::remove_file(d.g.run_dir.join("heartbeat.pid"));
         result
