@@ -8,7 +8,6 @@
 //! anything about the cluster.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -74,7 +73,7 @@ pub struct StatusReport {
     /// Ping nodes (and ping groups) reachable from this node.
     pub ping_reachable: u32,
     /// Dropped packets by reason, late heartbeats, …
-    pub counters: BTreeMap<String, u64>,
+    pub counters: crate::core::counters::Counters,
     pub keepalive_ms: u64,
     pub deadtime_ms: u64,
     pub warntime_ms: u64,

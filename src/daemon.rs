@@ -11,6 +11,7 @@
 use crate::commands::Globals;
 use crate::config::{self, ClusterConfig, LoadOptions, NodeName};
 use crate::control::{self, GroupStatus, LinkStatus, Pending, Request, Response, StatusReport};
+use crate::core::counters::{Counters, DropReason};
 use crate::generation;
 use crate::media::{MediaSet, OutKind, Outgoing, Received};
 use crate::membership::{self, LinkId, Membership, MembershipConfig, PeerState};
@@ -18,7 +19,6 @@ use crate::ownership::{self, Ownership, OwnershipConfig};
 use crate::resources::{self, AgentEnv, lock::ResourceLock};
 use crate::wire::{self, CommonFields, Message};
 use anyhow::{Context, Result};
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -150,7 +150,7 @@ struct Daemon {
     pending_request: Option<oneshot::Sender<Response>>,
     pending_shutdown: Vec<oneshot::Sender<Response>>,
     shutdown: Shutdown,
-    counters: BTreeMap<String, u64>,
+    counters: Counters,
     last_bad_log: Option<Instant>,
     peer_active: bool,
     peer_ever_up: bool,
@@ -259,7 +259,7 @@ impl Daemon {
             pending_request: None,
             pending_shutdown: Vec::new(),
             shutdown: Shutdown::No,
-            counters: BTreeMap::new(),
+            counters: Counters::default(),
             last_bad_log: None,
             peer_active: false,
             peer_ever_up: false,
@@ -352,10 +352,6 @@ impl Daemon {
         env
     }
 
-    fn bump(&mut self, counter: &str) {
-        *self.counters.entry(counter.to_string()).or_insert(0) += 1;
-    }
-
     /// Build, sign and send one message on every medium.
     async fn send(&mut self, mut msg: Message, numbered: bool) {
         let seq = if numbered {
@@ -420,21 +416,22 @@ impl Daemon {
 
     /// Rejected packets are counted always, logged at most every 10 s per
     /// reason with a one-line diagnosis (the original logged ~15 lines each).
-    fn reject(&mut self, reason: &str, detail: &str) {
-        self.bump(&format!("dropped_{reason}"));
+    /// The detail is only put into words when it is logged, so a flood of
+    /// forged packets costs a counter increment each.
+    fn reject(&mut self, why: DropReason, detail: impl FnOnce() -> String) {
+        self.counters.count_drop(&why);
         let now = Instant::now();
         if self
             .last_bad_log
             .is_none_or(|t| now.duration_since(t) >= BAD_PACKET_LOG_EVERY)
         {
             self.last_bad_log = Some(now);
-            let total: u64 = self
-                .counters
-                .iter()
-                .filter(|(k, _)| k.starts_with("dropped_"))
-                .map(|(_, v)| v)
-                .sum();
-            tracing::warn!(reason, total_dropped = total, "Dropped packet: {detail}");
+            tracing::warn!(
+                reason = why.reason(),
+                total_dropped = self.counters.dropped_total(),
+                "Dropped packet: {}",
+                detail()
+            );
         }
     }
 
@@ -454,14 +451,14 @@ impl Daemon {
                 } else {
                     ""
                 };
-                self.reject(e.reason(), &format!("{e}{hint}"));
+                self.reject(DropReason::Wire(e.clone()), || format!("{e}{hint}"));
                 return;
             }
         };
         let h = match wire::header(&msg) {
             Ok(h) => h,
             Err(e) => {
-                self.reject(e.reason(), &e.to_string());
+                self.reject(DropReason::Wire(e.clone()), || e.to_string());
                 return;
             }
         };
@@ -469,10 +466,10 @@ impl Daemon {
             return; // our own broadcast looped back
         }
         if h.src != self.cfg.peer {
-            self.reject(
-                "unknown_node",
-                &format!("message from node {} not in ha.cf", h.src),
-            );
+            let src = h.src.clone();
+            self.reject(DropReason::UnknownNode, || {
+                format!("message from node {src} not in ha.cf")
+            });
             return;
         }
         if let Some(dest) = &h.dest
@@ -481,30 +478,32 @@ impl Daemon {
             return;
         }
         let Some(hg) = h.hg else {
-            self.reject("garbage", "message without generation");
+            self.reject(
+                DropReason::Wire(wire::WireError::MissingField("hg")),
+                || "message without generation".into(),
+            );
             return;
         };
         let link = LinkId(pkt.link);
         match self.membership.classify(hg, h.seq) {
             membership::Verdict::Accept => {}
             membership::Verdict::Duplicate => {
-                self.bump("duplicate");
+                self.counters.duplicate += 1;
                 let events = self.membership.link_heard(now, link);
                 self.on_membership_events(now, events).await;
                 return;
             }
             membership::Verdict::Replay => {
-                self.reject(
-                    "replay",
-                    &format!("replayed seq {:?} of generation {hg}", h.seq),
-                );
+                let seq = h.seq;
+                self.reject(DropReason::Replay, || {
+                    format!("replayed seq {seq:?} of generation {hg}")
+                });
                 return;
             }
             membership::Verdict::OldGeneration => {
-                self.reject(
-                    "old_generation",
-                    &format!("generation {hg} is older than the peer's current one"),
-                );
+                self.reject(DropReason::OldGeneration, || {
+                    format!("generation {hg} is older than the peer's current one")
+                });
                 return;
             }
         }
@@ -592,7 +591,7 @@ impl Daemon {
                         );
                         self.on_ownership_outputs(now, outs).await;
                     }
-                    Err(e) => self.reject("bad_report", &e.to_string()),
+                    Err(e) => self.reject(DropReason::BadReport, || e.to_string()),
                 }
             }
             _ => {}
@@ -623,7 +622,7 @@ impl Daemon {
                         cause = ?cause,
                         "node {peer}: is dead"
                     );
-                    self.bump("peer_deaths");
+                    self.counters.peer_deaths += 1;
                     self.notify("peer-dead", peer.as_str());
                     let cause = match cause {
                         membership::DeathCause::Silence => ownership::DeadCause::Dead,
@@ -639,7 +638,7 @@ impl Daemon {
                     interval,
                     beyond_deadtime,
                 } => {
-                    self.bump("late_heartbeats");
+                    self.counters.late_heartbeats += 1;
                     if beyond_deadtime {
                         tracing::error!(
                             "CRIT: Late heartbeat: Node {peer}: interval {} ms (> deadtime)",
@@ -669,7 +668,7 @@ impl Daemon {
                     );
                 }
                 Event::LocalStall { gap } => {
-                    self.bump("local_stalls");
+                    self.counters.local_stalls += 1;
                     tracing::warn!(
                         gap_ms = gap.as_millis() as u64,
                         "This node was stalled; reading queued packets before judging the peer"
@@ -1032,13 +1031,15 @@ impl Daemon {
             rscstatus: self.ownership.rsc_status().word().to_string(),
             groups,
             ping_reachable: self.reach,
-            counters: {
-                let mut c = self.counters.clone();
-                let dropped = crate::logging::dropped_lines();
-                if dropped > 0 {
-                    c.insert("log_lines_dropped".into(), dropped);
-                }
-                c
+            counters: Counters {
+                log_lines_dropped: crate::logging::dropped_lines(),
+                dropped_keepalives_queued: self
+                    .media
+                    .stats()
+                    .iter()
+                    .map(|l| l.dropped_keepalives)
+                    .sum(),
+                ..self.counters.clone()
             },
             keepalive_ms: t.keepalive.as_millis() as u64,
             deadtime_ms: t.deadtime.as_millis() as u64,

@@ -10,6 +10,7 @@ pub mod arp;
 pub mod commands;
 pub mod config;
 pub mod control;
+pub mod core;
 pub mod daemon;
 pub mod generation;
 pub mod logging;

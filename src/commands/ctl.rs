@@ -56,8 +56,9 @@ pub fn status(g: &Globals, json: bool) -> i32 {
             gr.id, gr.holder, gr.local_state, gr.preferred, gr.since_secs, gr.cause
         );
     }
-    if !s.counters.is_empty() {
-        let c: Vec<String> = s.counters.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let nonzero = s.counters.nonzero();
+    if !nonzero.is_empty() {
+        let c: Vec<String> = nonzero.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!("counters: {}", c.join(" "));
     }
     0
