@@ -13,6 +13,7 @@ pub mod control;
 pub mod core;
 pub mod daemon;
 pub mod generation;
+pub mod globals;
 pub mod logging;
 pub mod media;
 pub mod membership;

@@ -185,6 +185,20 @@ fn facility_code(name: &str) -> Option<libc::c_int> {
     })
 }
 
+/// Log one line of the node core at its severity. The original marks its
+/// critical lines with "CRIT:", which admins grep for; tracing has no such
+/// level, so they go out as errors with the word in front.
+pub fn emit(level: crate::ownership::Level, message: &str) {
+    use crate::ownership::Level;
+    match level {
+        Level::Crit => tracing::error!("CRIT: {message}"),
+        Level::Error => tracing::error!("{message}"),
+        Level::Warn => tracing::warn!("{message}"),
+        Level::Info => tracing::info!("{message}"),
+        Level::Debug => tracing::debug!("{message}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,207 @@
-//! The node core: pure, sans-IO. It is growing into the `Node` that owns
-//! membership, ownership, the timers, the per-group action locks and the
-//! counters (docs/architecture.md). Today it holds the counters.
+//! The node core: every decision of the daemon, pure and sans-IO, in the
+//! style of quinn-proto's `Connection`. [`Node`] owns membership, ownership,
+//! the keepalive and report timers, the monitor schedule, one action lock
+//! per group, the counters, the pending control requests and the shutdown
+//! phases. Its whole interface is [`Node::handle`]`(now, Input) -> effects`
+//! and [`Node::poll_timeout`]; it never touches a socket, a process or the
+//! clock, so the simulator (`sim/`, tests only) drives pairs of real nodes
+//! with a fake clock, fake media and fake agents.
 
 pub mod counters;
+mod locks;
+mod node;
+pub mod notice;
+mod receive;
+mod status;
+
+pub use counters::{Counters, DropReason};
+pub use locks::Locks;
+pub use node::Node;
+pub use notice::Notice;
+
+use crate::action::{ChainAction, ChainFailure};
+use crate::config::{
+    AuthKeys, AutoFailback, ClusterConfig, GroupId, MonitorPolicy, NodeName, Timings,
+};
+use crate::control::{Request, Response};
+use crate::media::Outgoing;
+use crate::membership::LinkId;
+use crate::ownership::{Generation, GroupIdx};
+use std::time::Duration;
+
+/// What the node needs to know, distilled from the configuration and the
+/// daemon's start (generation, uuid, wall clock).
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    pub me: NodeName,
+    pub peer: NodeName,
+    /// ha.cf's `node` lines, for an old peer's `reqnodes`.
+    pub nodes: Vec<NodeName>,
+    /// Medium names, by [`LinkId`].
+    pub links: Vec<String>,
+    pub timings: Timings,
+    pub auth: AuthKeys,
+    /// The `ttl` we put on every message.
+    pub ttl: u32,
+    /// Digest of what both nodes must agree on (see `config::config_digest`).
+    pub digest: String,
+    pub groups: Vec<GroupSpec>,
+    pub auto_failback: AutoFailback,
+    pub failback_delay: Duration,
+    pub generation: Generation,
+    pub uuid: [u8; 16],
+    /// Wall-clock seconds at the `now` given to [`Node::new`]: the `ts`
+    /// field is derived from it, so the node never reads a clock.
+    pub wall_secs_at_start: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct GroupSpec {
+    pub id: GroupId,
+    pub preferred: NodeName,
+    pub monitor: Option<MonitorPolicy>,
+    /// The haresources resources, for "Acquiring resource group:".
+    pub line: String,
+}
+
+impl NodeConfig {
+    pub fn from_cluster(
+        cfg: &ClusterConfig,
+        generation: Generation,
+        uuid: [u8; 16],
+        wall_secs_at_start: u64,
+    ) -> NodeConfig {
+        NodeConfig {
+            me: cfg.local.clone(),
+            peer: cfg.peer.clone(),
+            nodes: cfg.nodes.clone(),
+            links: cfg.media.iter().map(|m| m.link_name()).collect(),
+            timings: cfg.timings.clone(),
+            auth: cfg.auth.clone(),
+            ttl: cfg.nodes.len() as u32 + cfg.hopfudge,
+            digest: crate::config::config_digest(cfg),
+            groups: cfg
+                .groups
+                .iter()
+                .map(|g| GroupSpec {
+                    id: g.id.clone(),
+                    preferred: g.preferred.clone(),
+                    monitor: g.monitor.clone(),
+                    line: g
+                        .resources
+                        .iter()
+                        .map(|r| r.spec.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                })
+                .collect(),
+            auto_failback: cfg.auto_failback,
+            failback_delay: cfg.failback_delay,
+            generation,
+            uuid,
+            wall_secs_at_start,
+        }
+    }
+}
+
+/// Which of the two encodings a medium carries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// UDP media: netstrings.
+    Netstring,
+    /// Serial lines: the classic text form.
+    Classic,
+}
+
+/// The daemon's handle on one control-socket request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RequestId(pub u64);
+
+/// What the I/O edges counted, for `status` (the node cannot see them).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct IoCounters {
+    pub log_lines_dropped: u64,
+    pub keepalives_dropped_queued: u64,
+}
+
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// Bytes from a medium, not yet verified.
+    Packet {
+        link: LinkId,
+        bytes: Vec<u8>,
+        encoding: Encoding,
+    },
+    /// A chain action asked for by [`Effect::Run`] finished.
+    ChainDone {
+        group: GroupIdx,
+        action: ChainAction,
+        result: Result<(), ChainFailure>,
+    },
+    /// A control-socket request; answered by exactly one [`Effect::Answer`].
+    Request {
+        id: RequestId,
+        request: Request,
+        io: IoCounters,
+    },
+    /// Ping nodes (and ping groups) reachable from here, once settled.
+    Reach(u32),
+    /// SIGTERM or SIGINT: a planned stop.
+    Signal(&'static str),
+    /// [`Node::poll_timeout`] was reached (or any wake-up).
+    Timer,
+}
+
+/// The `notify` hook's events, in its fixed words.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HookEvent {
+    PeerDead,
+    PeerUp,
+    Acquired,
+    StartFailed,
+    Released,
+    StopFailed,
+}
+
+impl HookEvent {
+    pub fn word(self) -> &'static str {
+        match self {
+            HookEvent::PeerDead => "peer-dead",
+            HookEvent::PeerUp => "peer-up",
+            HookEvent::Acquired => "acquired",
+            HookEvent::StartFailed => "start-failed",
+            HookEvent::Released => "released",
+            HookEvent::StopFailed => "stop-failed",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub enum Effect {
+    /// Put this signed message on every medium.
+    Send(Outgoing),
+    /// Run a chain action; answer with [`Input::ChainDone`]. Never two at
+    /// once for one group.
+    Run {
+        group: GroupIdx,
+        action: ChainAction,
+        /// IPaddr's duplicate-address probe: on until the peer was heard
+        /// (a peer we cannot hear may still serve the VIP); off after,
+        /// when starts follow its release or its death.
+        duplicate_check: bool,
+    },
+    Answer {
+        id: RequestId,
+        response: Response,
+    },
+    Log(Notice),
+    /// Run the `notify` hook: `notify EVENT NODE SUBJECT`.
+    Notify {
+        event: HookEvent,
+        subject: String,
+    },
+    /// A planned stop began (systemd's STOPPING=1).
+    Stopping,
+    /// Everything is handed over: exit.
+    Exit,
+}

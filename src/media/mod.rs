@@ -32,6 +32,7 @@ pub struct Received {
 }
 
 /// One message in both of the forms the media need.
+#[derive(Clone, Debug)]
 pub struct Outgoing {
     pub netstring: Vec<u8>,
     pub classic: Vec<u8>,

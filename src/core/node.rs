@@ -1,0 +1,547 @@
+//! [`Node`]: the state of one cluster node and every decision it makes.
+//! Inputs are turned into membership and ownership inputs; their outputs
+//! into effects. The receive path is in `receive.rs`, the status answer in
+//! `status.rs`.
+
+use super::locks::Locks;
+use super::notice::Notice;
+use super::{Counters, Effect, HookEvent, Input, NodeConfig, RequestId};
+use crate::action::{ChainAction, ChainFailure};
+use crate::control::{Request, Response};
+use crate::media::{OutKind, Outgoing};
+use crate::membership::{self, Membership, MembershipConfig, PeerState};
+use crate::ownership::{self, GroupIdx, Ownership, OwnershipConfig};
+use crate::wire::{self, CommonFields, Message};
+use std::time::{Duration, Instant};
+
+/// How often a rejected-packet reason is logged at most.
+pub(super) const BAD_PACKET_LOG_EVERY: Duration = Duration::from_secs(10);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shutdown {
+    No,
+    /// Handing groups over; keepalives go on so the peer hears us.
+    Draining,
+    Done,
+}
+
+pub struct Node {
+    pub(super) cfg: NodeConfig,
+    pub(super) started: Instant,
+    pub(super) membership: Membership,
+    pub(super) ownership: Ownership,
+    pub(super) locks: Locks,
+    pub(super) counters: Counters,
+    seq: u64,
+    /// `None` until the first `handle`, which sends `init`.
+    next_keepalive: Option<Instant>,
+    pub(super) last_bad_log: Option<Instant>,
+    /// The peer's last `st` said `active`.
+    pub(super) peer_active: bool,
+    pub(super) peer_ever_up: bool,
+    pub(super) peer_digest_checked: bool,
+    pub(super) reach: u32,
+    /// The standby/takeover request being carried out (one at a time).
+    pending_request: Option<RequestId>,
+    pending_shutdown: Vec<RequestId>,
+    shutdown: Shutdown,
+}
+
+impl Node {
+    pub fn new(cfg: NodeConfig, now: Instant) -> Node {
+        let t = &cfg.timings;
+        let membership = Membership::new(
+            MembershipConfig {
+                peer: cfg.peer.clone(),
+                links: cfg.links.clone(),
+                keepalive: t.keepalive,
+                warntime: t.warntime,
+                deadtime: t.deadtime,
+                initdead: t.initdead,
+            },
+            now,
+        );
+        let ownership = Ownership::new(
+            OwnershipConfig {
+                me: cfg.me.clone(),
+                generation: cfg.generation,
+                peer: cfg.peer.clone(),
+                groups: cfg
+                    .groups
+                    .iter()
+                    .map(|g| (g.id.clone(), g.preferred.clone(), g.monitor.clone()))
+                    .collect(),
+                auto_failback: cfg.auto_failback,
+                failback_delay: cfg.failback_delay,
+            },
+            now,
+        );
+        let locks = Locks::new(
+            cfg.groups
+                .iter()
+                .map(|g| g.monitor.as_ref().map(|m| m.interval)),
+        );
+        Node {
+            cfg,
+            started: now,
+            membership,
+            ownership,
+            locks,
+            counters: Counters::default(),
+            seq: 0,
+            next_keepalive: None,
+            last_bad_log: None,
+            peer_active: false,
+            peer_ever_up: false,
+            peer_digest_checked: false,
+            reach: 0,
+            pending_request: None,
+            pending_shutdown: Vec::new(),
+            shutdown: Shutdown::No,
+        }
+    }
+
+    /// Feed one input; get what to do, in order.
+    pub fn handle(&mut self, now: Instant, input: Input) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        if self.next_keepalive.is_none() {
+            // The original sends `init` then `up` at once so the peer
+            // learns of us quickly.
+            self.send_status(now, "init", &mut fx);
+            self.next_keepalive = Some(now);
+        }
+        match input {
+            Input::Packet {
+                link,
+                bytes,
+                encoding,
+            } => self.on_packet(now, link, &bytes, encoding, &mut fx),
+            Input::ChainDone {
+                group,
+                action,
+                result,
+            } => self.on_chain_done(now, group, action, result, &mut fx),
+            Input::Request { id, request, io } => self.on_request(now, id, request, io, &mut fx),
+            Input::Reach(local) => {
+                fx.push(Effect::Log(Notice::PingReach { reachable: local }));
+                self.reach = local;
+                self.ownership_input(now, ownership::Input::Reach { local }, &mut fx);
+                self.send_report(now, &mut fx);
+            }
+            Input::Signal(cause) => self.begin_shutdown(now, cause, &mut fx),
+            Input::Timer => {}
+        }
+        self.tick(now, &mut fx);
+        fx
+    }
+
+    /// When to call `handle(now, Input::Timer)` at the latest.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        if self.shutdown == Shutdown::Done {
+            return None;
+        }
+        [
+            self.next_keepalive,
+            self.membership.next_deadline(),
+            self.ownership.next_deadline(),
+            self.locks.next_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// Keepalive and report when due, membership and ownership timers,
+    /// due monitor polls.
+    fn tick(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        if self.shutdown == Shutdown::Done {
+            return;
+        }
+        if self.next_keepalive.is_some_and(|t| now >= t) {
+            let st = if self.membership.peer_state() == PeerState::Init {
+                "up"
+            } else {
+                "active"
+            };
+            self.send_status(now, st, fx);
+            self.send_report(now, fx);
+            self.next_keepalive = Some(now + self.cfg.timings.keepalive);
+        }
+        let events = self.membership.handle(now, membership::Input::Tick);
+        self.on_membership_events(now, events, fx);
+        self.ownership_input(now, ownership::Input::Tick, fx);
+        for g in self.locks.due_monitors(now) {
+            self.begin_run(g, ChainAction::Monitor, fx);
+        }
+    }
+
+    // ----- sending -----
+
+    /// Sign one message in both encodings.
+    pub(super) fn send(
+        &mut self,
+        now: Instant,
+        mut msg: Message,
+        numbered: bool,
+        fx: &mut Vec<Effect>,
+    ) {
+        let seq = numbered.then(|| {
+            self.seq += 1;
+            self.seq
+        });
+        let kind = if msg.get("t") == Some("status") {
+            OutKind::Keepalive
+        } else {
+            OutKind::Other
+        };
+        wire::add_common_fields(
+            &mut msg,
+            &CommonFields {
+                src: self.cfg.me.clone(),
+                srcuuid: self.cfg.uuid,
+                seq,
+                hg: self.cfg.generation.0,
+                ts: self.cfg.wall_secs_at_start
+                    + now.saturating_duration_since(self.started).as_secs(),
+                ld: None,
+                ttl: self.cfg.ttl,
+            },
+        );
+        fx.push(Effect::Send(Outgoing {
+            netstring: wire::sign_netstring(&msg, &self.cfg.auth),
+            classic: wire::sign_classic(&msg, &self.cfg.auth),
+            kind,
+        }));
+    }
+
+    /// A keepalive in the original's shape (`t=status`), so an old peer
+    /// counts us as alive. The original advertises deadtime + 2 s during
+    /// its first 5 s; we advertise what we use.
+    fn send_status(&mut self, now: Instant, st: &str, fx: &mut Vec<Effect>) {
+        let mut msg = Message::new();
+        msg.add("t", "status")
+            .add("st", st)
+            .add("dt", format!("{:x}", self.cfg.timings.deadtime.as_millis()))
+            .add("protocol", "1");
+        self.send(now, msg, true, fx);
+    }
+
+    /// Our resource report (`t=hbrsc`, docs/protocol.md).
+    pub(super) fn send_report(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        let mut msg = Message::new();
+        msg.add("t", "hbrsc");
+        for (k, v) in self.ownership.report().to_fields() {
+            msg.add(&k, v);
+        }
+        msg.add("cfg", self.cfg.digest.clone());
+        self.send(now, msg, true, fx);
+    }
+
+    // ----- membership -----
+
+    pub(super) fn on_membership_events(
+        &mut self,
+        now: Instant,
+        events: Vec<membership::Event>,
+        fx: &mut Vec<Effect>,
+    ) {
+        use membership::Event;
+        let peer = self.cfg.peer.clone();
+        for ev in events {
+            match ev {
+                Event::PeerUp { restarted } => {
+                    self.peer_ever_up = true;
+                    fx.push(Effect::Notify {
+                        event: HookEvent::PeerUp,
+                        subject: peer.to_string(),
+                    });
+                    if restarted {
+                        fx.push(Effect::Log(Notice::PeerRestartSeen { peer: peer.clone() }));
+                    }
+                    fx.push(Effect::Log(Notice::PeerStatusUp { peer: peer.clone() }));
+                    self.ownership_input(now, ownership::Input::PeerUp { since: now }, fx);
+                    self.send_report(now, fx);
+                }
+                Event::PeerDead { silent_for, cause } => {
+                    self.counters.peer_deaths += 1;
+                    self.peer_active = false;
+                    fx.push(Effect::Log(Notice::PeerDead {
+                        peer: peer.clone(),
+                        silent_for,
+                        cause,
+                    }));
+                    fx.push(Effect::Notify {
+                        event: HookEvent::PeerDead,
+                        subject: peer.to_string(),
+                    });
+                    let cause = match cause {
+                        membership::DeathCause::Silence => ownership::DeadCause::Dead,
+                        membership::DeathCause::Initdead => ownership::DeadCause::InitDead,
+                        membership::DeathCause::Shutdown => ownership::DeadCause::Shutdown,
+                    };
+                    self.ownership_input(now, ownership::Input::PeerDead { cause }, fx);
+                }
+                Event::LateHeartbeat {
+                    interval,
+                    beyond_deadtime,
+                } => {
+                    self.counters.late_heartbeats += 1;
+                    fx.push(Effect::Log(Notice::LateHeartbeat {
+                        peer: peer.clone(),
+                        interval,
+                        beyond_deadtime,
+                    }));
+                }
+                Event::LinkUp { link } => fx.push(Effect::Log(Notice::LinkUp {
+                    peer: peer.clone(),
+                    link: self.cfg.links[link.0].clone(),
+                })),
+                Event::LinkDead { link } => fx.push(Effect::Log(Notice::LinkDead {
+                    peer: peer.clone(),
+                    link: self.cfg.links[link.0].clone(),
+                })),
+                Event::PeerRestarted { old_hg, new_hg } => {
+                    fx.push(Effect::Log(Notice::PeerRestarted {
+                        peer: peer.clone(),
+                        old_hg,
+                        new_hg,
+                    }))
+                }
+                Event::PeerReturned { silent_for } => fx.push(Effect::Log(Notice::PeerReturned {
+                    peer: peer.clone(),
+                    silent_for,
+                })),
+                Event::LocalStall { gap } => {
+                    self.counters.local_stalls += 1;
+                    fx.push(Effect::Log(Notice::LocalStall { gap }));
+                }
+            }
+        }
+    }
+
+    // ----- ownership -----
+
+    pub(super) fn ownership_input(
+        &mut self,
+        now: Instant,
+        input: ownership::Input,
+        fx: &mut Vec<Effect>,
+    ) {
+        let outs = self.ownership.handle(now, input);
+        for out in outs {
+            self.on_ownership_output(now, out, fx);
+        }
+    }
+
+    fn on_ownership_output(&mut self, now: Instant, out: ownership::Output, fx: &mut Vec<Effect>) {
+        use ownership::Output;
+        match out {
+            Output::Run(g, action) => {
+                if self.locks.request(g, action) {
+                    self.begin_run(g, action, fx);
+                }
+            }
+            Output::SendReport => self.send_report(now, fx),
+            Output::Notice(n) => fx.push(Effect::Log(Notice::Ownership(n))),
+            Output::Refused(reason) => {
+                fx.push(Effect::Log(Notice::RequestRefused {
+                    reason: reason.clone(),
+                }));
+                self.answer_request(false, reason, fx);
+            }
+            Output::RequestDone { ok, summary } => self.answer_request(ok, summary, fx),
+            Output::ShutdownComplete { stop_failed } if !stop_failed.is_empty() => {
+                // Exiting would let the peer start groups that still run
+                // here (it takes everything of a node that left). Stay,
+                // keep reporting them held, and say why.
+                let notice = Notice::ShutdownBlocked {
+                    groups: stop_failed,
+                    peer: self.cfg.peer.clone(),
+                };
+                let message = notice.to_string();
+                fx.push(Effect::Log(notice));
+                for id in std::mem::take(&mut self.pending_shutdown) {
+                    fx.push(done(id, false, message.clone()));
+                }
+                self.shutdown = Shutdown::No;
+            }
+            Output::ShutdownComplete { .. } => {
+                let mut msg = Message::new();
+                msg.add("t", "shutdone").add("st", "dead");
+                self.send(now, msg, true, fx);
+                fx.push(Effect::Log(Notice::ShutdownComplete));
+                for id in std::mem::take(&mut self.pending_shutdown) {
+                    fx.push(done(
+                        id,
+                        true,
+                        "heartbeat stopped; resources handed over".into(),
+                    ));
+                }
+                self.shutdown = Shutdown::Done;
+                fx.push(Effect::Exit);
+            }
+        }
+    }
+
+    fn answer_request(&mut self, ok: bool, message: String, fx: &mut Vec<Effect>) {
+        if let Some(id) = self.pending_request.take() {
+            fx.push(done(id, ok, message));
+        }
+    }
+
+    // ----- chains -----
+
+    /// The lock for `g` is held for `action`: say so and ask for the run.
+    fn begin_run(&mut self, g: GroupIdx, action: ChainAction, fx: &mut Vec<Effect>) {
+        let spec = &self.cfg.groups[g.0];
+        if action != ChainAction::Monitor {
+            fx.push(Effect::Log(Notice::ChainBegins {
+                action,
+                group: spec.id.clone(),
+                preferred: spec.preferred.clone(),
+                line: spec.line.clone(),
+            }));
+        }
+        fx.push(Effect::Run {
+            group: g,
+            action,
+            duplicate_check: !self.peer_ever_up,
+        });
+    }
+
+    fn on_chain_done(
+        &mut self,
+        now: Instant,
+        g: GroupIdx,
+        action: ChainAction,
+        result: Result<(), ChainFailure>,
+        fx: &mut Vec<Effect>,
+    ) {
+        let (expected, next) = self.locks.finished(g, action);
+        if !expected {
+            return;
+        }
+        let id = self.cfg.groups[g.0].id.clone();
+        let hook = |event| Effect::Notify {
+            event,
+            subject: id.to_string(),
+        };
+        match (action, result) {
+            (ChainAction::Start | ChainAction::Restart, Ok(())) => {
+                fx.push(hook(HookEvent::Acquired));
+                self.locks.arm_monitor(g, now);
+                self.ownership_input(now, ownership::Input::Started(g, Ok(())), fx);
+            }
+            (ChainAction::Start | ChainAction::Restart, Err(e)) if e.still_running => {
+                // A rollback (or a restart's stop half) that could not stop
+                // something: the group stays held, as after a failed stop.
+                fx.push(hook(HookEvent::StopFailed));
+                self.ownership_input(now, ownership::Input::Stopped(g, Err(e)), fx);
+            }
+            (ChainAction::Start | ChainAction::Restart, Err(e)) => {
+                fx.push(hook(HookEvent::StartFailed));
+                self.ownership_input(now, ownership::Input::Started(g, Err(e)), fx);
+            }
+            (ChainAction::Stop, r) => {
+                fx.push(hook(if r.is_ok() {
+                    HookEvent::Released
+                } else {
+                    HookEvent::StopFailed
+                }));
+                self.locks.disarm_monitor(g);
+                self.ownership_input(now, ownership::Input::Stopped(g, r), fx);
+            }
+            (ChainAction::Reannounce, Ok(())) => {}
+            (ChainAction::Reannounce, Err(failure)) => {
+                // Not a monitor failure: the monitor finds out whether the
+                // group still runs.
+                fx.push(Effect::Log(Notice::ReannounceFailed {
+                    group: id.clone(),
+                    failure,
+                }));
+                self.locks.monitor_soon(g, now);
+            }
+            (ChainAction::Monitor, Ok(())) => self.locks.arm_monitor(g, now),
+            (ChainAction::Monitor, Err(failure)) => {
+                fx.push(Effect::Log(Notice::MonitorNotRunning {
+                    group: id.clone(),
+                    failure,
+                }));
+                // A poll that raced a queued stop or start says nothing
+                // about what comes next.
+                if next.is_none() {
+                    self.ownership_input(now, ownership::Input::MonitorFailed(g), fx);
+                }
+            }
+        }
+        if let Some(next) = next {
+            self.begin_run(g, next, fx);
+        }
+        self.send_report(now, fx);
+    }
+
+    // ----- requests and shutdown -----
+
+    fn on_request(
+        &mut self,
+        now: Instant,
+        id: RequestId,
+        request: Request,
+        io: super::IoCounters,
+        fx: &mut Vec<Effect>,
+    ) {
+        match request {
+            Request::Status => fx.push(Effect::Answer {
+                id,
+                response: Response::Status(Box::new(self.status_report(now, io))),
+            }),
+            Request::Standby { which } | Request::Takeover { which }
+                if self.pending_request.is_some() =>
+            {
+                fx.push(done(
+                    id,
+                    false,
+                    format!("another standby/takeover request is in progress; {which} not started"),
+                ));
+            }
+            Request::Standby { which } => {
+                fx.push(Effect::Log(Notice::GoingStandby { which }));
+                self.pending_request = Some(id);
+                self.ownership_input(now, ownership::Input::Standby(which), fx);
+                self.send_report(now, fx);
+            }
+            Request::Takeover { which } => {
+                fx.push(Effect::Log(Notice::TakingOver { which }));
+                self.pending_request = Some(id);
+                self.ownership_input(now, ownership::Input::Takeover(which), fx);
+                self.send_report(now, fx);
+            }
+            Request::Shutdown => {
+                self.pending_shutdown.push(id);
+                self.begin_shutdown(now, "stop request", fx);
+            }
+        }
+    }
+
+    fn begin_shutdown(&mut self, now: Instant, cause: &'static str, fx: &mut Vec<Effect>) {
+        if self.shutdown != Shutdown::No {
+            return;
+        }
+        fx.push(Effect::Log(Notice::ShutdownBegins { cause }));
+        self.shutdown = Shutdown::Draining;
+        fx.push(Effect::Stopping);
+        self.ownership_input(now, ownership::Input::Shutdown, fx);
+        self.send_report(now, fx);
+    }
+}
+
+fn done(id: RequestId, ok: bool, message: String) -> Effect {
+    Effect::Answer {
+        id,
+        response: Response::Done { ok, message },
+    }
+}

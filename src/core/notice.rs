@@ -1,0 +1,254 @@
+//! Every log line the node core asks for, as a typed value. The words live
+//! here and only here: many are the original's, which admins grep for
+//! ("node X: is dead", "Late heartbeat", "Acquiring resource group"), and
+//! tests grep for them too. The daemon prints `Display` at `level()`.
+
+use crate::action::{ChainAction, ChainFailure};
+use crate::config::{GroupId, NodeName};
+use crate::membership::DeathCause;
+use crate::ownership::{self, Level, Which};
+use std::fmt;
+use std::time::Duration;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    PeerRestartSeen {
+        peer: NodeName,
+    },
+    PeerStatusUp {
+        peer: NodeName,
+    },
+    PeerDead {
+        peer: NodeName,
+        silent_for: Duration,
+        cause: DeathCause,
+    },
+    LateHeartbeat {
+        peer: NodeName,
+        interval: Duration,
+        beyond_deadtime: bool,
+    },
+    LinkUp {
+        peer: NodeName,
+        link: String,
+    },
+    LinkDead {
+        peer: NodeName,
+        link: String,
+    },
+    PeerRestarted {
+        peer: NodeName,
+        old_hg: u64,
+        new_hg: u64,
+    },
+    PeerReturned {
+        peer: NodeName,
+        silent_for: Duration,
+    },
+    LocalStall {
+        gap: Duration,
+    },
+    /// Rate-limited: one line per ten seconds however many arrive.
+    PacketDropped {
+        reason: &'static str,
+        detail: String,
+        total_dropped: u64,
+    },
+    PeerShutdownNotice {
+        peer: NodeName,
+    },
+    ConfigDiffers {
+        peer: NodeName,
+        ours: String,
+        theirs: String,
+    },
+    /// A chain action begins (`line` is the haresources resources).
+    ChainBegins {
+        action: ChainAction,
+        group: GroupId,
+        preferred: NodeName,
+        line: String,
+    },
+    ReannounceFailed {
+        group: GroupId,
+        failure: ChainFailure,
+    },
+    MonitorNotRunning {
+        group: GroupId,
+        failure: ChainFailure,
+    },
+    RequestRefused {
+        reason: String,
+    },
+    GoingStandby {
+        which: Which,
+    },
+    TakingOver {
+        which: Which,
+    },
+    ShutdownBegins {
+        cause: &'static str,
+    },
+    ShutdownComplete,
+    /// Groups that could not be stopped keep the daemon running.
+    ShutdownBlocked {
+        groups: Vec<GroupId>,
+        peer: NodeName,
+    },
+    PingReach {
+        reachable: u32,
+    },
+    /// A decision of the ownership machine (its words live in
+    /// `ownership/notice.rs`).
+    Ownership(ownership::Notice),
+}
+
+impl Notice {
+    pub fn level(&self) -> Level {
+        match self {
+            Notice::PeerDead { .. }
+            | Notice::LinkDead { .. }
+            | Notice::LocalStall { .. }
+            | Notice::PacketDropped { .. }
+            | Notice::MonitorNotRunning { .. }
+            | Notice::RequestRefused { .. } => Level::Warn,
+            Notice::LateHeartbeat {
+                beyond_deadtime, ..
+            } => {
+                if *beyond_deadtime {
+                    Level::Crit
+                } else {
+                    Level::Warn
+                }
+            }
+            Notice::PeerReturned { .. } | Notice::ShutdownBlocked { .. } => Level::Crit,
+            Notice::ConfigDiffers { .. } | Notice::ReannounceFailed { .. } => Level::Error,
+            Notice::Ownership(n) => n.level(),
+            _ => Level::Info,
+        }
+    }
+}
+
+fn ms(d: &Duration) -> u128 {
+    d.as_millis()
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notice::PeerRestartSeen { peer } => write!(f, "Heartbeat restart on node {peer}"),
+            Notice::PeerStatusUp { peer } => write!(f, "Status update for node {peer}: status up"),
+            Notice::PeerDead {
+                peer,
+                silent_for,
+                cause,
+            } => write!(
+                f,
+                "node {peer}: is dead (silent {} ms, {})",
+                ms(silent_for),
+                match cause {
+                    DeathCause::Silence => "silent on every medium",
+                    DeathCause::Initdead => "never heard within initdead",
+                    DeathCause::Shutdown => "it shut down",
+                }
+            ),
+            Notice::LateHeartbeat {
+                peer,
+                interval,
+                beyond_deadtime,
+            } => {
+                let beyond = if *beyond_deadtime {
+                    " (> deadtime)"
+                } else {
+                    ""
+                };
+                write!(
+                    f,
+                    "Late heartbeat: Node {peer}: interval {} ms{beyond}",
+                    ms(interval)
+                )
+            }
+            Notice::LinkUp { peer, link } => write!(f, "Link {peer}:{link} up."),
+            Notice::LinkDead { peer, link } => write!(f, "Link {peer}:{link} dead."),
+            Notice::PeerRestarted {
+                peer,
+                old_hg,
+                new_hg,
+            } => write!(
+                f,
+                "Heartbeat restart on node {peer} (generation {old_hg} -> {new_hg})"
+            ),
+            Notice::PeerReturned { peer, silent_for } => write!(
+                f,
+                "Cluster node {peer} returning after partition (silent {} ms). Resolving any doubly held \
+                 group without restarting (see docs/failover.md)",
+                ms(silent_for)
+            ),
+            Notice::LocalStall { gap } => write!(
+                f,
+                "This node was stalled {} ms; reading queued packets before judging the peer",
+                ms(gap)
+            ),
+            Notice::PacketDropped {
+                reason,
+                detail,
+                total_dropped,
+            } => write!(
+                f,
+                "Dropped packet ({reason}, {total_dropped} dropped so far): {detail}"
+            ),
+            Notice::PeerShutdownNotice { peer } => {
+                write!(f, "Received shutdown notice from '{peer}'.")
+            }
+            Notice::ConfigDiffers { peer, ours, theirs } => write!(
+                f,
+                "Configuration differs from {peer}'s (haresources, timings or auth method; ours {ours}, \
+                 theirs {theirs}): compare with `heartbeat check --against`"
+            ),
+            Notice::ChainBegins {
+                action,
+                group,
+                preferred,
+                line,
+            } => match action {
+                ChainAction::Start => write!(f, "Acquiring resource group: {preferred} {line}"),
+                ChainAction::Stop => write!(f, "Releasing resource group: {preferred} {line}"),
+                ChainAction::Restart => write!(f, "Restarting resource group: {group}"),
+                ChainAction::Reannounce => write!(f, "Re-announcing resource group: {group}"),
+                ChainAction::Monitor => write!(f, "Monitoring resource group: {group}"),
+            },
+            Notice::ReannounceFailed { group, failure } => {
+                write!(f, "re-announce of {group} failed: {failure}")
+            }
+            Notice::MonitorNotRunning { group, failure } => {
+                write!(
+                    f,
+                    "Monitor: resource group {group} is not running ({failure})"
+                )
+            }
+            Notice::RequestRefused { reason } => write!(f, "Request refused: {reason}"),
+            Notice::GoingStandby { which } => write!(f, "Going standby [{}].", which),
+            Notice::TakingOver { which } => {
+                write!(f, "Taking over [{}] on request.", which)
+            }
+            Notice::ShutdownBegins { cause } => write!(
+                f,
+                "Heartbeat shutdown in progress. Giving up all HA resources. (cause: {cause})"
+            ),
+            Notice::ShutdownComplete => f.write_str("Heartbeat shutdown complete."),
+            Notice::ShutdownBlocked { groups, peer } => {
+                let ids: Vec<&str> = groups.iter().map(|g| g.0.as_str()).collect();
+                write!(
+                    f,
+                    "Resource STOP failure: {} still held here; not stopping, so {peer} will not take \
+                     them. Stop the resources by hand, then stop heartbeat again.",
+                    ids.join(", ")
+                )
+            }
+            Notice::PingReach { reachable } => {
+                write!(f, "Ping nodes reachable from here: {reachable}")
+            }
+            Notice::Ownership(n) => n.fmt(f),
+        }
+    }
+}

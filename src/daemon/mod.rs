@@ -1,0 +1,277 @@
+//! The driver: opens the media, the control socket and the ping socket,
+//! feeds every input to the [`Node`] with the current monotonic time, and
+//! carries out the effects it returns. Nothing here decides anything: when
+//! a branch below starts to choose who holds what, it belongs in `core`.
+
+mod chains;
+mod setup;
+
+pub use setup::{EXIT_NOT_CONFIGURED, agent_env, load_config};
+
+use crate::config::{ClusterConfig, ResourceGroup};
+use crate::control::{self, Pending, Response};
+use crate::core::{Effect, Encoding, Input, IoCounters, Node, NodeConfig, RequestId};
+use crate::globals::Globals;
+use crate::media::{MediaSet, Received};
+use crate::membership::LinkId;
+use crate::ownership::{Generation, GroupIdx};
+use crate::resources::{AgentEnv, lock::ResourceLock};
+use crate::{action::ChainAction, action::ChainFailure, generation};
+use anyhow::{Context, Result};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{mpsc, oneshot};
+
+/// Options of `heartbeat daemon` beyond the globals.
+#[derive(Clone, Debug, Default)]
+pub struct DaemonOptions {
+    pub daemonize: bool,
+}
+
+/// How long answered control requests get to be written at exit.
+const DRAIN_AT_EXIT: Duration = Duration::from_secs(2);
+
+pub fn run(g: &Globals, opts: &DaemonOptions) -> i32 {
+    let cfg = match load_config(g) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    crate::logging::init(Some(&cfg.logging), cfg.debug);
+    if opts.daemonize
+        && let Err(e) = nix::unistd::daemon(true, true)
+    {
+        eprintln!("ERROR: cannot daemonize: {e}");
+        return 1;
+    }
+    // One thread: the keepalive path never waits for a lock held by another
+    // worker, and the memory footprint stays small.
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("ERROR: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    let code = match rt.block_on(start(g, cfg)) {
+        Ok(()) => 0,
+        Err(e) => {
+            tracing::error!("{e:#}");
+            1
+        }
+    };
+    crate::logging::flush(Duration::from_secs(2));
+    code
+}
+
+/// What a finished chain task sends back.
+type ChainResult = (GroupIdx, ChainAction, Result<(), ChainFailure>);
+
+/// The edges the loop reads from.
+struct Inputs {
+    packets: mpsc::Receiver<Received>,
+    requests: mpsc::Receiver<Pending>,
+    chains: mpsc::Receiver<ChainResult>,
+    reach: mpsc::Receiver<u32>,
+}
+
+/// The edges effects are carried out on.
+struct Driver {
+    g: Globals,
+    cfg: Arc<ClusterConfig>,
+    env: Arc<AgentEnv>,
+    media: MediaSet,
+    chain_tx: mpsc::Sender<ChainResult>,
+    replies: HashMap<RequestId, oneshot::Sender<Response>>,
+    next_request: u64,
+}
+
+async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
+    for dir in [&g.run_dir, &g.state_dir] {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let _lock = ResourceLock::acquire(&g.run_dir).context("taking the resource lock")?;
+    let generation = generation::next_generation(&g.state_dir).context("raising the generation")?;
+    let uuid = generation::load_or_create_uuid(&g.state_dir).context("reading hb_uuid")?;
+    tracing::info!(
+        "Configuration validated. Starting heartbeat {}",
+        env!("CARGO_PKG_VERSION")
+    );
+    if cfg.realtime {
+        setup::enter_realtime();
+    }
+    let pid_file = g.run_dir.join("heartbeat.pid");
+    std::fs::write(&pid_file, format!("{}\n", std::process::id()))
+        .context("writing the pid file")?;
+
+    let env = Arc::new(agent_env(g));
+    setup::release_leftovers(&cfg, &env).await?;
+
+    let (pkt_tx, packets) = mpsc::channel(256);
+    let media = MediaSet::open(&cfg, pkt_tx)
+        .await
+        .context("opening heartbeat media")?;
+    for m in &cfg.media {
+        tracing::info!("{m} heartbeat started");
+    }
+    let (ctl_tx, requests) = mpsc::channel(16);
+    let control = control::serve(&g.run_dir, ctl_tx)
+        .await
+        .context("opening the control socket")?;
+    let (reach_tx, reach) = mpsc::channel(8);
+    let targets = crate::ping::targets(&cfg.ping, &cfg.ping_groups);
+    if !targets.is_empty() {
+        let deadping = cfg.timings.deadping;
+        let interval = (deadping / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+        crate::ping::spawn(targets, interval, deadping, reach_tx)
+            .context("opening the ping socket")?;
+    }
+    crate::respawn::spawn_all(&cfg.respawn);
+    setup::sd_notify("READY=1");
+
+    let now = Instant::now();
+    let wall = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let node = Node::new(
+        NodeConfig::from_cluster(&cfg, Generation(generation), uuid, wall),
+        now,
+    );
+    let (chain_tx, chains) = mpsc::channel(64);
+    let mut driver = Driver {
+        g: g.clone(),
+        cfg: Arc::new(cfg),
+        env,
+        media,
+        chain_tx,
+        replies: HashMap::new(),
+        next_request: 0,
+    };
+    let inputs = Inputs {
+        packets,
+        requests,
+        chains,
+        reach,
+    };
+    let result = driver.run_loop(node, inputs).await;
+    // Requests still unanswered end now; those answered (`heartbeat stop`
+    // waits for its answer) are written out before the runtime goes away.
+    driver.replies.clear();
+    control.drain(DRAIN_AT_EXIT).await;
+    let _ = std::fs::remove_file(control::socket_path(&g.run_dir));
+    let _ = std::fs::remove_file(&pid_file);
+    result
+}
+
+impl Driver {
+    async fn run_loop(&mut self, mut node: Node, mut inputs: Inputs) -> Result<()> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut sigterm = signal(SignalKind::terminate())?;
+        let mut sigint = signal(SignalKind::interrupt())?;
+        let mut input = Input::Timer;
+        loop {
+            let effects = node.handle(Instant::now(), input);
+            if self.perform(effects) {
+                return Ok(());
+            }
+            let sleep = match node.poll_timeout() {
+                Some(t) => tokio::time::Instant::from_std(t),
+                None => tokio::time::Instant::now() + Duration::from_secs(3600),
+            };
+            input = tokio::select! {
+                biased;
+                Some(pkt) = inputs.packets.recv() => packet(pkt),
+                Some((group, action, result)) = inputs.chains.recv() => {
+                    Input::ChainDone { group, action, result }
+                }
+                Some(p) = inputs.requests.recv() => self.request(p),
+                Some(local) = inputs.reach.recv() => Input::Reach(local),
+                _ = sigterm.recv() => Input::Signal("SIGTERM"),
+                _ = sigint.recv() => Input::Signal("SIGINT"),
+                _ = tokio::time::sleep_until(sleep) => Input::Timer,
+            };
+        }
+    }
+
+    /// Remember where to answer; the node answers every request exactly once.
+    fn request(&mut self, p: Pending) -> Input {
+        self.next_request += 1;
+        let id = RequestId(self.next_request);
+        self.replies.insert(id, p.reply);
+        let io = IoCounters {
+            log_lines_dropped: crate::logging::dropped_lines(),
+            keepalives_dropped_queued: self
+                .media
+                .stats()
+                .iter()
+                .map(|s| s.dropped_keepalives)
+                .sum(),
+        };
+        Input::Request {
+            id,
+            request: p.request,
+            io,
+        }
+    }
+
+    /// Carry out effects in order; true when the node is done.
+    fn perform(&mut self, effects: Vec<Effect>) -> bool {
+        let mut exit = false;
+        for effect in effects {
+            match effect {
+                Effect::Send(out) => self.media.send(out),
+                Effect::Run {
+                    group,
+                    action,
+                    duplicate_check,
+                } => self.spawn_chain(group, action, duplicate_check),
+                Effect::Answer { id, response } => {
+                    if let Some(reply) = self.replies.remove(&id) {
+                        // The asker may have gone away; nothing to do then.
+                        let _ = reply.send(response);
+                    }
+                }
+                Effect::Log(notice) => crate::logging::emit(notice.level(), &notice.to_string()),
+                Effect::Notify { event, subject } => chains::notify(
+                    &self.g.config_dir,
+                    &self.env,
+                    event.word(),
+                    self.cfg.local.as_str(),
+                    subject,
+                ),
+                Effect::Stopping => setup::sd_notify("STOPPING=1"),
+                Effect::Exit => exit = true,
+            }
+        }
+        exit
+    }
+
+    /// A chain action as a task of its own, its result fed back as an input.
+    fn spawn_chain(&self, g: GroupIdx, action: ChainAction, duplicate_check: bool) {
+        let group: ResourceGroup = self.cfg.groups[g.0].clone();
+        let mut env = (*self.env).clone();
+        let check = if duplicate_check { "refuse" } else { "off" };
+        env.extra
+            .push(("HA_IPADDR_DUPLICATE_CHECK".into(), check.into()));
+        let tx = self.chain_tx.clone();
+        tokio::spawn(async move {
+            let result = chains::run(&group, action, &env).await;
+            let _ = tx.send((g, action, result)).await;
+        });
+    }
+}
+
+fn packet(pkt: Received) -> Input {
+    Input::Packet {
+        link: LinkId(pkt.link),
+        bytes: pkt.bytes,
+        encoding: if pkt.classic {
+            Encoding::Classic
+        } else {
+            Encoding::Netstring
+        },
+    }
+}
