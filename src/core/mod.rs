@@ -12,6 +12,8 @@ mod locks;
 mod node;
 pub mod notice;
 mod receive;
+#[cfg(test)]
+mod sim;
 mod status;
 
 pub use counters::{Counters, DropReason};

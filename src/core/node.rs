@@ -509,7 +509,7 @@ impl Node {
                 ));
             }
             Request::Standby { which } => {
-                fx.push(Effect::Log(Notice::GoingStandby { which }));
+                // Ownership says "Going standby" itself.
                 self.pending_request = Some(id);
                 self.ownership_input(now, ownership::Input::Standby(which), fx);
                 self.send_report(now, fx);

@@ -80,9 +80,6 @@ pub enum Notice {
     RequestRefused {
         reason: String,
     },
-    GoingStandby {
-        which: Which,
-    },
     TakingOver {
         which: Which,
     },
@@ -227,7 +224,6 @@ impl fmt::Display for Notice {
                 )
             }
             Notice::RequestRefused { reason } => write!(f, "Request refused: {reason}"),
-            Notice::GoingStandby { which } => write!(f, "Going standby [{}].", which),
             Notice::TakingOver { which } => {
                 write!(f, "Taking over [{}] on request.", which)
             }

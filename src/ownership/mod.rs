@@ -390,7 +390,7 @@ impl Ownership {
             Input::Stopped(g, result) => self.on_stopped(now, g, result, &mut out),
             Input::Standby(which) => self.on_standby(which, &mut out),
             Input::Takeover(which) => self.on_takeover(now, which, &mut out),
-            Input::Shutdown => self.on_shutdown(&mut out),
+            Input::Shutdown => self.on_shutdown(now, &mut out),
             Input::Reach { local } => {
                 self.reach = local;
                 self.reach_known = true;

@@ -3,9 +3,11 @@
 //! the answer the waiting operator reads).
 
 use super::{
-    Busy, LocalState, Notice, Outcome, Output, OwnRequest, Ownership, PeerStatus,
+    Busy, GroupIdx, LocalState, Notice, Outcome, Output, OwnRequest, Ownership, PeerStatus,
     REQUEST_REPLY_TIMEOUT, Refusal, ReplyState, RequestKind, Serving, Which, YieldCause, notify,
+    set_state,
 };
+use crate::action::ChainAction;
 use crate::config::GroupId;
 use std::time::Instant;
 
@@ -139,8 +141,26 @@ impl Ownership {
         });
     }
 
-    pub(super) fn on_shutdown(&mut self, out: &mut Vec<Output>) {
+    pub(super) fn on_shutdown(&mut self, now: Instant, out: &mut Vec<Output>) {
         if self.shutting_down {
+            if self.shutdown_reported {
+                // A stop again after one that could not stop everything
+                // (the operator may have cleaned up by hand): retry those
+                // stops, and report, and so answer, once more. Found by the
+                // node simulator: the second stop was never answered.
+                self.shutdown_reported = false;
+                for (i, g) in self.groups.iter_mut().enumerate() {
+                    if g.local == LocalState::StopFailed {
+                        set_state(
+                            g,
+                            now,
+                            LocalState::Stopping,
+                            "stop retried at shutdown".into(),
+                        );
+                        out.push(Output::Run(GroupIdx(i), ChainAction::Stop));
+                    }
+                }
+            }
             return;
         }
         self.shutting_down = true;
@@ -276,6 +296,10 @@ impl Ownership {
                 },
                 // Running again: the peer could not take it after all.
                 LocalState::Running if g.yield_.is_none() => back.push(g.id.clone()),
+                // Both nodes hold it: the conflict rule settles it, not the
+                // standby, and it may never settle (the peer's stop failed).
+                // Found by the node simulator: the answer never came.
+                LocalState::Running if p.is_some_and(|p| p.holds) => back.push(g.id.clone()),
                 _ => return None,
             }
         }
