@@ -3,7 +3,9 @@
 //! `cl_status`, `hb_standby`, `hb_takeover` with the original's words.
 
 use super::Globals;
-use crate::control::{self, ControlError, Request, Response, StatusReport, Which};
+use crate::control::{
+    self, ControlError, LinkState, PeerStatus, Request, Response, StatusReport, Which,
+};
 use std::time::Duration;
 
 /// Long enough for a chain with a slow fsck to hand over; the daemon answers
@@ -211,12 +213,12 @@ pub fn cl_status(args: &[String]) -> i32 {
             match sub.as_str() {
                 "nodestatus" => {
                     let st = if is_me {
-                        "active"
+                        PeerStatus::Active
                     } else {
-                        s.peer_status.as_str()
+                        s.peer_status
                     };
                     println!("{st}");
-                    if st == "dead" {
+                    if st == PeerStatus::Dead {
                         cl_exit::FAIL
                     } else {
                         cl_exit::OK
@@ -254,12 +256,12 @@ pub fn cl_status(args: &[String]) -> i32 {
             match s.links.iter().find(|l| l.name == link) {
                 Some(l) => {
                     let st = if n.eq_ignore_ascii_case(&s.node) {
-                        "up"
+                        LinkState::Up
                     } else {
-                        l.state.as_str()
+                        l.state
                     };
                     println!("{st}");
-                    if st == "up" {
+                    if st == LinkState::Up {
                         cl_exit::OK
                     } else {
                         cl_exit::FAIL

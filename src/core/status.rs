@@ -3,18 +3,18 @@
 
 use super::node::Node;
 use super::{Counters, IoCounters};
-use crate::control::{GroupStatus, LinkStatus, StatusReport};
-use crate::membership::{LinkId, LinkState, PeerState};
-use crate::ownership::{self, Holder};
+use crate::control::{GroupHolder, GroupStatus, LinkStatus, PeerStatus, StatusReport};
+use crate::membership::{LinkId, PeerState};
+use crate::ownership::Holder;
 use std::time::Instant;
 
 impl Node {
     pub(super) fn status_report(&self, now: Instant, io: IoCounters) -> StatusReport {
         let peer_status = match self.membership.peer_state() {
-            PeerState::Init => "init",
-            PeerState::Dead => "dead",
-            PeerState::Up if self.peer_active => "active",
-            PeerState::Up => "up",
+            PeerState::Init => PeerStatus::Init,
+            PeerState::Dead => PeerStatus::Dead,
+            PeerState::Up if self.peer_active => PeerStatus::Active,
+            PeerState::Up => PeerStatus::Up,
         };
         let links = self
             .cfg
@@ -23,12 +23,7 @@ impl Node {
             .enumerate()
             .map(|(i, name)| LinkStatus {
                 name: name.clone(),
-                state: match self.membership.link_state(LinkId(i)) {
-                    LinkState::Up => "up",
-                    LinkState::Dead => "dead",
-                    LinkState::Init => "init",
-                }
-                .to_string(),
+                state: self.membership.link_state(LinkId(i)),
             })
             .collect();
         let groups = self
@@ -40,12 +35,12 @@ impl Node {
                 id: v.id.to_string(),
                 preferred: spec.preferred.to_string(),
                 holder: match v.holder {
-                    Holder::Me => self.cfg.me.to_string(),
-                    Holder::Peer => self.cfg.peer.to_string(),
-                    Holder::Nobody => "none".into(),
-                    Holder::Both => "both".into(),
+                    Holder::Me => GroupHolder::Node(self.cfg.me.to_string()),
+                    Holder::Peer => GroupHolder::Node(self.cfg.peer.to_string()),
+                    Holder::Nobody => GroupHolder::Nobody,
+                    Holder::Both => GroupHolder::Both,
                 },
-                local_state: local_state_word(v.local_state).to_string(),
+                local_state: v.local_state,
                 since_secs: now.saturating_duration_since(v.since).as_secs_f64(),
                 cause: v.cause.clone(),
             })
@@ -54,11 +49,11 @@ impl Node {
         StatusReport {
             node: self.cfg.me.to_string(),
             peer: self.cfg.peer.to_string(),
-            peer_status: peer_status.to_string(),
+            peer_status,
             peer_generation: self.membership.peer_generation(),
             generation: self.cfg.generation.0,
             links,
-            rscstatus: self.ownership.rsc_status().word().to_string(),
+            rscstatus: self.ownership.rsc_status(),
             groups,
             ping_reachable: self.reach,
             counters: Counters {
@@ -71,15 +66,5 @@ impl Node {
             warntime_ms: t.warntime.as_millis() as u64,
             initdead_ms: t.initdead.as_millis() as u64,
         }
-    }
-}
-
-fn local_state_word(s: ownership::LocalState) -> &'static str {
-    match s {
-        ownership::LocalState::Stopped => "stopped",
-        ownership::LocalState::Starting => "starting",
-        ownership::LocalState::Running => "running",
-        ownership::LocalState::Stopping => "stopping",
-        ownership::LocalState::StopFailed => "stop-failed",
     }
 }

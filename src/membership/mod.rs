@@ -89,12 +89,24 @@ pub enum PeerState {
     Dead,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LinkState {
     /// Nothing ever arrived on this medium.
     Init,
     Up,
     Dead,
+}
+
+impl LinkState {
+    /// As `cl_status hblinkstatus` prints it.
+    pub fn word(self) -> &'static str {
+        match self {
+            LinkState::Init => "init",
+            LinkState::Up => "up",
+            LinkState::Dead => "dead",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

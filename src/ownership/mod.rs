@@ -135,7 +135,8 @@ pub enum Output {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum LocalState {
     Stopped,
     Starting,
@@ -146,6 +147,17 @@ pub enum LocalState {
 }
 
 impl LocalState {
+    /// As `heartbeat status` prints it.
+    pub fn word(self) -> &'static str {
+        match self {
+            LocalState::Stopped => "stopped",
+            LocalState::Starting => "starting",
+            LocalState::Running => "running",
+            LocalState::Stopping => "stopping",
+            LocalState::StopFailed => "stop-failed",
+        }
+    }
+
     fn in_transition(self) -> bool {
         matches!(self, LocalState::Starting | LocalState::Stopping)
     }
@@ -169,7 +181,8 @@ pub struct GroupView {
 }
 
 /// `cl_status rscstatus` words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum RscStatus {
     None,
     Local,

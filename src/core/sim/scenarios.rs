@@ -7,6 +7,7 @@
 //! happens before a `Node` exists, and respawn is a supervisor of its own.
 
 use super::*;
+use crate::control::{GroupHolder, LinkState, PeerStatus};
 use crate::ownership::Which;
 
 const A: usize = 0;
@@ -262,10 +263,13 @@ fn a_stalled_serial_line_costs_only_that_line() {
     // What `heartbeat status` on B says meanwhile: the serial link dead, the
     // peer still active over the other one, the group still A's.
     let status = sim.status(B).expect("B answers status");
-    assert_eq!(status.links[1].state, "dead", "{:?}", status.links);
-    assert_eq!(status.links[0].state, "up", "{:?}", status.links);
-    assert_eq!(status.peer_status, "active");
-    assert_eq!(status.groups[0].holder, status.peer);
+    assert_eq!(status.links[1].state, LinkState::Dead, "{:?}", status.links);
+    assert_eq!(status.links[0].state, LinkState::Up, "{:?}", status.links);
+    assert_eq!(status.peer_status, PeerStatus::Active);
+    assert_eq!(
+        status.groups[0].holder,
+        GroupHolder::Node(status.peer.clone())
+    );
     sim.stall(1, A, false);
     sim.run_for(secs(2));
     ok(&sim);

@@ -22,6 +22,12 @@ pub fn socket_path(run_dir: &Path) -> PathBuf {
 }
 
 pub use crate::ownership::Which;
+pub use report::{
+    GroupHolder, GroupStatus, LinkState, LinkStatus, LocalState, PeerStatus, RscStatus,
+    StatusReport,
+};
+
+mod report;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "request", rename_all = "lowercase")]
@@ -35,49 +41,6 @@ pub enum Request {
     },
     /// Planned stop: hand everything to the peer, then exit.
     Shutdown,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct LinkStatus {
-    pub name: String,
-    /// `up` / `dead` / `init`, as cl_status prints them.
-    pub state: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct GroupStatus {
-    pub id: String,
-    pub preferred: String,
-    /// Node holding it, `none`, or `both` (conflict being resolved).
-    pub holder: String,
-    /// This node's state of the group (stopped, starting, running, stopping, stop-failed).
-    pub local_state: String,
-    /// Seconds since the last transition.
-    pub since_secs: f64,
-    /// Why the last transition happened.
-    pub cause: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct StatusReport {
-    pub node: String,
-    pub peer: String,
-    /// The peer as cl_status prints it: active / up / init / dead.
-    pub peer_status: String,
-    pub peer_generation: Option<u64>,
-    pub generation: u64,
-    pub links: Vec<LinkStatus>,
-    /// cl_status rscstatus words: none / local / foreign / all / transition.
-    pub rscstatus: String,
-    pub groups: Vec<GroupStatus>,
-    /// Ping nodes (and ping groups) reachable from this node.
-    pub ping_reachable: u32,
-    /// Dropped packets by reason, late heartbeats, …
-    pub counters: crate::core::counters::Counters,
-    pub keepalive_ms: u64,
-    pub deadtime_ms: u64,
-    pub warntime_ms: u64,
-    pub initdead_ms: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
