@@ -148,31 +148,36 @@ mod cl_exit {
     pub const PARAM: i32 = 11;
 }
 
+/// The sub-commands the original knows; anything else is a usage error
+/// before the daemon is asked.
+const CL_SUBCOMMANDS: &[&str] = &[
+    "hbstatus",
+    "listnodes",
+    "nodestatus",
+    "nodetype",
+    "listhblinks",
+    "hblinkstatus",
+    "rscstatus",
+    "hbparameter",
+    "clientstatus",
+    "nodeweight",
+    "nodesite",
+];
+
 pub fn cl_status(args: &[String]) -> i32 {
     let g = Globals::from_env();
-    let Some(sub) = args.first() else {
+    let Some(sub) = args.first().map(String::as_str) else {
         eprintln!("Usage: cl_status <sub-command> [<options>] [<parameters>]");
         return cl_exit::PARAM;
     };
+    // Options are the original's display flags (-m, -n, …), which change
+    // nothing here; -p names a parameter and is kept.
     let rest: Vec<&str> = args[1..]
         .iter()
         .map(String::as_str)
         .filter(|a| !a.starts_with('-') || *a == "-p")
         .collect();
-    const KNOWN: &[&str] = &[
-        "hbstatus",
-        "listnodes",
-        "nodestatus",
-        "nodetype",
-        "listhblinks",
-        "hblinkstatus",
-        "rscstatus",
-        "hbparameter",
-        "clientstatus",
-        "nodeweight",
-        "nodesite",
-    ];
-    if !KNOWN.contains(&sub.as_str()) {
+    if !CL_SUBCOMMANDS.contains(&sub) {
         eprintln!("ERROR: {sub}: invalid sub-command.");
         return cl_exit::PARAM;
     }
@@ -188,9 +193,7 @@ pub fn cl_status(args: &[String]) -> i32 {
             return cl_exit::FAIL;
         }
     };
-    let node_arg = |i: usize| -> Option<&str> { rest.get(i).copied() };
-    let known_node = |n: &str| n.eq_ignore_ascii_case(&s.node) || n.eq_ignore_ascii_case(&s.peer);
-    match sub.as_str() {
+    match sub {
         "hbstatus" => {
             println!("Heartbeat is running on this machine.");
             cl_exit::OK
@@ -201,117 +204,127 @@ pub fn cl_status(args: &[String]) -> i32 {
             cl_exit::OK
         }
         "nodestatus" | "nodetype" | "nodeweight" | "nodesite" | "listhblinks" => {
-            let Some(n) = node_arg(0) else {
-                eprintln!("ERROR: {sub} needs a node name");
-                return cl_exit::PARAM;
-            };
-            if !known_node(n) {
-                eprintln!("Error. May be due to incorrect node name");
-                return cl_exit::FAIL;
-            }
-            let is_me = n.eq_ignore_ascii_case(&s.node);
-            match sub.as_str() {
-                "nodestatus" => {
-                    let st = if is_me {
-                        PeerStatus::Active
-                    } else {
-                        s.peer_status
-                    };
-                    println!("{st}");
-                    if st == PeerStatus::Dead {
-                        cl_exit::FAIL
-                    } else {
-                        cl_exit::OK
-                    }
-                }
-                "nodetype" => {
-                    println!("normal");
-                    cl_exit::OK
-                }
-                "nodeweight" => {
-                    println!("100");
-                    cl_exit::OK
-                }
-                "nodesite" => {
-                    println!();
-                    cl_exit::OK
-                }
-                _ => {
-                    for l in &s.links {
-                        println!("\t{}", l.name);
-                    }
-                    cl_exit::OK
-                }
-            }
+            cl_node(sub, &s, &rest)
         }
-        "hblinkstatus" => {
-            let (Some(n), Some(link)) = (node_arg(0), node_arg(1)) else {
-                eprintln!("ERROR: hblinkstatus needs a node name and a link name");
-                return cl_exit::PARAM;
-            };
-            if !known_node(n) {
-                eprintln!("Error. May be due to incorrect node name");
-                return cl_exit::FAIL;
-            }
-            match s.links.iter().find(|l| l.name == link) {
-                Some(l) => {
-                    let st = if n.eq_ignore_ascii_case(&s.node) {
-                        LinkState::Up
-                    } else {
-                        l.state
-                    };
-                    println!("{st}");
-                    if st == LinkState::Up {
-                        cl_exit::OK
-                    } else {
-                        cl_exit::FAIL
-                    }
-                }
-                None => {
-                    eprintln!(
-                        "ERROR: Cannot get heartbeat link status: no link {link} (links are named by the local \
-                         interface: {})",
-                        s.links
-                            .iter()
-                            .map(|l| l.name.as_str())
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    );
-                    cl_exit::FAIL
-                }
-            }
-        }
+        "hblinkstatus" => cl_link(&s, &rest),
         "rscstatus" => {
             println!("{}", s.rscstatus);
             cl_exit::OK
         }
-        "hbparameter" => {
-            let name = rest
-                .iter()
-                .skip_while(|a| **a != "-p")
-                .nth(1)
-                .or(rest.first());
-            let value = match name.copied() {
-                Some("keepalive") => Some(fmt_ms(s.keepalive_ms)),
-                Some("deadtime") => Some(fmt_ms(s.deadtime_ms)),
-                Some("warntime") => Some(fmt_ms(s.warntime_ms)),
-                Some("initdead") => Some(fmt_ms(s.initdead_ms)),
-                _ => None,
-            };
-            match value {
-                Some(v) => {
-                    println!("{v}");
-                    cl_exit::OK
-                }
-                None => {
-                    eprintln!("ERROR: unknown or unset parameter");
-                    cl_exit::FAIL
-                }
-            }
-        }
+        "hbparameter" => cl_parameter(&s, &rest),
         _ => {
             // clientstatus: we run no API clients.
             println!("offline");
+            cl_exit::FAIL
+        }
+    }
+}
+
+/// Whether `n` names this node or its peer, as the original compares them
+/// (node names are case-insensitive in ha.cf).
+fn cl_known_node(s: &StatusReport, n: &str) -> bool {
+    n.eq_ignore_ascii_case(&s.node) || n.eq_ignore_ascii_case(&s.peer)
+}
+
+/// The sub-commands about one node.
+fn cl_node(sub: &str, s: &StatusReport, rest: &[&str]) -> i32 {
+    let Some(n) = rest.first().copied() else {
+        eprintln!("ERROR: {sub} needs a node name");
+        return cl_exit::PARAM;
+    };
+    if !cl_known_node(s, n) {
+        eprintln!("Error. May be due to incorrect node name");
+        return cl_exit::FAIL;
+    }
+    match sub {
+        "nodestatus" => {
+            let st = if n.eq_ignore_ascii_case(&s.node) {
+                PeerStatus::Active
+            } else {
+                s.peer_status
+            };
+            println!("{st}");
+            if st == PeerStatus::Dead {
+                cl_exit::FAIL
+            } else {
+                cl_exit::OK
+            }
+        }
+        "nodetype" => {
+            println!("normal");
+            cl_exit::OK
+        }
+        "nodeweight" => {
+            println!("100");
+            cl_exit::OK
+        }
+        "nodesite" => {
+            println!();
+            cl_exit::OK
+        }
+        _ => {
+            for l in &s.links {
+                println!("\t{}", l.name);
+            }
+            cl_exit::OK
+        }
+    }
+}
+
+/// `hblinkstatus NODE LINK`: this node's own links are always up to itself,
+/// as in the original.
+fn cl_link(s: &StatusReport, rest: &[&str]) -> i32 {
+    let (Some(n), Some(link)) = (rest.first().copied(), rest.get(1).copied()) else {
+        eprintln!("ERROR: hblinkstatus needs a node name and a link name");
+        return cl_exit::PARAM;
+    };
+    if !cl_known_node(s, n) {
+        eprintln!("Error. May be due to incorrect node name");
+        return cl_exit::FAIL;
+    }
+    let Some(l) = s.links.iter().find(|l| l.name == link) else {
+        let names: Vec<&str> = s.links.iter().map(|l| l.name.as_str()).collect();
+        eprintln!(
+            "ERROR: Cannot get heartbeat link status: no link {link} (links are named by the local \
+             interface: {})",
+            names.join(", ")
+        );
+        return cl_exit::FAIL;
+    };
+    let st = if n.eq_ignore_ascii_case(&s.node) {
+        LinkState::Up
+    } else {
+        l.state
+    };
+    println!("{st}");
+    if st == LinkState::Up {
+        cl_exit::OK
+    } else {
+        cl_exit::FAIL
+    }
+}
+
+/// `hbparameter -p NAME` (or the name alone).
+fn cl_parameter(s: &StatusReport, rest: &[&str]) -> i32 {
+    let name = rest
+        .iter()
+        .skip_while(|a| **a != "-p")
+        .nth(1)
+        .or(rest.first());
+    let value = match name.copied() {
+        Some("keepalive") => Some(fmt_ms(s.keepalive_ms)),
+        Some("deadtime") => Some(fmt_ms(s.deadtime_ms)),
+        Some("warntime") => Some(fmt_ms(s.warntime_ms)),
+        Some("initdead") => Some(fmt_ms(s.initdead_ms)),
+        _ => None,
+    };
+    match value {
+        Some(v) => {
+            println!("{v}");
+            cl_exit::OK
+        }
+        None => {
+            eprintln!("ERROR: unknown or unset parameter");
             cl_exit::FAIL
         }
     }

@@ -19,7 +19,7 @@ mod status;
 pub use counters::{Counters, DropReason};
 pub use locks::Locks;
 pub use node::Node;
-pub use notice::Notice;
+pub use notice::{Notice, PeerNotice};
 
 use crate::action::{ChainAction, ChainFailure};
 use crate::config::{

@@ -4,7 +4,7 @@
 //! `status.rs`.
 
 use super::locks::Locks;
-use super::notice::Notice;
+use super::notice::{Notice, PeerNotice};
 use super::{Counters, Effect, HookEvent, Input, NodeConfig, RequestId};
 use crate::action::{ChainAction, ChainFailure};
 use crate::control::{Request, Response};
@@ -253,74 +253,94 @@ impl Node {
         let peer = self.cfg.peer.clone();
         for ev in events {
             match ev {
-                Event::PeerUp { restarted } => {
-                    self.peer_ever_up = true;
-                    fx.push(Effect::Notify {
-                        event: HookEvent::PeerUp,
-                        subject: peer.to_string(),
-                    });
-                    if restarted {
-                        fx.push(Effect::Log(Notice::PeerRestartSeen { peer: peer.clone() }));
-                    }
-                    fx.push(Effect::Log(Notice::PeerStatusUp { peer: peer.clone() }));
-                    self.ownership_input(now, ownership::Input::PeerUp { since: now }, fx);
-                    self.send_report(now, fx);
-                }
+                Event::PeerUp { restarted } => self.on_peer_up(now, restarted, fx),
                 Event::PeerDead { silent_for, cause } => {
-                    self.counters.peer_deaths += 1;
-                    self.peer_active = false;
-                    fx.push(Effect::Log(Notice::PeerDead {
-                        peer: peer.clone(),
-                        silent_for,
-                        cause,
-                    }));
-                    fx.push(Effect::Notify {
-                        event: HookEvent::PeerDead,
-                        subject: peer.to_string(),
-                    });
-                    let cause = match cause {
-                        membership::DeathCause::Silence => ownership::DeadCause::Dead,
-                        membership::DeathCause::Initdead => ownership::DeadCause::InitDead,
-                        membership::DeathCause::Shutdown => ownership::DeadCause::Shutdown,
-                    };
-                    self.ownership_input(now, ownership::Input::PeerDead { cause }, fx);
+                    self.on_peer_dead(now, silent_for, cause, fx)
                 }
                 Event::LateHeartbeat {
                     interval,
                     beyond_deadtime,
                 } => {
                     self.counters.late_heartbeats += 1;
-                    fx.push(Effect::Log(Notice::LateHeartbeat {
+                    fx.push(Effect::Log(Notice::Peer(PeerNotice::LateHeartbeat {
                         peer: peer.clone(),
                         interval,
                         beyond_deadtime,
-                    }));
+                    })));
                 }
-                Event::LinkUp { link } => fx.push(Effect::Log(Notice::LinkUp {
+                Event::LinkUp { link } => fx.push(Effect::Log(Notice::Peer(PeerNotice::LinkUp {
                     peer: peer.clone(),
                     link: self.cfg.links[link.0].clone(),
-                })),
-                Event::LinkDead { link } => fx.push(Effect::Log(Notice::LinkDead {
-                    peer: peer.clone(),
-                    link: self.cfg.links[link.0].clone(),
-                })),
+                }))),
+                Event::LinkDead { link } => {
+                    fx.push(Effect::Log(Notice::Peer(PeerNotice::LinkDead {
+                        peer: peer.clone(),
+                        link: self.cfg.links[link.0].clone(),
+                    })))
+                }
                 Event::PeerRestarted { old_hg, new_hg } => {
-                    fx.push(Effect::Log(Notice::PeerRestarted {
+                    fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerRestarted {
                         peer: peer.clone(),
                         old_hg,
                         new_hg,
-                    }))
+                    })))
                 }
-                Event::PeerReturned { silent_for } => fx.push(Effect::Log(Notice::PeerReturned {
-                    peer: peer.clone(),
-                    silent_for,
-                })),
+                Event::PeerReturned { silent_for } => {
+                    fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerReturned {
+                        peer: peer.clone(),
+                        silent_for,
+                    })))
+                }
                 Event::LocalStall { gap } => {
                     self.counters.local_stalls += 1;
                     fx.push(Effect::Log(Notice::LocalStall { gap }));
                 }
             }
         }
+    }
+
+    fn on_peer_up(&mut self, now: Instant, restarted: bool, fx: &mut Vec<Effect>) {
+        let peer = self.cfg.peer.clone();
+        self.peer_ever_up = true;
+        fx.push(Effect::Notify {
+            event: HookEvent::PeerUp,
+            subject: peer.to_string(),
+        });
+        if restarted {
+            fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerRestartSeen {
+                peer: peer.clone(),
+            })));
+        }
+        fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerStatusUp { peer })));
+        self.ownership_input(now, ownership::Input::PeerUp { since: now }, fx);
+        self.send_report(now, fx);
+    }
+
+    fn on_peer_dead(
+        &mut self,
+        now: Instant,
+        silent_for: Duration,
+        cause: membership::DeathCause,
+        fx: &mut Vec<Effect>,
+    ) {
+        let peer = self.cfg.peer.clone();
+        self.counters.peer_deaths += 1;
+        self.peer_active = false;
+        fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerDead {
+            peer: peer.clone(),
+            silent_for,
+            cause,
+        })));
+        fx.push(Effect::Notify {
+            event: HookEvent::PeerDead,
+            subject: peer.to_string(),
+        });
+        let cause = match cause {
+            membership::DeathCause::Silence => ownership::DeadCause::Dead,
+            membership::DeathCause::Initdead => ownership::DeadCause::InitDead,
+            membership::DeathCause::Shutdown => ownership::DeadCause::Shutdown,
+        };
+        self.ownership_input(now, ownership::Input::PeerDead { cause }, fx);
     }
 
     // ----- ownership -----

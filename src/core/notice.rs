@@ -10,8 +10,10 @@ use crate::ownership::{self, Level, Which};
 use std::fmt;
 use std::time::Duration;
 
+/// What the node says about its peer and the media between them; most of
+/// these lines are the original's.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Notice {
+pub enum PeerNotice {
     PeerRestartSeen {
         peer: NodeName,
     },
@@ -45,6 +47,19 @@ pub enum Notice {
         peer: NodeName,
         silent_for: Duration,
     },
+    PeerShutdownNotice {
+        peer: NodeName,
+    },
+    ConfigDiffers {
+        peer: NodeName,
+        ours: String,
+        theirs: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Notice {
+    Peer(PeerNotice),
     LocalStall {
         gap: Duration,
     },
@@ -53,14 +68,6 @@ pub enum Notice {
         reason: &'static str,
         detail: String,
         total_dropped: u64,
-    },
-    PeerShutdownNotice {
-        peer: NodeName,
-    },
-    ConfigDiffers {
-        peer: NodeName,
-        ours: String,
-        theirs: String,
     },
     /// A chain action begins (`line` is the haresources resources).
     ChainBegins {
@@ -103,24 +110,30 @@ pub enum Notice {
 impl Notice {
     pub fn level(&self) -> Level {
         match self {
-            Notice::PeerDead { .. }
-            | Notice::LinkDead { .. }
-            | Notice::LocalStall { .. }
+            Notice::Peer(n) => n.level(),
+            Notice::LocalStall { .. }
             | Notice::PacketDropped { .. }
             | Notice::MonitorNotRunning { .. }
             | Notice::RequestRefused { .. } => Level::Warn,
-            Notice::LateHeartbeat {
-                beyond_deadtime, ..
-            } => {
-                if *beyond_deadtime {
-                    Level::Crit
-                } else {
-                    Level::Warn
-                }
-            }
-            Notice::PeerReturned { .. } | Notice::ShutdownBlocked { .. } => Level::Crit,
-            Notice::ConfigDiffers { .. } | Notice::ReannounceFailed { .. } => Level::Error,
+            Notice::ShutdownBlocked { .. } => Level::Crit,
+            Notice::ReannounceFailed { .. } => Level::Error,
             Notice::Ownership(n) => n.level(),
+            _ => Level::Info,
+        }
+    }
+}
+
+impl PeerNotice {
+    pub fn level(&self) -> Level {
+        match self {
+            PeerNotice::PeerDead { .. } | PeerNotice::LinkDead { .. } => Level::Warn,
+            PeerNotice::LateHeartbeat {
+                beyond_deadtime: true,
+                ..
+            }
+            | PeerNotice::PeerReturned { .. } => Level::Crit,
+            PeerNotice::LateHeartbeat { .. } => Level::Warn,
+            PeerNotice::ConfigDiffers { .. } => Level::Error,
             _ => Level::Info,
         }
     }
@@ -130,12 +143,40 @@ fn ms(d: &Duration) -> u128 {
     d.as_millis()
 }
 
-impl fmt::Display for Notice {
+fn death_words(cause: DeathCause) -> &'static str {
+    match cause {
+        DeathCause::Silence => "silent on every medium",
+        DeathCause::Initdead => "never heard within initdead",
+        DeathCause::Shutdown => "it shut down",
+    }
+}
+
+/// The original's words for the two moves admins grep for (`Acquiring`,
+/// `Releasing`, with the haresources line); ours for the rest.
+fn chain_begins(
+    f: &mut fmt::Formatter<'_>,
+    action: ChainAction,
+    group: &impl fmt::Display,
+    preferred: &impl fmt::Display,
+    line: &impl fmt::Display,
+) -> fmt::Result {
+    match action {
+        ChainAction::Start => write!(f, "Acquiring resource group: {preferred} {line}"),
+        ChainAction::Stop => write!(f, "Releasing resource group: {preferred} {line}"),
+        ChainAction::Restart => write!(f, "Restarting resource group: {group}"),
+        ChainAction::Reannounce => write!(f, "Re-announcing resource group: {group}"),
+        ChainAction::Monitor => write!(f, "Monitoring resource group: {group}"),
+    }
+}
+
+impl fmt::Display for PeerNotice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Notice::PeerRestartSeen { peer } => write!(f, "Heartbeat restart on node {peer}"),
-            Notice::PeerStatusUp { peer } => write!(f, "Status update for node {peer}: status up"),
-            Notice::PeerDead {
+            PeerNotice::PeerRestartSeen { peer } => write!(f, "Heartbeat restart on node {peer}"),
+            PeerNotice::PeerStatusUp { peer } => {
+                write!(f, "Status update for node {peer}: status up")
+            }
+            PeerNotice::PeerDead {
                 peer,
                 silent_for,
                 cause,
@@ -143,31 +184,25 @@ impl fmt::Display for Notice {
                 f,
                 "node {peer}: is dead (silent {} ms, {})",
                 ms(silent_for),
-                match cause {
-                    DeathCause::Silence => "silent on every medium",
-                    DeathCause::Initdead => "never heard within initdead",
-                    DeathCause::Shutdown => "it shut down",
-                }
+                death_words(*cause)
             ),
-            Notice::LateHeartbeat {
+            PeerNotice::LateHeartbeat {
                 peer,
                 interval,
                 beyond_deadtime,
-            } => {
-                let beyond = if *beyond_deadtime {
+            } => write!(
+                f,
+                "Late heartbeat: Node {peer}: interval {} ms{}",
+                ms(interval),
+                if *beyond_deadtime {
                     " (> deadtime)"
                 } else {
                     ""
-                };
-                write!(
-                    f,
-                    "Late heartbeat: Node {peer}: interval {} ms{beyond}",
-                    ms(interval)
-                )
-            }
-            Notice::LinkUp { peer, link } => write!(f, "Link {peer}:{link} up."),
-            Notice::LinkDead { peer, link } => write!(f, "Link {peer}:{link} dead."),
-            Notice::PeerRestarted {
+                }
+            ),
+            PeerNotice::LinkUp { peer, link } => write!(f, "Link {peer}:{link} up."),
+            PeerNotice::LinkDead { peer, link } => write!(f, "Link {peer}:{link} dead."),
+            PeerNotice::PeerRestarted {
                 peer,
                 old_hg,
                 new_hg,
@@ -175,12 +210,28 @@ impl fmt::Display for Notice {
                 f,
                 "Heartbeat restart on node {peer} (generation {old_hg} -> {new_hg})"
             ),
-            Notice::PeerReturned { peer, silent_for } => write!(
+            PeerNotice::PeerReturned { peer, silent_for } => write!(
                 f,
                 "Cluster node {peer} returning after partition (silent {} ms). Resolving any doubly held \
                  group without restarting (see docs/failover.md)",
                 ms(silent_for)
             ),
+            PeerNotice::PeerShutdownNotice { peer } => {
+                write!(f, "Received shutdown notice from '{peer}'.")
+            }
+            PeerNotice::ConfigDiffers { peer, ours, theirs } => write!(
+                f,
+                "Configuration differs from {peer}'s (haresources, timings or auth method; ours {ours}, \
+                 theirs {theirs}): compare with `heartbeat check --against`"
+            ),
+        }
+    }
+}
+
+impl fmt::Display for Notice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notice::Peer(n) => n.fmt(f),
             Notice::LocalStall { gap } => write!(
                 f,
                 "This node was stalled {} ms; reading queued packets before judging the peer",
@@ -194,26 +245,12 @@ impl fmt::Display for Notice {
                 f,
                 "Dropped packet ({reason}, {total_dropped} dropped so far): {detail}"
             ),
-            Notice::PeerShutdownNotice { peer } => {
-                write!(f, "Received shutdown notice from '{peer}'.")
-            }
-            Notice::ConfigDiffers { peer, ours, theirs } => write!(
-                f,
-                "Configuration differs from {peer}'s (haresources, timings or auth method; ours {ours}, \
-                 theirs {theirs}): compare with `heartbeat check --against`"
-            ),
             Notice::ChainBegins {
                 action,
                 group,
                 preferred,
                 line,
-            } => match action {
-                ChainAction::Start => write!(f, "Acquiring resource group: {preferred} {line}"),
-                ChainAction::Stop => write!(f, "Releasing resource group: {preferred} {line}"),
-                ChainAction::Restart => write!(f, "Restarting resource group: {group}"),
-                ChainAction::Reannounce => write!(f, "Re-announcing resource group: {group}"),
-                ChainAction::Monitor => write!(f, "Monitoring resource group: {group}"),
-            },
+            } => chain_begins(f, *action, group, preferred, line),
             Notice::ReannounceFailed { group, failure } => {
                 write!(f, "re-announce of {group} failed: {failure}")
             }
@@ -232,15 +269,16 @@ impl fmt::Display for Notice {
                 "Heartbeat shutdown in progress. Giving up all HA resources. (cause: {cause})"
             ),
             Notice::ShutdownComplete => f.write_str("Heartbeat shutdown complete."),
-            Notice::ShutdownBlocked { groups, peer } => {
-                let ids: Vec<&str> = groups.iter().map(|g| g.0.as_str()).collect();
-                write!(
-                    f,
-                    "Resource STOP failure: {} still held here; not stopping, so {peer} will not take \
-                     them. Stop the resources by hand, then stop heartbeat again.",
-                    ids.join(", ")
-                )
-            }
+            Notice::ShutdownBlocked { groups, peer } => write!(
+                f,
+                "Resource STOP failure: {} still held here; not stopping, so {peer} will not take \
+                 them. Stop the resources by hand, then stop heartbeat again.",
+                groups
+                    .iter()
+                    .map(|g| g.0.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             Notice::PingReach { reachable } => {
                 write!(f, "Ping nodes reachable from here: {reachable}")
             }

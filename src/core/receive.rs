@@ -5,7 +5,7 @@
 
 use super::counters::DropReason;
 use super::node::{BAD_PACKET_LOG_EVERY, Node};
-use super::notice::Notice;
+use super::notice::{Notice, PeerNotice};
 use super::{Effect, Encoding};
 use crate::membership::{self, LinkId};
 use crate::ownership;
@@ -21,76 +21,14 @@ impl Node {
         encoding: Encoding,
         fx: &mut Vec<Effect>,
     ) {
-        let verified = match encoding {
-            Encoding::Classic => wire::verify_classic(bytes, &self.cfg.auth),
-            Encoding::Netstring => wire::verify_netstring(bytes, &self.cfg.auth),
-        };
-        let msg = match verified {
-            Ok(m) => m,
-            Err(e) => {
-                let hint = if matches!(e, WireError::BadDigest { .. }) {
-                    " (the peer's authkeys secret differs from ours?)"
-                } else {
-                    ""
-                };
-                let why = DropReason::Wire(e.clone());
-                return self.reject(now, why, || format!("{e}{hint}"), fx);
-            }
-        };
-        let h = match wire::header(&msg) {
-            Ok(h) => h,
-            Err(e) => {
-                let why = DropReason::Wire(e.clone());
-                return self.reject(now, why, || e.to_string(), fx);
-            }
-        };
-        if h.src == self.cfg.me {
-            return; // our own broadcast looped back
-        }
-        if h.src != self.cfg.peer {
-            let src = h.src.clone();
-            return self.reject(
-                now,
-                DropReason::UnknownNode,
-                || format!("message from node {src} not in ha.cf"),
-                fx,
-            );
-        }
-        if h.dest.as_ref().is_some_and(|d| *d != self.cfg.me) {
+        let Some((msg, h)) = self.verified(now, bytes, encoding, fx) else {
             return;
-        }
-        let Some(hg) = h.hg else {
-            return self.reject(
-                now,
-                DropReason::Wire(WireError::MissingField("hg")),
-                || "message without generation".into(),
-                fx,
-            );
         };
-        match self.membership.classify(hg, h.seq) {
-            membership::Verdict::Accept => {}
-            membership::Verdict::Duplicate => {
-                self.counters.duplicate += 1;
-                let events = self.membership.link_heard(now, link);
-                return self.on_membership_events(now, events, fx);
-            }
-            membership::Verdict::Replay => {
-                let seq = h.seq;
-                return self.reject(
-                    now,
-                    DropReason::Replay,
-                    || format!("replayed seq {seq:?} of generation {hg}"),
-                    fx,
-                );
-            }
-            membership::Verdict::OldGeneration => {
-                return self.reject(
-                    now,
-                    DropReason::OldGeneration,
-                    || format!("generation {hg} is older than the peer's current one"),
-                    fx,
-                );
-            }
+        let Some(hg) = self.sent_by_our_peer(now, &h, fx) else {
+            return;
+        };
+        if !self.fresh(now, link, hg, h.seq, fx) {
+            return;
         }
         let dt = msg
             .get("dt")
@@ -108,6 +46,104 @@ impl Node {
         self.on_membership_events(now, events, fx);
         self.acknowledge(now, &h, fx);
         self.on_message(now, &h, hg, &msg, fx);
+    }
+
+    /// The message and its header if the signature holds and the header
+    /// parses; otherwise counted and dropped.
+    fn verified(
+        &mut self,
+        now: Instant,
+        bytes: &[u8],
+        encoding: Encoding,
+        fx: &mut Vec<Effect>,
+    ) -> Option<(Message, Header)> {
+        let verified = match encoding {
+            Encoding::Classic => wire::verify_classic(bytes, &self.cfg.auth),
+            Encoding::Netstring => wire::verify_netstring(bytes, &self.cfg.auth),
+        };
+        let msg = match verified {
+            Ok(m) => m,
+            Err(e) => {
+                let hint = if matches!(e, WireError::BadDigest { .. }) {
+                    " (the peer's authkeys secret differs from ours?)"
+                } else {
+                    ""
+                };
+                let why = DropReason::Wire(e.clone());
+                self.reject(now, why, || format!("{e}{hint}"), fx);
+                return None;
+            }
+        };
+        match wire::header(&msg) {
+            Ok(h) => Some((msg, h)),
+            Err(e) => {
+                let why = DropReason::Wire(e.clone());
+                self.reject(now, why, || e.to_string(), fx);
+                None
+            }
+        }
+    }
+
+    /// The sender's generation if the message comes from our peer and is
+    /// meant for us. Our own broadcasts looping back and messages addressed
+    /// to another node are ignored silently: both are normal on a shared
+    /// medium.
+    fn sent_by_our_peer(&mut self, now: Instant, h: &Header, fx: &mut Vec<Effect>) -> Option<u64> {
+        if h.src == self.cfg.me || h.dest.as_ref().is_some_and(|d| *d != self.cfg.me) {
+            return None;
+        }
+        if h.src != self.cfg.peer {
+            let src = h.src.clone();
+            self.reject(
+                now,
+                DropReason::UnknownNode,
+                || format!("message from node {src} not in ha.cf"),
+                fx,
+            );
+            return None;
+        }
+        if h.hg.is_none() {
+            self.reject(
+                now,
+                DropReason::Wire(WireError::MissingField("hg")),
+                || "message without generation".into(),
+                fx,
+            );
+        }
+        h.hg
+    }
+
+    /// Whether the replay window lets the message through. A duplicate (the
+    /// same packet on a second medium) still proves that medium alive.
+    fn fresh(
+        &mut self,
+        now: Instant,
+        link: LinkId,
+        hg: u64,
+        seq: Option<u64>,
+        fx: &mut Vec<Effect>,
+    ) -> bool {
+        match self.membership.classify(hg, seq) {
+            membership::Verdict::Accept => return true,
+            membership::Verdict::Duplicate => {
+                self.counters.duplicate += 1;
+                let events = self.membership.link_heard(now, link);
+                self.on_membership_events(now, events, fx);
+            }
+            membership::Verdict::Replay => self.reject(
+                now,
+                DropReason::Replay,
+                || format!("replayed seq {seq:?} of generation {hg}"),
+                fx,
+            ),
+            membership::Verdict::OldGeneration => self.reject(
+                now,
+                DropReason::OldGeneration,
+                || format!("generation {hg} is older than the peer's current one"),
+                fx,
+            ),
+        }
+        false
     }
 
     /// Flow control as the original expects it: an old peer keeps a history
@@ -151,9 +187,9 @@ impl Node {
                 self.send(now, rep, true, fx);
             }
             "shutdone" => {
-                fx.push(Effect::Log(Notice::PeerShutdownNotice {
+                fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerShutdownNotice {
                     peer: self.cfg.peer.clone(),
-                }));
+                })));
                 let events = self
                     .membership
                     .handle(now, membership::Input::PeerShutdown { hg });
@@ -170,11 +206,11 @@ impl Node {
         {
             self.peer_digest_checked = true;
             if theirs != self.cfg.digest {
-                fx.push(Effect::Log(Notice::ConfigDiffers {
+                fx.push(Effect::Log(Notice::Peer(PeerNotice::ConfigDiffers {
                     peer: self.cfg.peer.clone(),
                     ours: self.cfg.digest.clone(),
                     theirs: theirs.to_string(),
-                }));
+                })));
             }
         }
         let fields: Vec<(String, String)> = msg

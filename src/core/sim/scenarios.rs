@@ -8,6 +8,7 @@
 
 use super::*;
 use crate::control::{GroupHolder, LinkState, PeerStatus};
+use crate::core::PeerNotice;
 use crate::ownership::Which;
 
 const A: usize = 0;
@@ -28,7 +29,9 @@ fn ok(sim: &Sim) {
 }
 
 fn deaths(sim: &Sim, i: usize) -> usize {
-    sim.count_notices(i, |n| matches!(n, Notice::PeerDead { .. }))
+    sim.count_notices(i, |n| {
+        matches!(n, Notice::Peer(PeerNotice::PeerDead { .. }))
+    })
 }
 
 fn last_done(sim: &Sim, i: usize) -> Option<(bool, String)> {
@@ -54,7 +57,7 @@ fn peers_see_each_other_and_a_killed_peer_is_declared_dead_within_deadtime() {
     let (at, _) = sim.nodes[A]
         .notices
         .iter()
-        .find(|(_, n)| matches!(n, Notice::PeerDead { .. }))
+        .find(|(_, n)| matches!(n, Notice::Peer(PeerNotice::PeerDead { .. })))
         .expect("bravo declared dead");
     let took = at.duration_since(crashed);
     let t = timings();
@@ -216,7 +219,9 @@ fn a_late_heartbeat_is_logged_without_a_death() {
     sim.both_up();
     sim.freeze(B, Duration::from_millis(2000));
     sim.run_for(secs(4));
-    let late = sim.count_notices(A, |n| matches!(n, Notice::LateHeartbeat { .. }));
+    let late = sim.count_notices(A, |n| {
+        matches!(n, Notice::Peer(PeerNotice::LateHeartbeat { .. }))
+    });
     assert!(late >= 1);
     assert_eq!(deaths(&sim, A), 0);
     assert_eq!(sim.holder(0), Some(A));
@@ -229,7 +234,9 @@ fn cutting_udp_while_the_serial_line_stays_up_moves_nothing() {
     sim.both_up();
     sim.media[0].cut = [true, true];
     sim.run_for(secs(20));
-    let link_dead = sim.count_notices(A, |n| matches!(n, Notice::LinkDead { .. }));
+    let link_dead = sim.count_notices(A, |n| {
+        matches!(n, Notice::Peer(PeerNotice::LinkDead { .. }))
+    });
     assert_eq!(link_dead, 1);
     assert_eq!(deaths(&sim, A) + deaths(&sim, B), 0);
     assert_eq!(sim.nodes[B].agents[0].starts, 0);
@@ -258,7 +265,12 @@ fn a_stalled_serial_line_costs_only_that_line() {
     sim.stall(1, A, true);
     sim.run_for(timings().deadtime * 10);
     assert_eq!(deaths(&sim, A) + deaths(&sim, B), 0);
-    assert!(sim.count_notices(B, |n| matches!(n, Notice::LinkDead { .. })) >= 1);
+    assert!(
+        sim.count_notices(B, |n| matches!(
+            n,
+            Notice::Peer(PeerNotice::LinkDead { .. })
+        )) >= 1
+    );
     assert_eq!(sim.nodes[B].agents[0].starts, 0);
     // What `heartbeat status` on B says meanwhile: the serial link dead, the
     // peer still active over the other one, the group still A's.
@@ -392,7 +404,10 @@ fn differing_configurations_are_reported_loudly() {
     sim.nodes[B].digest = "different".into();
     sim.both_up();
     assert_eq!(
-        sim.count_notices(A, |n| matches!(n, Notice::ConfigDiffers { .. })),
+        sim.count_notices(A, |n| matches!(
+            n,
+            Notice::Peer(PeerNotice::ConfigDiffers { .. })
+        )),
         1
     );
     ok(&sim);
@@ -438,7 +453,9 @@ fn a_self_addressed_line_is_ignored() {
         sim.input(A, input);
     }
     sim.run_for(secs(1));
-    let up = sim.count_notices(A, |n| matches!(n, Notice::PeerStatusUp { .. }));
+    let up = sim.count_notices(A, |n| {
+        matches!(n, Notice::Peer(PeerNotice::PeerStatusUp { .. }))
+    });
     assert_eq!(up, 0, "our own packets are not the peer");
     ok(&sim);
 }
