@@ -11,8 +11,13 @@
 //! still runs a group); scenarios (`scenarios.rs`) and property tests
 //! (`property.rs`) ask what must happen.
 
+mod agents;
+mod media;
 mod property;
 mod scenarios;
+
+pub(super) use agents::{Agent, AgentFaults};
+pub(super) use media::Medium;
 
 use super::{Effect, Encoding, Input, IoCounters, Node, NodeConfig, Notice, RequestId};
 use crate::action::{ChainAction, ChainFailure};
@@ -21,15 +26,13 @@ use crate::config::{
 };
 use crate::control::{Request, Response, StatusReport};
 use crate::membership::LinkId;
-use crate::ownership::{Generation, GroupIdx};
+use crate::ownership::Generation;
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 pub(super) const NAMES: [&str; 2] = ["alpha", "bravo"];
 /// How long a hung agent runs before the chain's timeout kills it.
 pub(super) const AGENT_TIMEOUT: Duration = Duration::from_secs(4);
-/// Messages a stalled medium keeps queued (as the real send queue does).
-const STALL_QUEUE: usize = 16;
 
 /// xorshift64*: deterministic randomness for the schedules.
 #[derive(Clone)]
@@ -56,67 +59,6 @@ impl SimRng {
     }
 }
 
-/// One medium between the two nodes, with its faults.
-#[derive(Clone)]
-pub(super) struct Medium {
-    pub encoding: Encoding,
-    pub min_delay: Duration,
-    pub max_delay: Duration,
-    pub loss_per_mille: u32,
-    pub dup_per_mille: u32,
-    /// `cut[i]`: nothing sent by node `i` arrives.
-    pub cut: [bool; 2],
-    /// `stalled[i]`: node `i`'s writer for this medium stopped draining;
-    /// the newest [`STALL_QUEUE`] messages wait for it.
-    pub stalled: [bool; 2],
-    queued: [Vec<Vec<u8>>; 2],
-}
-
-impl Medium {
-    fn new(encoding: Encoding) -> Medium {
-        Medium {
-            encoding,
-            min_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(3),
-            loss_per_mille: 0,
-            dup_per_mille: 0,
-            cut: [false; 2],
-            stalled: [false; 2],
-            queued: [Vec::new(), Vec::new()],
-        }
-    }
-    /// Something sent by either node can arrive.
-    fn connects(&self) -> bool {
-        !self.cut[0] && !self.cut[1] && !self.stalled[0] && !self.stalled[1]
-    }
-}
-
-/// How a node's fake agent for one group behaves.
-#[derive(Clone, Debug, Default)]
-pub(super) struct AgentFaults {
-    pub start_fails: bool,
-    /// Stop fails hard: the group stays running.
-    pub stop_fails: bool,
-    /// Start or stop hangs until the chain's timeout kills it.
-    pub hangs: bool,
-    pub start_fail_per_mille: u32,
-    pub stop_fail_per_mille: u32,
-}
-
-#[derive(Clone, Debug, Default)]
-pub(super) struct Agent {
-    pub running: bool,
-    pub in_flight: Option<ChainAction>,
-    pub faults: AgentFaults,
-    pub starts: usize,
-    pub stops: usize,
-    pub restarts: usize,
-    pub reannounces: usize,
-    /// Failed to start, stop or run here at least once: the protocol may
-    /// rightly leave such a group down (failed on both nodes).
-    pub troubled: bool,
-}
-
 pub(super) struct SimNode {
     pub node: Option<Node>,
     pub generation: u64,
@@ -131,7 +73,7 @@ pub(super) struct SimNode {
     pub digest: String,
 }
 
-enum Event {
+pub(super) enum Event {
     Deliver {
         to: usize,
         link: usize,
@@ -303,25 +245,6 @@ impl Sim {
         self.nodes[i].frozen_until = Some(self.now + d);
     }
 
-    pub fn partition(&mut self, on: bool) {
-        self.log(format!("partition {on}"));
-        for m in &mut self.media {
-            m.cut = [on, on];
-        }
-    }
-
-    pub fn stall(&mut self, link: usize, from: usize, on: bool) {
-        self.log(format!("stall link{link} from {} {on}", NAMES[from]));
-        let m = &mut self.media[link];
-        m.stalled[from] = on;
-        if !on {
-            let queued = std::mem::take(&mut m.queued[from]);
-            for bytes in queued {
-                self.transmit(from, link, bytes);
-            }
-        }
-    }
-
     /// Ask node `i` something over its control socket.
     pub fn request(&mut self, i: usize, request: Request) -> Option<RequestId> {
         self.node(i)?;
@@ -372,17 +295,17 @@ impl Sim {
         self.notices(i).filter(|n| f(n)).count()
     }
 
-    fn log(&mut self, what: String) {
+    pub(super) fn log(&mut self, what: String) {
         let t = self.elapsed().as_millis();
         self.trace.push(format!("{t:>7} ms {what}"));
     }
 
-    fn violation(&mut self, what: String) {
+    pub(super) fn violation(&mut self, what: String) {
         self.log(format!("VIOLATION {what}"));
         self.violations.push(what);
     }
 
-    fn schedule(&mut self, at: Instant, ev: Event) {
+    pub(super) fn schedule(&mut self, at: Instant, ev: Event) {
         self.seq += 1;
         self.events.push((at, self.seq, ev));
     }
@@ -436,149 +359,6 @@ impl Sim {
                 self.nodes[i].requests.clear();
             }
         }
-    }
-
-    /// Put one message on one medium, with its faults.
-    fn transmit(&mut self, from: usize, link: usize, bytes: Vec<u8>) {
-        let m = &mut self.media[link];
-        if m.stalled[from] {
-            m.queued[from].push(bytes);
-            if m.queued[from].len() > STALL_QUEUE {
-                m.queued[from].remove(0);
-            }
-            return;
-        }
-        if m.cut[from] || self.rng.chance(m.loss_per_mille) {
-            return;
-        }
-        let (lo, hi, dup) = (m.min_delay, m.max_delay, m.dup_per_mille);
-        let copies = if self.rng.chance(dup) { 2 } else { 1 };
-        for _ in 0..copies {
-            let at = self.now + self.rng.duration(lo, hi);
-            let bytes = bytes.clone();
-            self.schedule(
-                at,
-                Event::Deliver {
-                    to: 1 - from,
-                    link,
-                    bytes,
-                },
-            );
-        }
-    }
-
-    /// What a fake agent does with one chain action, decided when it
-    /// begins; the result arrives after the chain's delay.
-    fn run_chain(&mut self, i: usize, g: GroupIdx, action: ChainAction) {
-        let delay = self.nodes[i].chain_delay;
-        let fail_start = {
-            let f = self.nodes[i].agents[g.0].faults.clone();
-            f.start_fails || f.hangs || self.rng.chance(f.start_fail_per_mille)
-        };
-        let fail_stop = {
-            let f = self.nodes[i].agents[g.0].faults.clone();
-            f.stop_fails || f.hangs || self.rng.chance(f.stop_fail_per_mille)
-        };
-        let hangs = self.nodes[i].agents[g.0].faults.hangs;
-        let agent = &mut self.nodes[i].agents[g.0];
-        if let Some(other) = agent.in_flight {
-            let what = format!(
-                "{} runs {action:?} on group {} beside {other:?}",
-                NAMES[i], g.0
-            );
-            return self.violation(what);
-        }
-        agent.in_flight = Some(action);
-        let spec = format!("IPaddr::{}", g.0);
-        let failed = || ChainFailure::new(spec.clone(), "simulated failure");
-        let (ok, took) = match action {
-            ChainAction::Start | ChainAction::Restart => {
-                if action == ChainAction::Start {
-                    agent.starts += 1;
-                } else {
-                    agent.restarts += 1;
-                }
-                // Resources come up during the chain: count it as running
-                // from the first moment.
-                agent.running = true;
-                match (fail_start, action == ChainAction::Restart && fail_stop) {
-                    (_, true) => (Err(failed().still_running()), delay),
-                    (true, _) => (Err(failed()), if hangs { AGENT_TIMEOUT } else { delay }),
-                    (false, _) => (Ok(()), delay),
-                }
-            }
-            ChainAction::Stop => {
-                agent.stops += 1;
-                if fail_stop {
-                    (
-                        Err(failed().still_running()),
-                        if hangs { AGENT_TIMEOUT } else { delay },
-                    )
-                } else {
-                    (Ok(()), delay)
-                }
-            }
-            ChainAction::Reannounce => {
-                agent.reannounces += 1;
-                (
-                    if agent.running { Ok(()) } else { Err(failed()) },
-                    delay / 10,
-                )
-            }
-            ChainAction::Monitor => (
-                if agent.running { Ok(()) } else { Err(failed()) },
-                delay / 10,
-            ),
-        };
-        if ok.is_err() && action != ChainAction::Monitor {
-            agent.troubled = true;
-        }
-        let generation = self.nodes[i].generation;
-        let at = self.now + took;
-        self.schedule(
-            at,
-            Event::ChainDone {
-                node: i,
-                generation,
-                group: g.0,
-                action,
-                ok,
-            },
-        );
-    }
-
-    fn finish_chain(
-        &mut self,
-        i: usize,
-        group: usize,
-        action: ChainAction,
-        ok: Result<(), ChainFailure>,
-    ) {
-        let agent = &mut self.nodes[i].agents[group];
-        agent.in_flight = None;
-        match (action, &ok) {
-            (ChainAction::Start | ChainAction::Restart, Err(f)) if !f.still_running => {
-                agent.running = false
-            }
-            (ChainAction::Stop, Ok(())) => agent.running = false,
-            _ => {}
-        }
-        let g = GroupIdx(group);
-        self.input(
-            i,
-            Input::ChainDone {
-                group: g,
-                action,
-                result: ok,
-            },
-        );
-    }
-
-    /// A service dies under the node (found by the next monitor poll).
-    pub fn kill_service(&mut self, i: usize, g: usize) {
-        self.log(format!("service of group {g} dies on {}", NAMES[i]));
-        self.nodes[i].agents[g].running = false;
-        self.nodes[i].agents[g].troubled = true;
     }
 
     /// The next moment something happens, up to `limit`.
