@@ -19,14 +19,6 @@ fn statuses(g: &heartbeat::config::ResourceGroup, w: &AgentWorld) -> Vec<Resourc
         .collect()
 }
 
-fn failing_start(w: &AgentWorld) -> heartbeat::config::Resource {
-    let p = w.script(
-        "resource.d/Broken",
-        "#!/bin/sh\ncase \"$1\" in start) echo 'cannot start' >&2; exit 1;; status) echo stopped; exit 3;; esac\nexit 0\n",
-    );
-    resource("Broken", AgentKind::Heartbeat, &p, vec![])
-}
-
 fn alive(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
@@ -48,24 +40,60 @@ fn dummy_group_starts_and_stops_and_both_are_idempotent() {
 }
 
 #[test]
+fn a_chain_starts_left_to_right_and_stops_right_to_left() {
+    let mut w = AgentWorld::new();
+    let g = group(vec![w.recorder("a"), w.recorder("b"), w.recorder("c")]);
+    let rt = rt();
+    rt.block_on(start_group(&g, &w.env)).unwrap();
+    // Each member is asked whether it already runs, then started, before
+    // the next one is touched.
+    let started = [
+        "status a", "start a", "status b", "start b", "status c", "start c",
+    ];
+    assert_eq!(w.calls(), started);
+    rt.block_on(stop_group(&g, &w.env)).unwrap();
+    assert_eq!(w.calls()[6..], ["stop c", "stop b", "stop a"]);
+}
+
+#[test]
 fn a_failed_start_stops_what_this_attempt_started_and_names_the_failure() {
-    let w = AgentWorld::new();
+    let mut w = AgentWorld::new();
     let g = group(vec![
-        ours("Dummy::kept"),
-        ours("Dummy::a"),
-        ours("Dummy::b"),
-        failing_start(&w),
+        w.recorder("kept"),
+        w.recorder("a"),
+        w.recorder("b"),
+        w.recorder("broken"),
+        w.recorder("never"),
     ]);
+    w.fail_start("broken");
     let rt = rt();
     // Already running before the attempt: not this attempt's to undo.
-    rt.block_on(start_group(&group(vec![ours("Dummy::kept")]), &w.env))
+    rt.block_on(start_group(&group(vec![g.resources[0].clone()]), &w.env))
         .unwrap();
+    let before = w.calls().len();
     let err = rt.block_on(start_group(&g, &w.env)).unwrap_err();
-    assert_eq!(err.resource, "Broken");
+    assert_eq!(err.resource, "Recorder::broken");
     assert!(err.rollback.is_none(), "{err}");
     assert!(
         matches!(err.error, AgentError::Failed { code: 1, .. }),
         "{err}"
+    );
+    // The failed member itself is stopped too (it may have half started),
+    // then the rest right to left; `kept` and `never` are not touched.
+    assert_eq!(
+        w.calls()[before..],
+        [
+            "status kept",
+            "status a",
+            "start a",
+            "status b",
+            "start b",
+            "status broken",
+            "start broken",
+            "stop broken",
+            "stop b",
+            "stop a",
+        ]
     );
     assert_eq!(
         statuses(&g, &w),
@@ -73,9 +101,35 @@ fn a_failed_start_stops_what_this_attempt_started_and_names_the_failure() {
             ResourceStatus::Running,
             ResourceStatus::Stopped,
             ResourceStatus::Stopped,
+            ResourceStatus::Stopped,
             ResourceStatus::Stopped
         ]
     );
+}
+
+#[test]
+fn a_failing_stop_is_retried_a_second_apart_until_it_succeeds() {
+    let mut w = AgentWorld::new();
+    let g = group(vec![w.recorder("left"), w.recorder("flaky")]);
+    let rt = rt();
+    rt.block_on(start_group(&g, &w.env)).unwrap();
+    w.fail_stop("flaky", Some(2));
+    let before = w.calls().len();
+    rt.block_on(stop_group(&g, &w.env)).unwrap();
+    let calls = &w.timed_calls()[before..];
+    let words: Vec<String> = calls
+        .iter()
+        .map(|c| format!("{} {}", c.action, c.name))
+        .collect();
+    assert_eq!(
+        words,
+        ["stop flaky", "stop flaky", "stop flaky", "stop left"]
+    );
+    // docs/agents.md: "1 s apart". Generous above for a loaded machine.
+    for pair in calls[..3].windows(2) {
+        let gap = pair[1].at_ms - pair[0].at_ms;
+        assert!((950..3000).contains(&gap), "stop retries {gap} ms apart");
+    }
 }
 
 #[test]
@@ -147,25 +201,28 @@ fn an_agent_ignoring_sigterm_gets_sigkill_after_the_grace() {
 
 #[test]
 fn a_stop_that_keeps_failing_while_running_is_a_hard_failure_after_the_retries() {
-    let w = AgentWorld::new();
-    let count = w.dir.path().join("stops");
-    let p = w.script(
-        "resource.d/Sticky",
-        &format!(
-            "#!/bin/sh\ncase \"$1\" in stop) echo x >> {}; exit 1;; status) echo running;; esac\nexit 0\n",
-            count.display()
-        ),
-    );
-    let sticky = resource("Sticky", AgentKind::Heartbeat, &p, vec![]);
-    // Sticky is stopped first (right to left); Dummy must still be stopped.
-    let g = group(vec![ours("Dummy::left"), sticky]);
+    let mut w = AgentWorld::new();
+    // Sticky is stopped first (right to left); `left` must still be stopped.
+    let g = group(vec![w.recorder("left"), w.recorder("sticky")]);
     let rt = rt();
     rt.block_on(start_group(&g, &w.env)).unwrap();
+    w.fail_stop("sticky", None);
+    let before = w.calls().len();
     let err = rt.block_on(stop_group(&g, &w.env)).unwrap_err();
     let StopFailure::Hard { resource, .. } = &err;
-    assert_eq!(resource, "Sticky");
-    let tries = std::fs::read_to_string(&count).unwrap().lines().count();
-    assert_eq!(tries as u32, resources::STOP_TRIES);
+    assert_eq!(resource, "Recorder::sticky");
+    // docs/agents.md and docs/failover.md: tried 3 times, then its status
+    // decides (running: a hard failure), and the rest is still stopped.
+    assert_eq!(
+        w.calls()[before..],
+        [
+            "stop sticky",
+            "stop sticky",
+            "stop sticky",
+            "status sticky",
+            "stop left"
+        ]
+    );
     assert_eq!(statuses(&g, &w)[0], ResourceStatus::Stopped);
 }
 

@@ -88,6 +88,23 @@ fn vip_on(ns: &Netns, vip: &str) -> bool {
         .is_empty()
 }
 
+/// What the recorder's probe prints at each call: whether the VIP is on,
+/// whether the mount is there (and the DRBD role, where there is one).
+fn probe(w: &mut AgentWorld, vip: &str, mp: &std::path::Path, drbd: bool) {
+    let mut cmd = format!(
+        "ip -o addr show to {vip} | grep -q . && echo vip || echo no-vip; \
+         mountpoint -q {} && echo mounted || echo not-mounted",
+        mp.display()
+    );
+    if drbd {
+        cmd.push_str(&format!(
+            "; cat {}/drbd/alpha/r0/role",
+            w.dir.path().display()
+        ));
+    }
+    w.set("RECORDER_PROBE", &cmd);
+}
+
 #[test]
 fn a_chain_whose_third_member_fails_leaves_no_vip_and_no_mount() {
     if !require_root("a_chain_whose_third_member_fails_leaves_no_vip_and_no_mount") {
@@ -95,28 +112,37 @@ fn a_chain_whose_third_member_fails_leaves_no_vip_and_no_mount() {
     }
     let (n, _peer, vip) = node("rb");
     let dev = LoopDevice::ext4(32);
-    let w = AgentWorld::new();
+    let mut w = AgentWorld::new();
     let mp = w.dir.path().join("data");
     let _m = MountGuard(mp.clone());
-    let broken = w.script(
-        "resource.d/Broken",
-        "#!/bin/sh\ncase \"$1\" in start) exit 1;; status) exit 3;; esac\nexit 0\n",
-    );
+    probe(&mut w, &vip, &mp, false);
     let g = group(vec![
         ours(&format!("IPaddr::{vip}/24/eth0")),
+        w.recorder("between"),
         ours(&fs_spec(&dev, &mp)),
-        support::agents::resource(
-            "Broken",
-            heartbeat::config::AgentKind::Heartbeat,
-            &broken,
-            vec![],
-        ),
+        w.recorder("broken"),
     ]);
+    w.fail_start("broken");
     let err = n
         .run_in(|| rt().block_on(start_group(&g, &w.env)))
         .unwrap_err();
-    assert_eq!(err.resource, "Broken");
+    assert_eq!(err.resource, "Recorder::broken");
     assert!(err.rollback.is_none(), "{err}");
+    // The real agents ran in order both ways: the VIP before the mount on
+    // the way up, the mount gone before the VIP on the way back.
+    let seen = [
+        ("status between", "vip", "not-mounted"),
+        ("start between", "vip", "not-mounted"),
+        ("status broken", "vip", "mounted"),
+        ("start broken", "vip", "mounted"),
+        ("stop broken", "vip", "mounted"),
+        ("stop between", "vip", "not-mounted"),
+    ];
+    let expected: Vec<String> = seen
+        .iter()
+        .flat_map(|(c, v, m)| [c.to_string(), v.to_string(), m.to_string()])
+        .collect();
+    assert_eq!(w.story(), expected);
     assert!(!vip_on(&n, &vip), "the VIP was left up");
     assert!(!is_mount_point(&mp), "the filesystem was left mounted");
 }
@@ -128,17 +154,20 @@ fn the_seed_chain_starts_and_stops_for_real() {
     }
     let (n, _peer, vip) = node("sd");
     let dev = LoopDevice::ext4(32);
-    let w = AgentWorld::new();
+    let mut w = AgentWorld::new();
     w.drbd("alpha", "r0", "Secondary", "UpToDate");
     w.drbd("bravo", "r0", "Secondary", "UpToDate");
     let mp = w.dir.path().join("data");
     let _m = MountGuard(mp.clone());
+    probe(&mut w, &vip, &mp, true);
     let g = group(vec![
         ours(&format!("IPaddr::{vip}/24/eth0")),
         ours("drbddisk::r0"),
+        w.recorder("promoted"),
         ours(&fs_spec(&dev, &mp)),
         ours("Dummy::service"),
         ours("MailTo::root@localhost::seed"),
+        w.recorder("last"),
     ]);
     n.run_in(|| rt().block_on(start_group(&g, &w.env)).unwrap());
     assert!(vip_on(&n, &vip));
@@ -161,4 +190,22 @@ fn the_seed_chain_starts_and_stops_for_real() {
         st.iter().all(|(_, s)| *s == ResourceStatus::Stopped),
         "{st:?}"
     );
+    // Up: VIP, then the disk promoted, then the mount; down the reverse.
+    let seen = [
+        ("status promoted", "vip", "not-mounted", "Primary"),
+        ("start promoted", "vip", "not-mounted", "Primary"),
+        ("status last", "vip", "mounted", "Primary"),
+        ("start last", "vip", "mounted", "Primary"),
+        ("status promoted", "vip", "mounted", "Primary"),
+        ("status last", "vip", "mounted", "Primary"),
+        ("stop last", "vip", "mounted", "Primary"),
+        ("stop promoted", "vip", "not-mounted", "Primary"),
+        ("status promoted", "no-vip", "not-mounted", "Secondary"),
+        ("status last", "no-vip", "not-mounted", "Secondary"),
+    ];
+    let expected: Vec<String> = seen
+        .iter()
+        .flat_map(|(c, v, m, r)| [c.to_string(), v.to_string(), m.to_string(), r.to_string()])
+        .collect();
+    assert_eq!(w.story(), expected);
 }

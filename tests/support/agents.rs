@@ -155,3 +155,121 @@ pub fn rt() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// The recorder agent (heartbeat convention, `Recorder::NAME`): every call
+/// appends `ACTION NAME MILLISECONDS` to `recorder.log` in the world, then
+/// the output of `$RECORDER_PROBE` if set (a command that describes the
+/// state of the world at that moment, for ordering against real agents).
+/// Its faults are files beside the log: `NAME.fail-start` makes start exit
+/// 1; `NAME.fail-stop` holding N makes the next N stops exit 1 (`forever`:
+/// every stop). It runs while `NAME.on` exists.
+const RECORDER: &str = r#"#!/bin/sh
+name=$1 action=$2 dir=$RECORDER_DIR
+echo "$action $name $(($(date +%s%N) / 1000000))" >> "$dir/recorder.log"
+[ -n "$RECORDER_PROBE" ] && sh -c "$RECORDER_PROBE" >> "$dir/recorder.log" 2>&1
+case "$action" in
+start)
+    [ -e "$dir/$name.fail-start" ] && exit 1
+    touch "$dir/$name.on" ;;
+stop)
+    if [ -e "$dir/$name.fail-stop" ]; then
+        left=$(cat "$dir/$name.fail-stop")
+        case "$left" in
+        forever) exit 1 ;;
+        0) ;;
+        *) echo $((left - 1)) > "$dir/$name.fail-stop"; exit 1 ;;
+        esac
+    fi
+    rm -f "$dir/$name.on" ;;
+status)
+    if [ -e "$dir/$name.on" ]; then echo running; else echo stopped; fi ;;
+esac
+exit 0
+"#;
+
+/// One call the recorder saw: `("start", "a")` and when, in ms since the epoch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub action: String,
+    pub name: String,
+    pub at_ms: u64,
+}
+
+impl AgentWorld {
+    fn recorder_dir(&self) -> PathBuf {
+        self.dir.path().join("recorder")
+    }
+
+    /// `Recorder::NAME` in this world (see [`RECORDER`]).
+    pub fn recorder(&mut self, name: &str) -> Resource {
+        let dir = self.recorder_dir();
+        if !dir.exists() {
+            std::fs::create_dir_all(&dir).unwrap();
+            self.set("RECORDER_DIR", &dir.display().to_string());
+        }
+        let path = self.script("resource.d/Recorder", RECORDER);
+        resource(
+            &format!("Recorder::{name}"),
+            AgentKind::Heartbeat,
+            &path,
+            vec![name.into()],
+        )
+    }
+
+    /// Make the recorder `name` fail its start.
+    pub fn fail_start(&self, name: &str) {
+        std::fs::write(self.recorder_dir().join(format!("{name}.fail-start")), "").unwrap();
+    }
+
+    /// Make the recorder `name` fail its next `times` stops (`None`: all).
+    pub fn fail_stop(&self, name: &str, times: Option<u32>) {
+        let left = times.map_or("forever".to_string(), |n| n.to_string());
+        std::fs::write(self.recorder_dir().join(format!("{name}.fail-stop")), left).unwrap();
+    }
+
+    /// The recorder's log as written: call lines and probe output.
+    pub fn recorded(&self) -> String {
+        std::fs::read_to_string(self.recorder_dir().join("recorder.log")).unwrap_or_default()
+    }
+
+    /// The log with the times taken out: `"start a"` lines, each followed
+    /// by what the probe printed at that moment.
+    pub fn story(&self) -> Vec<String> {
+        self.recorded()
+            .lines()
+            .map(|l| match self.parse_call(l) {
+                Some(c) => format!("{} {}", c.action, c.name),
+                None => l.trim().to_string(),
+            })
+            .collect()
+    }
+
+    /// The calls the recorder saw, in order, as `"start a"` words.
+    pub fn calls(&self) -> Vec<String> {
+        self.timed_calls()
+            .into_iter()
+            .map(|c| format!("{} {}", c.action, c.name))
+            .collect()
+    }
+
+    /// The calls with their times.
+    pub fn timed_calls(&self) -> Vec<Call> {
+        self.recorded()
+            .lines()
+            .filter_map(|l| self.parse_call(l))
+            .collect()
+    }
+
+    fn parse_call(&self, line: &str) -> Option<Call> {
+        let mut w = line.split_whitespace();
+        let (action, name, at) = (w.next()?, w.next()?, w.next()?);
+        if !["start", "stop", "status"].contains(&action) {
+            return None;
+        }
+        Some(Call {
+            action: action.into(),
+            name: name.into(),
+            at_ms: at.parse().ok()?,
+        })
+    }
+}
