@@ -11,11 +11,7 @@ const A: usize = 0;
 const B: usize = 1;
 
 fn root(test: &str) -> bool {
-    if nix::unistd::geteuid().is_root() {
-        return true;
-    }
-    println!("skipped: {test} needs root");
-    false
+    hb_lab::skip::unless_root(test)
 }
 
 fn config(tag: &str) -> LabConfig {

@@ -24,13 +24,14 @@ fn dump(lab: &Lab) {
 
 #[test]
 fn our_node_and_an_original_3_0_6_node_hear_each_other_and_detect_death() {
-    if !nix::unistd::geteuid().is_root() {
-        println!("skipped: mixed pair needs root");
+    let test = "our_node_and_an_original_3_0_6_node_hear_each_other_and_detect_death";
+    if !hb_lab::skip::unless_root(test) {
         return;
     }
-    if !std::path::Path::new(ORIGINAL_DAEMON).exists() {
-        // .ci/run installs Debian's heartbeat package; by hand: apt-get install heartbeat
-        println!("skipped: the original Heartbeat 3.0.6 is not installed ({ORIGINAL_DAEMON})");
+    // .ci/run installs Debian's heartbeat package; by hand: apt-get install heartbeat
+    let original = std::path::Path::new(ORIGINAL_DAEMON).exists();
+    let needs = format!("the original Heartbeat 3.0.6 ({ORIGINAL_DAEMON})");
+    if !hb_lab::skip::unless(original, test, &needs) {
         return;
     }
     let mut c = LabConfig::new(

@@ -14,13 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn samples() -> Option<PathBuf> {
-    match std::env::var_os("HEARTBEAT_DEBIAN_SAMPLES") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            println!("skipped: debian samples not available (set HEARTBEAT_DEBIAN_SAMPLES)");
-            None
-        }
-    }
+    let dir = std::env::var_os("HEARTBEAT_DEBIAN_SAMPLES").map(PathBuf::from);
+    let needs = "Debian's heartbeat sample files (HEARTBEAT_DEBIAN_SAMPLES, set by .ci/run)";
+    hb_lab::skip::unless(dir.is_some(), "config_debian_samples", needs).then_some(dir?)
 }
 
 /// A sample, plain or gzipped (Debian compresses the larger ones).

@@ -277,11 +277,12 @@ fn an_lsb_init_script_runs_through_the_chain() {
 #[test]
 fn debians_ocf_dummy_runs_through_the_chain() {
     let agent = std::path::Path::new("/usr/lib/ocf/resource.d/heartbeat/Dummy");
-    if !agent.exists() {
-        println!(
-            "skipped: debians_ocf_dummy_runs_through_the_chain needs {}",
-            agent.display()
-        );
+    let needs = agent.display().to_string();
+    if !hb_lab::skip::unless(
+        agent.exists(),
+        "debians_ocf_dummy_runs_through_the_chain",
+        &needs,
+    ) {
         return;
     }
     let w = AgentWorld::new();

@@ -15,6 +15,7 @@
 
 pub mod demo;
 mod flavor;
+pub mod skip;
 pub mod web;
 pub use flavor::{Flavor, ORIGINAL_DAEMON, ORIGINAL_HB_STANDBY};
 

@@ -64,8 +64,7 @@ fn newest_source(dir: &Path) -> Option<(SystemTime, PathBuf)> {
 }
 
 fn scenario(name: &str) {
-    if !nix::unistd::geteuid().is_root() {
-        println!("skipped: demo scenario {name} needs root");
+    if !hb_lab::skip::unless_root(&format!("demo scenario {name}")) {
         return;
     }
     let out = Command::new(DEMO)

@@ -16,22 +16,12 @@ use std::sync::Mutex;
 
 /// True when running as root; otherwise prints the one skip line.
 pub fn require_root(name: &str) -> bool {
-    if nix::unistd::geteuid().is_root() {
-        true
-    } else {
-        println!("skipped: {name} needs root");
-        false
-    }
+    hb_lab::skip::unless_root(name)
 }
 
 /// True when `program` is on PATH; otherwise prints the one skip line.
 pub fn require_program(name: &str, program: &str) -> bool {
-    if which(program).is_some() {
-        true
-    } else {
-        println!("skipped: {name} needs {program}");
-        false
-    }
+    hb_lab::skip::unless(which(program).is_some(), name, program)
 }
 
 pub fn which(program: &str) -> Option<PathBuf> {
