@@ -194,35 +194,10 @@ fn main() {
         ("links", Failure::Links),
         ("switchover", Failure::Standby),
     ] {
-        if !want(part) {
-            continue;
+        if want(part) {
+            hand_overs(&args, &env, &standard, failure, &mut results);
+            results.save(&args.out);
         }
-        for &f in &args.flavors {
-            let timings = if failure == Failure::Standby {
-                vec![standard.clone()]
-            } else {
-                vec![standard.clone(), fast_timing(&args, f)]
-            };
-            for t in timings {
-                for run in 0..args.runs {
-                    let s = scenarios::hand_over(&env, f, &t, failure, run);
-                    println!(
-                        "{:10} {:22} {:28} run {run}: total {} detect {}{}",
-                        f.short(),
-                        failure.name(),
-                        t.label,
-                        report::opt_ms(s.total_ms),
-                        report::opt_ms(s.detect_ms),
-                        s.error
-                            .as_deref()
-                            .map(|e| format!("  ERROR {e}"))
-                            .unwrap_or_default()
-                    );
-                    results.samples.push(s);
-                }
-            }
-        }
-        results.save(&args.out);
     }
     if want("soak") {
         for &f in &args.flavors {
@@ -239,26 +214,72 @@ fn main() {
         results.save(&args.out);
     }
     if want("flood") {
-        let moderate = Timing::new("100/500 ms", 100, 500);
-        for &f in &args.flavors {
-            let r = scenarios::flood(&env, f, &moderate, args.flood_rate, args.flood_seconds);
-            println!(
-                "flood {}: sent {} ({:.0}/s), active CPU {:.1}%, stayed active {}, false failover {}{}",
-                f.short(),
-                r.packets_sent,
-                r.rate_per_s,
-                r.cpu_percent_active,
-                r.stayed_active,
-                r.false_failover,
-                if r.note.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", r.note)
-                }
-            );
-            results.flood.push(r);
+        floods(&args, &env, &mut results);
+    }
+    finish(&args, &results);
+}
+
+/// Every run of one kind of hand-over for every flavor: the standard
+/// timings, and for failures also each flavor's fastest.
+fn hand_overs(
+    args: &Args,
+    env: &Env,
+    standard: &Timing,
+    failure: Failure,
+    results: &mut report::Results,
+) {
+    for &f in &args.flavors {
+        let timings = if failure == Failure::Standby {
+            vec![standard.clone()]
+        } else {
+            vec![standard.clone(), fast_timing(args, f)]
+        };
+        for t in timings {
+            for run in 0..args.runs {
+                let s = scenarios::hand_over(env, f, &t, failure, run);
+                println!(
+                    "{:10} {:22} {:28} run {run}: total {} detect {}{}",
+                    f.short(),
+                    failure.name(),
+                    t.label,
+                    report::opt_ms(s.total_ms),
+                    report::opt_ms(s.detect_ms),
+                    s.error
+                        .as_deref()
+                        .map(|e| format!("  ERROR {e}"))
+                        .unwrap_or_default()
+                );
+                results.samples.push(s);
+            }
         }
     }
+}
+
+/// The forged-packet flood at each flavor, at moderate timings.
+fn floods(args: &Args, env: &Env, results: &mut report::Results) {
+    let moderate = Timing::new("100/500 ms", 100, 500);
+    for &f in &args.flavors {
+        let r = scenarios::flood(env, f, &moderate, args.flood_rate, args.flood_seconds);
+        println!(
+            "flood {}: sent {} ({:.0}/s), active CPU {:.1}%, stayed active {}, false failover {}{}",
+            f.short(),
+            r.packets_sent,
+            r.rate_per_s,
+            r.cpu_percent_active,
+            r.stayed_active,
+            r.false_failover,
+            if r.note.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", r.note)
+            }
+        );
+        results.flood.push(r);
+    }
+}
+
+/// Saves the results, writes the timeline plot and prints the tables.
+fn finish(args: &Args, results: &report::Results) {
     results.save(&args.out);
     if let Some(svg) = results.timeline_svg() {
         match std::fs::write(&args.svg, svg) {

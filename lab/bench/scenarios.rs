@@ -265,7 +265,27 @@ pub struct SoakResult {
 pub fn soak(env: &Env, flavor: Flavor, candidates: &[Timing], secs: u64) -> Vec<SoakResult> {
     let mut out = Vec::new();
     for t in candidates {
-        let mut r = SoakResult {
+        let (r, then) = soak_candidate(env, flavor, t, secs);
+        out.push(r);
+        if then == AfterSoak::Stop {
+            break;
+        }
+    }
+    out
+}
+
+/// Whether [`soak`] goes on to the next, larger candidate.
+#[derive(PartialEq, Eq)]
+enum AfterSoak {
+    NextCandidate,
+    /// The candidate held, or there is no load generator.
+    Stop,
+}
+
+impl SoakResult {
+    /// A candidate's result before it ran: held, no warnings.
+    fn planned(flavor: Flavor, t: &Timing, secs: u64) -> SoakResult {
+        SoakResult {
             flavor: flavor.short().into(),
             keepalive_ms: t.keepalive_ms(),
             deadtime_ms: t.deadtime_ms(),
@@ -274,84 +294,107 @@ pub fn soak(env: &Env, flavor: Flavor, candidates: &[Timing], secs: u64) -> Vec<
             false_failover_after_s: None,
             what: None,
             late_warnings: 0,
-        };
-        let lab = match bring_up(env, flavor, t, "bs") {
-            Ok(l) => l,
-            Err(e) => {
-                r.false_failover_after_s = Some(0.0);
-                r.what = Some(format!("did not come up: {e}"));
-                println!(
-                    "  soak {} {}: {}",
-                    flavor.short(),
-                    t.label,
-                    r.what.as_deref().unwrap_or("")
-                );
-                out.push(r);
-                continue;
-            }
-        };
-        let wb = LogWatch::start(lab.log_file(1));
-        let wa = LogWatch::start(lab.log_file(0));
-        let _load = match stress(&lab, secs + 5) {
-            Ok(s) => s,
-            Err(e) => {
-                r.what = Some(e);
-                out.push(r);
-                return out;
-            }
-        };
-        let t0 = Instant::now();
-        let alpha_lost: &[&str] = match flavor {
-            Flavor::Keepalived => &["Entering BACKUP STATE", "Entering FAULT STATE"],
-            _ => &[
-                "bravo: is dead",
-                "Resources being released",
-                "Releasing resource group",
-            ],
-        };
-        while t0.elapsed() < Duration::from_secs(secs) {
-            std::thread::sleep(Duration::from_millis(500));
-            let why = if let Some(at) = wb.first(dead_patterns(flavor)) {
-                Some((at, "bravo declared alpha dead / took over".to_string()))
-            } else if let Some(at) = wa.first(alpha_lost) {
-                Some((at, "alpha lost the peer or gave up the VIP".to_string()))
-            } else {
-                let h = lab.vip_holders();
-                (h != vec![0]).then(|| (Instant::now(), format!("VIP held by {h:?}")))
-            };
-            if let Some((at, what)) = why {
-                r.false_failover_after_s = Some(ms_between(t0, at) / 1000.0);
-                r.what = Some(what);
-                break;
-            }
-        }
-        r.late_warnings = wb
-            .lines()
-            .iter()
-            .chain(wa.lines().iter())
-            .filter(|(_, l)| l.contains("Late heartbeat") || l.contains("WARN: node"))
-            .count();
-        println!(
-            "  soak {} keepalive {} deadtime {} (effective {} ms): {}",
-            flavor.short(),
-            t.keepalive,
-            t.deadtime,
-            r.effective_deadtime_ms,
-            match r.false_failover_after_s {
-                None => format!("held {secs} s ({} late warnings)", r.late_warnings),
-                Some(s) => format!(
-                    "FALSE FAILOVER after {s:.1} s: {}",
-                    r.what.clone().unwrap_or_default()
-                ),
-            }
-        );
-        let held = r.false_failover_after_s.is_none();
-        out.push(r);
-        if held {
-            break;
         }
     }
-    out
+}
+
+/// One candidate's soak: a lab at timings `t`, under load for `secs`,
+/// watched for any sign of a false failover.
+fn soak_candidate(env: &Env, flavor: Flavor, t: &Timing, secs: u64) -> (SoakResult, AfterSoak) {
+    let mut r = SoakResult::planned(flavor, t, secs);
+    let lab = match bring_up(env, flavor, t, "bs") {
+        Ok(l) => l,
+        Err(e) => {
+            r.false_failover_after_s = Some(0.0);
+            r.what = Some(format!("did not come up: {e}"));
+            println!(
+                "  soak {} {}: {}",
+                flavor.short(),
+                t.label,
+                r.what.as_deref().unwrap_or("")
+            );
+            return (r, AfterSoak::NextCandidate);
+        }
+    };
+    let wb = LogWatch::start(lab.log_file(1));
+    let wa = LogWatch::start(lab.log_file(0));
+    let _load = match stress(&lab, secs + 5) {
+        Ok(s) => s,
+        Err(e) => {
+            r.what = Some(e);
+            return (r, AfterSoak::Stop);
+        }
+    };
+    let t0 = Instant::now();
+    if let Some((at, what)) = first_false_failover(&lab, flavor, &wa, &wb, t0, secs) {
+        r.false_failover_after_s = Some(ms_between(t0, at) / 1000.0);
+        r.what = Some(what);
+    }
+    r.late_warnings = wb
+        .lines()
+        .iter()
+        .chain(wa.lines().iter())
+        .filter(|(_, l)| l.contains("Late heartbeat") || l.contains("WARN: node"))
+        .count();
+    print_soak_result(flavor, t, &r, secs);
+    let then = match r.false_failover_after_s {
+        None => AfterSoak::Stop,
+        Some(_) => AfterSoak::NextCandidate,
+    };
+    (r, then)
+}
+
+/// Polls until `secs` after `t0` for the first sign that the pair failed
+/// over although alpha is fine: bravo's log (`wb`), alpha's (`wa`) or the
+/// VIP moving. Returns when it was seen and what it was.
+fn first_false_failover(
+    lab: &Lab,
+    flavor: Flavor,
+    wa: &LogWatch,
+    wb: &LogWatch,
+    t0: Instant,
+    secs: u64,
+) -> Option<(Instant, String)> {
+    let alpha_lost: &[&str] = match flavor {
+        Flavor::Keepalived => &["Entering BACKUP STATE", "Entering FAULT STATE"],
+        _ => &[
+            "bravo: is dead",
+            "Resources being released",
+            "Releasing resource group",
+        ],
+    };
+    while t0.elapsed() < Duration::from_secs(secs) {
+        std::thread::sleep(Duration::from_millis(500));
+        let why = if let Some(at) = wb.first(dead_patterns(flavor)) {
+            Some((at, "bravo declared alpha dead / took over".to_string()))
+        } else if let Some(at) = wa.first(alpha_lost) {
+            Some((at, "alpha lost the peer or gave up the VIP".to_string()))
+        } else {
+            let h = lab.vip_holders();
+            (h != vec![0]).then(|| (Instant::now(), format!("VIP held by {h:?}")))
+        };
+        if why.is_some() {
+            return why;
+        }
+    }
+    None
+}
+
+fn print_soak_result(flavor: Flavor, t: &Timing, r: &SoakResult, secs: u64) {
+    println!(
+        "  soak {} keepalive {} deadtime {} (effective {} ms): {}",
+        flavor.short(),
+        t.keepalive,
+        t.deadtime,
+        r.effective_deadtime_ms,
+        match r.false_failover_after_s {
+            None => format!("held {secs} s ({} late warnings)", r.late_warnings),
+            Some(s) => format!(
+                "FALSE FAILOVER after {s:.1} s: {}",
+                r.what.clone().unwrap_or_default()
+            ),
+        }
+    );
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

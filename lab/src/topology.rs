@@ -1,0 +1,102 @@
+//! The lab's network: a namespace per node, one for the client and one
+//! for the LAN switch (a bridge), veth cables from every member's eth0 to
+//! the switch, a crossover veth (eth1) between the nodes, and cutting or
+//! restoring a node's link.
+
+use crate::netns::ip;
+use crate::serial::SerialRelay;
+use crate::{LAN_PREFIX, Lab, LabNode, NODES, XOVER_PREFIX};
+use std::fs;
+use std::io;
+
+impl Lab {
+    fn add_ns(&mut self, name: &str) -> io::Result<()> {
+        ip(&["netns", "add", name])?;
+        self.namespaces.push(name.to_string());
+        ip(&["-n", name, "link", "set", "lo", "up"])?;
+        Ok(())
+    }
+
+    pub(crate) fn build(&mut self) -> io::Result<()> {
+        let p = self.cfg.prefix.clone();
+        let sw = self.switch_ns.clone();
+        let client = self.client_ns.clone();
+        self.add_ns(&sw)?;
+        ip(&["-n", &sw, "link", "add", "br0", "type", "bridge"])?;
+        ip(&["-n", &sw, "link", "set", "br0", "up"])?;
+        self.add_ns(&client)?;
+        let mut members = vec![(
+            client.clone(),
+            format!("{LAN_PREFIX}.10/24"),
+            "pc".to_string(),
+        )];
+        for (i, name) in NODES.iter().enumerate() {
+            let ns = format!("{p}{}", (b'a' + i as u8) as char);
+            self.add_ns(&ns)?;
+            members.push((
+                ns.clone(),
+                format!("{LAN_PREFIX}.{}/24", i + 1),
+                format!("p{i}"),
+            ));
+            let dir = self.dir.join(name);
+            for sub in ["ha.d/resource.d", "run", "state"] {
+                fs::create_dir_all(dir.join(sub))?;
+            }
+            self.nodes.push(LabNode {
+                name: name.to_string(),
+                ns,
+                dir,
+                daemon: None,
+            });
+        }
+        // LAN: every member's eth0 plugged into the switch's bridge.
+        for (ns, addr, port) in &members {
+            ip(&[
+                "-n", &sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns,
+            ])?;
+            ip(&["-n", &sw, "link", "set", port, "master", "br0", "up"])?;
+            ip(&["-n", ns, "addr", "add", addr, "dev", "eth0"])?;
+            ip(&["-n", ns, "link", "set", "eth0", "up"])?;
+        }
+        // Crossover cable between the two nodes: eth1.
+        let (a, b) = (self.nodes[0].ns.clone(), self.nodes[1].ns.clone());
+        ip(&[
+            "-n", &a, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1", "netns", &b,
+        ])?;
+        for (i, ns) in [&a, &b].iter().enumerate() {
+            ip(&[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{XOVER_PREFIX}.{}/24", i + 1),
+                "brd",
+                "+",
+                "dev",
+                "eth1",
+            ])?;
+            ip(&["-n", ns, "link", "set", "eth1", "up"])?;
+        }
+        if self.cfg.shared_disk {
+            self.make_disk()?;
+        }
+        if self.cfg.serial {
+            self.relay = Some(SerialRelay::start(&self.dir)?);
+        }
+        self.write_configs()?;
+        Ok(())
+    }
+
+    /// Cut (`down`) or restore a link of node `i` (`eth0` LAN, `eth1` crossover).
+    pub fn set_link(&self, i: usize, iface: &str, up: bool) -> io::Result<()> {
+        ip(&[
+            "-n",
+            &self.nodes[i].ns,
+            "link",
+            "set",
+            iface,
+            if up { "up" } else { "down" },
+        ])?;
+        Ok(())
+    }
+}
