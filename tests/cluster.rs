@@ -352,6 +352,22 @@ fn killed_active_node_fails_over_the_vip_filesystem_and_service() {
         "VIP on {:?}",
         lab.vip_holders()
     );
+    // Written on alpha's mount of the shared disk, served by alpha's service.
+    let written = format!("written on alpha before the crash {}", std::process::id());
+    lab.write_srv(A, "before-crash", &written)
+        .expect("write on alpha's mount");
+    let served = lab.fetch_srv("before-crash", Duration::from_secs(1));
+    check!(
+        lab,
+        served.as_deref() == Some(written.as_str()),
+        "alpha served {served:?}"
+    );
+    // On the disk, not in the directory under it (which both nodes see).
+    check!(
+        lab,
+        !lab.srv_dir().join("before-crash").exists(),
+        "the file was not written on the mounted disk"
+    );
     let t0 = Instant::now();
     lab.kill(A);
     let moved = wait_answer(&lab, "bravo", Duration::from_secs(10));
@@ -361,7 +377,17 @@ fn killed_active_node_fails_over_the_vip_filesystem_and_service() {
         took.as_millis()
     );
     check!(lab, moved, "the VIP never answered from bravo");
-    check!(lab, took < Duration::from_secs(5), "failover took {took:?}");
+    // deadtime 500 ms, then IPaddr, Filesystem and webnode; room for a
+    // loaded machine and the probe's polling.
+    check!(lab, took < Duration::from_secs(3), "failover took {took:?}");
+    // The filesystem moved with the service: bravo mounted the disk and
+    // serves what alpha wrote on it.
+    let served = lab.fetch_srv("before-crash", Duration::from_secs(1));
+    check!(
+        lab,
+        served.as_deref() == Some(written.as_str()),
+        "bravo served {served:?} instead of the file written on alpha"
+    );
     check!(
         lab,
         lab.log(B).contains("Taking over resource group"),
@@ -520,6 +546,9 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
     );
 }
 
+/// Kill alpha, let bravo take over, restart alpha and count who serves
+/// the client: until 4 s after bravo sees alpha rejoin (so "nothing moved"
+/// is judged with alpha back, not while it is still starting), at least 6 s.
 fn failback_story(tag: &str, auto_failback: &str, delay: Option<&str>) -> (Lab, usize) {
     let mut c = config(tag);
     c.auto_failback = auto_failback.into();
@@ -534,19 +563,27 @@ fn failback_story(tag: &str, auto_failback: &str, delay: Option<&str>) -> (Lab, 
         "no failover"
     );
     lab.start(A).unwrap();
-    // Watch for a few seconds and count who serves.
     let mut switches = 0;
     let mut last = "bravo".to_string();
     let t0 = Instant::now();
-    while t0.elapsed() < Duration::from_secs(6) {
+    let mut rejoined: Option<Instant> = None;
+    let watched = |r: Option<Instant>| {
+        t0.elapsed() >= Duration::from_secs(6)
+            && r.is_some_and(|r| r.elapsed() >= Duration::from_secs(4))
+    };
+    while !watched(rejoined) && t0.elapsed() < Duration::from_secs(20) {
         if let Some(who) = lab.probe(Duration::from_millis(100))
             && who != last
         {
             switches += 1;
             last = who;
         }
+        if rejoined.is_none() && nodestatus(&lab, B, A) == "active" {
+            rejoined = Some(Instant::now());
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
+    check!(lab, rejoined.is_some(), "restarted alpha never rejoined");
     (lab, switches)
 }
 
@@ -645,15 +682,46 @@ fn a_start_failure_on_the_taking_node_rolls_back_and_the_group_returns() {
         "alpha's group never settled"
     );
     let out = lab.tool(A, "hb_standby", &[]);
-    println!("hb_standby: {}", stdout(&out));
-    // Bravo fails the third resource, rolls back the first two, gives it back.
-    let back = lab.wait_for(Duration::from_secs(10), |l| {
-        l.log(B).contains("refusing on bravo") && l.vip_holders() == vec![A]
-    });
+    let said = stdout(&out);
+    println!("hb_standby: {said}");
+    // Bravo fails the third resource, rolls back the first two, gives it
+    // back; hb_standby waits for that and says so, failing.
     check!(
         lab,
-        back,
-        "the group did not return to alpha after bravo's failed start"
+        out.status.code() == Some(1)
+            && said.starts_with("Going standby [all].")
+            && said.contains("bravo could not take"),
+        "hb_standby exit {:?}: {said}",
+        out.status.code()
+    );
+    check!(
+        lab,
+        lab.log(B).contains("refusing on bravo") && lab.vip_holders() == vec![A],
+        "the group is not back on alpha alone when hb_standby returned: VIP on {:?}",
+        lab.vip_holders()
+    );
+    // Bravo undid its attempt resource by resource, right to left: the
+    // refusing agent, the web service, the VIP; and none of them runs.
+    let log_b = lab.log(B);
+    let order: Vec<Option<usize>> = ["Running failsonbravo stop", "Running webnode stop"]
+        .iter()
+        .map(|w| log_b.find(w))
+        .chain([log_b
+            .rfind(&format!("Running {}/24/eth0 stop", lab::VIP))
+            .or_else(|| log_b.rfind("Running IPaddr"))
+            .filter(|_| log_b.contains(" stop"))])
+        .collect();
+    check!(
+        lab,
+        order.iter().all(Option::is_some) && order.windows(2).all(|w| w[0] < w[1]),
+        "bravo's rollback order {order:?}"
+    );
+    let listening = lab.exec_in(&lab.nodes[B].ns, &["ss", "-Hltn", "sport", "=", ":80"]);
+    check!(
+        lab,
+        String::from_utf8_lossy(&listening.stdout).trim().is_empty(),
+        "bravo's web service still listens: {}",
+        String::from_utf8_lossy(&listening.stdout)
     );
     check!(
         lab,
@@ -761,7 +829,15 @@ fn a_frozen_node_resuming_gives_up_the_vip_and_the_survivor_reannounces() {
         wait_answer(&lab, "bravo", Duration::from_secs(10)),
         "no takeover from the frozen node"
     );
+    let deaths_before = status_json(&lab, B)["counters"]["peer_deaths"].as_u64();
     lab.signal(A, Signal::SIGCONT);
+    // Alpha knows it was frozen and reads bravo's queued packets before
+    // judging it: bravo is alive, so alpha never declares it dead (a
+    // false death would reach the same end state through a wrong path).
+    let noticed = lab.wait_for(Duration::from_secs(5), |l| {
+        l.log(A).contains("This node was stalled")
+    });
+    check!(lab, noticed, "alpha did not log that it was stalled");
     let one = lab.wait_for(Duration::from_secs(10), |l| l.vip_holders() == vec![B]);
     check!(
         lab,
@@ -778,6 +854,26 @@ fn a_frozen_node_resuming_gives_up_the_vip_and_the_survivor_reannounces() {
         l.log(B).contains("Re-announcing")
     });
     check!(lab, reannounced, "bravo did not re-announce the VIP");
+    check!(
+        lab,
+        !lab.log(A).contains("node bravo: is dead"),
+        "the frozen node declared its live peer dead"
+    );
+    let a = status_json(&lab, A);
+    check!(
+        lab,
+        a["counters"]["peer_deaths"].as_u64() == Some(0)
+            && a["counters"]["local_stalls"].as_u64() >= Some(1),
+        "alpha's counters: {}",
+        a["counters"]
+    );
+    // Bravo's one death of alpha (the freeze) and no second one.
+    let deaths_after = status_json(&lab, B)["counters"]["peer_deaths"].as_u64();
+    check!(
+        lab,
+        deaths_after == deaths_before,
+        "bravo saw alpha die again: {deaths_before:?} -> {deaths_after:?}"
+    );
 }
 
 #[test]

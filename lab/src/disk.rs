@@ -43,3 +43,21 @@ pub(crate) fn release_disk(dev: &str, mountpoint: &Path) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+impl Lab {
+    /// Write `content` into file `name` on the shared disk as node `i`'s
+    /// daemon sees it (its mount namespace, where its Filesystem agent
+    /// mounted the disk), and flush it to the device.
+    pub fn write_srv(&self, i: usize, name: &str, content: &str) -> io::Result<()> {
+        let pid = self
+            .daemon_pid(i)
+            .ok_or_else(|| io::Error::other(format!("node {i} runs no daemon")))?;
+        let file = self.srv_dir().join(name);
+        let script = format!("printf '%s\\n' \"$1\" > {} && sync", file.display());
+        run(&mut crate::flavor::in_daemon_namespaces(
+            pid,
+            &["sh", "-c", &script, "write_srv", content],
+        ))
+        .map(drop)
+    }
+}

@@ -268,9 +268,11 @@ mod tests {
 
     #[test]
     fn webnode_agent_knows_the_web_server_without_heartbeat_bin() {
-        let agent = super::super::webnode_agent(Path::new("/opt/lab/hb-lab-web"));
+        let agent =
+            super::super::webnode_agent(Path::new("/opt/lab/hb-lab-web"), Path::new("/lab/srv"));
         assert!(agent.contains("WEB=\"/opt/lab/hb-lab-web\""), "{agent}");
-        assert!(!agent.contains("@HB_LAB_WEB@"));
+        assert!(agent.contains("SRV=\"/lab/srv\""), "{agent}");
+        assert!(!agent.contains("@HB_LAB_"));
     }
 
     #[test]

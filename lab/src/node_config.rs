@@ -11,12 +11,17 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 impl Lab {
+    /// Where the shared disk is mounted (the plain directory without one).
+    pub fn srv_dir(&self) -> std::path::PathBuf {
+        self.dir.join("srv")
+    }
+
     fn default_resources(&self) -> String {
         let mut r = format!("{VIP}/24/eth0");
         if let Some(dev) = &self.loop_dev {
             r.push_str(&format!(
                 " Filesystem::{dev}::{}::ext4",
-                self.dir.join("srv").display()
+                self.srv_dir().display()
             ));
         }
         r.push_str(" webnode");
@@ -24,7 +29,7 @@ impl Lab {
     }
 
     pub(crate) fn write_configs(&mut self) -> io::Result<()> {
-        fs::create_dir_all(self.dir.join("srv"))?;
+        fs::create_dir_all(self.srv_dir())?;
         let resources = self
             .cfg
             .resources
@@ -67,7 +72,10 @@ impl Lab {
             fs::write(&keys, "auth 1\n1 sha1 lab-secret-not-for-production\n")?;
             fs::set_permissions(&keys, fs::Permissions::from_mode(0o600))?;
             let rd = cd.join("resource.d");
-            let agents = std::iter::once(("webnode".to_string(), webnode_agent(&self.web_bin())));
+            let agents = std::iter::once((
+                "webnode".to_string(),
+                webnode_agent(&self.web_bin(), &self.srv_dir()),
+            ));
             for (name, body) in agents.chain(c.extra_agents.iter().cloned()) {
                 fs::write(rd.join(&name), body)?;
                 fs::set_permissions(rd.join(&name), fs::Permissions::from_mode(0o755))?;
@@ -90,9 +98,12 @@ pub const WEBNODE: &str = include_str!("webnode");
 /// lab writes it into its directory as `hb-lab-web`.
 pub(crate) const WEB_SERVER: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/hb-lab-web"));
 
-/// The agent with the web server's absolute path baked in (the same for
-/// every flavor: the original tells an agent nothing about it).
-pub fn webnode_agent(web_bin: &Path) -> String {
+/// The agent with the web server's absolute path and the shared disk's
+/// mount point baked in (the same for every flavor: the original tells an
+/// agent nothing about them).
+pub fn webnode_agent(web_bin: &Path, srv: &Path) -> String {
     let abs = fs::canonicalize(web_bin).unwrap_or_else(|_| web_bin.to_path_buf());
-    WEBNODE.replace("@HB_LAB_WEB@", &abs.display().to_string())
+    WEBNODE
+        .replace("@HB_LAB_WEB@", &abs.display().to_string())
+        .replace("@HB_LAB_SRV@", &srv.display().to_string())
 }

@@ -39,6 +39,16 @@ impl Lab {
             .flatten()
     }
 
+    /// Ask the web service on the VIP for a file of the shared disk
+    /// (`/srv/NAME`, see `web.rs`); `None` when nothing serves it.
+    pub fn fetch_srv(&self, name: &str, timeout: Duration) -> Option<String> {
+        let ns = self.client_ns.clone();
+        let path = format!("/srv/{name}");
+        in_netns(&ns, move || http_get_path(VIP, 80, &path, timeout))
+            .ok()
+            .flatten()
+    }
+
     /// The MAC address of node `i`'s LAN interface.
     pub fn lan_mac(&self, i: usize) -> String {
         let out = self.exec_in(&self.nodes[i].ns, &["cat", "/sys/class/net/eth0/address"]);
@@ -60,14 +70,22 @@ impl Lab {
 
 /// A minimal HTTP GET; returns the first line of the body.
 pub fn http_get(host: &str, port: u16, timeout: Duration) -> Option<String> {
+    http_get_path(host, port, "/", timeout)
+}
+
+/// `GET path`: the first line of the body of a 200 answer.
+pub fn http_get_path(host: &str, port: u16, path: &str, timeout: Duration) -> Option<String> {
     use std::io::{Read, Write};
     let addr: std::net::SocketAddr = format!("{host}:{port}").parse().ok()?;
     let mut s = std::net::TcpStream::connect_timeout(&addr, timeout).ok()?;
     s.set_read_timeout(Some(timeout)).ok()?;
-    s.write_all(format!("GET / HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
+    s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
         .ok()?;
     let mut buf = String::new();
     s.read_to_string(&mut buf).ok()?;
+    if !buf.starts_with("HTTP/1.0 200") {
+        return None;
+    }
     let body = buf.split("\r\n\r\n").nth(1)?;
     Some(body.lines().next().unwrap_or("").trim().to_string())
 }

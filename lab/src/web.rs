@@ -1,7 +1,9 @@
-//! `hb-lab-web --port P --text T [--ready FILE]`: the lab's tiny web
-//! server, run by the `webnode` agent and for keepalived by the lab itself.
-//! Answers every request with one line of text, so a client can tell which
-//! node serves the VIP. Binds before it reports ready, so the agent's start
+//! `hb-lab-web --port P --text T [--ready FILE] [--root DIR]`: the lab's
+//! tiny web server, run by the `webnode` agent and for keepalived by the lab
+//! itself. Answers every request with one line of text, so a client can
+//! tell which node serves the VIP; with `--root`, `GET /srv/NAME` answers
+//! the first line of DIR/NAME instead (404 if it is not there), so a test
+//! can see the service serve from the shared disk. Binds before it reports ready, so the agent's start
 //! returns only once the service really answers.
 //!
 //! build.rs compiles this file on its own into the `hb-lab-web` program the
@@ -13,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 /// The program's main: parse the arguments, then serve until killed.
 pub fn main(mut args: impl Iterator<Item = String>) -> i32 {
-    let (mut port, mut text, mut ready) = (80u16, None, None);
+    let (mut port, mut text, mut ready, mut root) = (80u16, None, None, None);
     while let Some(a) = args.next() {
         let value = args.next();
         match (a.as_str(), value) {
@@ -23,21 +25,22 @@ pub fn main(mut args: impl Iterator<Item = String>) -> i32 {
             },
             ("--text", Some(v)) => text = Some(v),
             ("--ready", Some(v)) => ready = Some(PathBuf::from(v)),
+            ("--root", Some(v)) => root = Some(PathBuf::from(v)),
             (a, _) => return usage(&format!("unexpected argument {a}")),
         }
     }
     match text {
-        Some(text) => run(port, &text, ready.as_deref()),
+        Some(text) => run(port, &text, ready.as_deref(), root.as_deref()),
         None => usage("--text is required"),
     }
 }
 
 fn usage(why: &str) -> i32 {
-    eprintln!("hb-lab-web: {why}\nusage: hb-lab-web --port P --text T [--ready FILE]");
+    eprintln!("hb-lab-web: {why}\nusage: hb-lab-web --port P --text T [--ready FILE] [--root DIR]");
     2
 }
 
-pub fn run(port: u16, text: &str, ready: Option<&Path>) -> i32 {
+pub fn run(port: u16, text: &str, ready: Option<&Path>, root: Option<&Path>) -> i32 {
     // A server killed a moment ago may still hold the port while the
     // kernel tears it down: retry briefly rather than fail the agent.
     let mut tries = 0;
@@ -60,17 +63,33 @@ pub fn run(port: u16, text: &str, ready: Option<&Path>) -> i32 {
         eprintln!("hb-lab-web: cannot write {}: {e}", path.display());
         return 1;
     }
-    let body = format!("{text}\n");
     for conn in listener.incoming() {
         let Ok(mut s) = conn else { continue };
         let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(2)));
         let mut buf = [0u8; 1024];
-        let _ = s.read(&mut buf);
+        let n = s.read(&mut buf).unwrap_or(0);
+        let (status, body) = answer(&buf[..n], text, root);
         let _ = write!(
             s,
-            "HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
+            "HTTP/1.0 {status}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
     }
     0
+}
+
+/// The status line and body for one request.
+fn answer(request: &[u8], text: &str, root: Option<&Path>) -> (&'static str, String) {
+    let line = String::from_utf8_lossy(request);
+    let path = line.split_whitespace().nth(1).unwrap_or("/");
+    let file = path
+        .strip_prefix("/srv/")
+        .filter(|n| !n.contains('/') && !n.starts_with('.'));
+    match (root, file) {
+        (Some(root), Some(name)) => match std::fs::read_to_string(root.join(name)) {
+            Ok(c) => ("200 OK", format!("{}\n", c.lines().next().unwrap_or(""))),
+            Err(_) => ("404 Not Found", "not found\n".to_string()),
+        },
+        _ => ("200 OK", format!("{text}\n")),
+    }
 }

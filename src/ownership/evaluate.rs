@@ -13,7 +13,9 @@ use crate::config::AutoFailback;
 use std::time::Instant;
 
 impl Ownership {
-    pub(super) fn evaluate(&mut self, now: Instant, out: &mut Vec<Output>) {
+    /// Apply every rule once; true if the report changed on the way (the
+    /// caller then sends it).
+    pub(super) fn evaluate(&mut self, now: Instant, out: &mut Vec<Output>) -> bool {
         if self.live().is_some() && !self.shutting_down {
             self.settle_yields();
             self.resolve_conflicts(out);
@@ -25,12 +27,13 @@ impl Ownership {
         self.release_yielded(now, out);
         // Starting is decided against the version the peer may have acked:
         // if anything changed above, the peer must see it first.
-        self.refresh_version();
+        let changed = self.refresh_version();
         self.start_what_we_may(now, out);
         self.log_groups_down(out);
         self.finish_serving(out);
         self.finish_request(now, out);
         self.finish_shutdown(out);
+        changed
     }
 
     fn settle_yields(&mut self) {

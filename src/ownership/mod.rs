@@ -411,7 +411,9 @@ impl Ownership {
             Input::MonitorFailed(g) => self.on_monitor_failed(now, g, &mut out),
             Input::Tick => {}
         }
-        self.evaluate(now, &mut out);
+        // A change made by the input itself (a start finished) is caught
+        // by evaluate's first refresh: send it too, not a second later.
+        send |= self.evaluate(now, &mut out);
         if self.refresh_version() || send {
             out.push(Output::SendReport);
         }
@@ -566,6 +568,7 @@ impl Ownership {
                     holds: g.holds(),
                     yield_: g.yield_.is_some(),
                     epoch: g.epoch,
+                    starting: g.local == LocalState::Starting,
                 })
                 .collect(),
             reach: self.reach,

@@ -132,6 +132,9 @@ pub struct GroupReport {
     pub yield_: bool,
     /// Grows on every start; decides who keeps a group both nodes hold.
     pub epoch: u64,
+    /// The sender is still starting it: it holds the group, but whether it
+    /// will run there is not known yet (a standby waits for the answer).
+    pub starting: bool,
 }
 
 /// A takeover asking the receiver to go standby on `which` (already
@@ -221,6 +224,7 @@ const F_GROUPS: &str = "g";
 const F_REACH: &str = "reach";
 const F_REQUEST: &str = "sreq";
 const F_REPLY: &str = "srep";
+const F_STARTING: &str = "gs";
 
 const GROUPS_EXPECTED: &str = "comma-separated groups like `HY12` (H or -, Y or -, epoch)";
 
@@ -248,6 +252,13 @@ impl Report {
             (F_GROUPS.to_string(), groups.join(",")),
             (F_REACH.to_string(), self.reach.to_string()),
         ];
+        let starting: Vec<String> = (self.groups.iter().enumerate())
+            .filter(|(_, g)| g.starting)
+            .map(|(i, _)| i.to_string())
+            .collect();
+        if !starting.is_empty() {
+            f.push((F_STARTING.to_string(), starting.join(",")));
+        }
         if let Some(r) = self.standby_request {
             f.push((
                 F_REQUEST.to_string(),
@@ -293,7 +304,7 @@ impl Report {
             .ok_or_else(|| invalid(F_REACH, "a count of ping nodes", reach_text))?;
 
         let groups_text = need(F_GROUPS)?;
-        let groups = if groups_text.is_empty() {
+        let mut groups = if groups_text.is_empty() {
             Vec::new()
         } else {
             groups_text
@@ -301,6 +312,17 @@ impl Report {
                 .map(|g| parse_group(g).ok_or_else(|| invalid(F_GROUPS, GROUPS_EXPECTED, g)))
                 .collect::<Result<Vec<_>, _>>()?
         };
+        // Optional (an earlier version of ours sends none): the groups the
+        // sender is still starting, by index.
+        if let Some(v) = get(F_STARTING).filter(|v| !v.is_empty()) {
+            for i in v.split(',') {
+                let g = parse_decimal(i)
+                    .and_then(|i| usize::try_from(i).ok())
+                    .and_then(|i| groups.get_mut(i))
+                    .ok_or_else(|| invalid(F_STARTING, "indices of reported groups", v))?;
+                g.starting = true;
+            }
+        }
 
         let standby_request = match get(F_REQUEST) {
             None => None,
@@ -359,6 +381,7 @@ fn parse_group(s: &str) -> Option<GroupReport> {
         holds,
         yield_,
         epoch,
+        starting: false,
     })
 }
 
@@ -382,11 +405,13 @@ mod tests {
                     holds: true,
                     yield_: false,
                     epoch: 4,
+                    starting: true,
                 },
                 GroupReport {
                     holds: false,
                     yield_: true,
                     epoch: 0,
+                    starting: false,
                 },
             ],
             reach: 2,
@@ -454,17 +479,17 @@ mod tests {
         fn report_decoding_never_panics(fields in proptest::collection::vec(
             (prop_oneof![Just("rsc_hold".to_string()), Just("v".to_string()), Just("ack".to_string()),
                          Just("ackg".to_string()), Just("g".to_string()), Just("reach".to_string()),
-                         Just("sreq".to_string()), Just("srep".to_string()), ".{0,4}"],
+                         Just("sreq".to_string()), Just("srep".to_string()), Just("gs".to_string()), ".{0,4}"],
              ".{0,12}"), 0..10)) {
             let _ = Report::from_fields(&fields);
         }
 
         #[test]
         fn report_round_trips(version: u64, ack: u64, generation: u64, reach: u32,
-                              groups in proptest::collection::vec((any::<bool>(), any::<bool>(), any::<u64>()), 0..6)) {
+                              groups in proptest::collection::vec((any::<bool>(), any::<bool>(), any::<u64>(), any::<bool>()), 0..6)) {
             let r = Report {
                 version, ack, ack_gen: Generation(generation), reach,
-                groups: groups.into_iter().map(|(holds, yield_, epoch)| GroupReport { holds, yield_, epoch }).collect(),
+                groups: groups.into_iter().map(|(holds, yield_, epoch, starting)| GroupReport { holds, yield_, epoch, starting }).collect(),
                 standby_request: None, reply: None, rsc_hold: RscHold::All,
             };
             prop_assert_eq!(Report::from_fields(&r.to_fields()), Ok(r));

@@ -290,6 +290,11 @@ impl Ownership {
                 LocalState::StopFailed => stuck.push(g.id.clone()),
                 LocalState::Stopped if !peer_up => back.push(g.id.clone()),
                 LocalState::Stopped => match p {
+                    // Held but still starting: it may yet fail and come
+                    // back, so the answer waits (found by tests/cluster.rs:
+                    // hb_standby said "now held by" a peer whose start
+                    // then failed).
+                    Some(p) if p.starting => return None,
                     Some(p) if p.holds => there.push(g.id.clone()),
                     Some(p) if p.yield_ => back.push(g.id.clone()),
                     _ => return None,

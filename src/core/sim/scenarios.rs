@@ -159,6 +159,12 @@ fn a_start_failure_on_the_taking_node_rolls_back_and_the_group_returns() {
         Some(A),
         "the group came back after the failed start"
     );
+    // The standby is answered once the peer's start is over, and says it
+    // failed: the peer held the group while starting it, which is not yet
+    // "now held by bravo" (tests/cluster.rs found this one).
+    let done = last_done(&sim, A).expect("the standby was answered");
+    assert!(!done.0, "answered as a success: {}", done.1);
+    assert!(done.1.contains("bravo could not take"), "{}", done.1);
     ok(&sim);
 }
 
