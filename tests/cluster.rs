@@ -480,28 +480,45 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
         wait_settled(&lab, A, "local"),
         "alpha's group never settled"
     );
-    // Each planned move: run the command on alpha, then the VIP must answer
-    // from `to` within 4 s, far below deadtime (5 s).
-    let planned_move =
-        |lab: &Lab, what: &str, cmd: &dyn Fn(&Lab) -> std::process::Output, to: &str| {
-            let t0 = Instant::now();
-            let out = cmd(lab);
-            check!(lab, out.status.success(), "{what} failed: {}", stdout(&out));
-            check!(
-                lab,
-                wait_answer(lab, to, Duration::from_secs(4)),
-                "{what} did not move the VIP"
-            );
-            println!(
-                "measured: {what} to VIP on {to}: {} ms",
-                t0.elapsed().as_millis()
-            );
-        };
+    // Each planned move: run the command on alpha; when it returns 0 the
+    // move is complete (the VIP on `to` alone, at once: the tools wait for
+    // the outcome, unlike the original's), it said `words`, and the client
+    // is served from `to` well within deadtime (5 s).
+    let planned_move = |lab: &Lab,
+                        what: &str,
+                        cmd: &dyn Fn(&Lab) -> std::process::Output,
+                        to: usize,
+                        words: &[&str]| {
+        let t0 = Instant::now();
+        let out = cmd(lab);
+        let said = stdout(&out);
+        check!(lab, out.status.success(), "{what} failed: {said}");
+        let holders = lab.vip_holders();
+        check!(
+            lab,
+            holders == vec![to],
+            "{what} returned with the VIP on {holders:?}"
+        );
+        for w in words {
+            check!(lab, said.contains(w), "{what} said {said:?}, not {w:?}");
+        }
+        check!(
+            lab,
+            wait_answer(lab, NODES[to], Duration::from_secs(2)),
+            "{what} did not move the VIP"
+        );
+        println!(
+            "measured: {what} to VIP on {}: {} ms",
+            NODES[to],
+            t0.elapsed().as_millis()
+        );
+    };
     planned_move(
         &lab,
         "hb_standby",
         &|l| l.tool(A, "hb_standby", &[]),
-        "bravo",
+        B,
+        &["Going standby [all].", "all resources now held by bravo"],
     );
     check!(
         lab,
@@ -523,7 +540,8 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
         &lab,
         "hb_takeover",
         &|l| l.tool(A, "hb_takeover", &[]),
-        "alpha",
+        A,
+        &["now held by alpha"],
     );
 
     // A clean stop hands over at once.
@@ -532,7 +550,7 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
         wait_settled(&lab, A, "local"),
         "alpha's group never settled"
     );
-    planned_move(&lab, "heartbeat stop", &|l| l.ctl(A, &["stop"]), "bravo");
+    planned_move(&lab, "heartbeat stop", &|l| l.ctl(A, &["stop"]), B, &[]);
     check!(
         lab,
         lab.wait_exit(A, Duration::from_secs(5)),
@@ -543,6 +561,47 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
         lab.vip_holders() == vec![B],
         "VIP on {:?} after stop",
         lab.vip_holders()
+    );
+    tools_with_the_peer_gone(&lab);
+}
+
+/// Alpha is stopped, bravo runs alone: the original's words and exit
+/// codes (heartbeat-spec §8.1: 1 for a dead node, an unknown node or a
+/// stopped daemon) and a standby nobody could take refused.
+fn tools_with_the_peer_gone(lab: &Lab) {
+    let answer = |i: usize, tool: &str, args: &[&str]| {
+        let out = lab.tool(i, tool, args);
+        let err = String::from_utf8_lossy(&out.stderr).trim().to_string();
+        (out.status.code(), stdout(&out), err)
+    };
+    let dead = answer(B, "cl_status", &["nodestatus", NODES[A]]);
+    check!(
+        lab,
+        dead.0 == Some(1) && dead.1 == "dead",
+        "nodestatus of a stopped peer: {dead:?}"
+    );
+    let unknown = answer(B, "cl_status", &["nodestatus", "charlie"]);
+    check!(
+        lab,
+        unknown.0 == Some(1) && unknown.2 == "Error. May be due to incorrect node name",
+        "nodestatus of an unknown node: {unknown:?}"
+    );
+    let stopped = answer(A, "cl_status", &["hbstatus"]);
+    check!(
+        lab,
+        stopped.0 == Some(1) && stopped.1 == "Heartbeat is stopped on this machine.",
+        "hbstatus with the daemon stopped: {stopped:?}"
+    );
+    let refused = answer(B, "hb_standby", &[]);
+    check!(
+        lab,
+        refused.0 == Some(1) && refused.1.contains("refused: alpha is not up"),
+        "standby with nobody to take it: {refused:?}"
+    );
+    check!(
+        lab,
+        lab.vip_holders() == vec![B],
+        "the refused standby moved the VIP"
     );
 }
 
@@ -1030,7 +1089,12 @@ fn a_group_that_cannot_be_stopped_is_never_started_on_the_peer() {
     );
     let out = lab.ctl(A, &["stop"]);
     let said = format!("{}{}", stdout(&out), String::from_utf8_lossy(&out.stderr));
-    check!(lab, !out.status.success(), "stop reported success: {said}");
+    check!(
+        lab,
+        out.status.code() == Some(1),
+        "stop exit {:?}: {said}",
+        out.status.code()
+    );
     check!(
         lab,
         said.contains("STOP failure"),

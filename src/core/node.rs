@@ -374,7 +374,7 @@ impl Node {
                 self.answer_request(false, reason, fx);
             }
             Output::RequestDone { ok, summary } => self.answer_request(ok, summary, fx),
-            Output::ShutdownComplete { stop_failed } if !stop_failed.is_empty() => {
+            Output::ShutdownComplete { stop_failed, .. } if !stop_failed.is_empty() => {
                 // Exiting would let the peer start groups that still run
                 // here (it takes everything of a node that left). Stay,
                 // keep reporting them held, and say why.
@@ -389,17 +389,26 @@ impl Node {
                 }
                 self.shutdown = Shutdown::No;
             }
-            Output::ShutdownComplete { .. } => {
+            Output::ShutdownComplete { not_taken, .. } => {
                 let mut msg = Message::new();
                 msg.add("t", "shutdone").add("st", "dead");
                 self.send(now, msg, true, fx);
                 fx.push(Effect::Log(Notice::ShutdownComplete));
+                let (ok, message) = if not_taken.is_empty() {
+                    (true, "heartbeat stopped; resources handed over".to_string())
+                } else {
+                    let groups: Vec<String> = not_taken.iter().map(|g| g.to_string()).collect();
+                    let peer = &self.cfg.peer;
+                    let groups = groups.join(" ");
+                    (
+                        false,
+                        format!(
+                            "heartbeat stopped; {peer} did not take: {groups} (they run nowhere)"
+                        ),
+                    )
+                };
                 for id in std::mem::take(&mut self.pending_shutdown) {
-                    fx.push(done(
-                        id,
-                        true,
-                        "heartbeat stopped; resources handed over".into(),
-                    ));
+                    fx.push(done(id, ok, message.clone()));
                 }
                 self.shutdown = Shutdown::Done;
                 fx.push(Effect::Exit);

@@ -32,7 +32,7 @@ impl Ownership {
         self.log_groups_down(out);
         self.finish_serving(out);
         self.finish_request(now, out);
-        self.finish_shutdown(out);
+        self.finish_shutdown(now, out);
         changed
     }
 

@@ -129,9 +129,13 @@ pub enum Output {
         ok: bool,
         summary: String,
     },
-    /// Every group is stopped, except `stop_failed` (which stay held).
+    /// Every group is stopped, except `stop_failed` (which stay held);
+    /// the peer took what was handed over, except `not_taken` (which now
+    /// run nowhere: the peer gave them back, or did not start them in
+    /// time).
     ShutdownComplete {
         stop_failed: Vec<GroupId>,
+        not_taken: Vec<GroupId>,
     },
 }
 
@@ -317,6 +321,10 @@ pub struct Ownership {
     failback_due: Option<Instant>,
     shutting_down: bool,
     shutdown_reported: bool,
+    /// At shutdown: the groups held here then, which the peer should take.
+    handed_over: Vec<bool>,
+    /// When everything was stopped here and the wait for the peer began.
+    handover_since: Option<Instant>,
     /// `now` of the last input, so deadlines already acted upon are not
     /// offered again.
     last_now: Instant,
@@ -381,6 +389,8 @@ impl Ownership {
             failback_due: None,
             shutting_down: false,
             shutdown_reported: false,
+            handed_over: Vec::new(),
+            handover_since: None,
             last_now: now,
             mismatch_logged: false,
             pending,
@@ -451,10 +461,10 @@ impl Ownership {
         // A failback that came due while resources were busy waits for
         // their results, which arrive as inputs anyway.
         let failback = self.failback_due.filter(|&t| t > self.last_now);
-        match (failback, reply) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let handover = (self.handover_since)
+            .filter(|_| !self.shutdown_reported)
+            .map(|t| t + REQUEST_REPLY_TIMEOUT);
+        [failback, reply, handover].into_iter().flatten().min()
     }
 
     pub fn rsc_status(&self) -> RscStatus {

@@ -164,6 +164,7 @@ impl Ownership {
             return;
         }
         self.shutting_down = true;
+        self.handed_over = self.groups.iter().map(|g| g.holds()).collect();
         notify(out, Notice::GivingUpAll);
         if self.request.take().is_some() {
             answer(out, false, Outcome::Interrupted);
@@ -359,7 +360,7 @@ impl Ownership {
         Some((ok, outcome))
     }
 
-    pub(super) fn finish_shutdown(&mut self, out: &mut Vec<Output>) {
+    pub(super) fn finish_shutdown(&mut self, now: Instant, out: &mut Vec<Output>) {
         if !self.shutting_down || self.shutdown_reported {
             return;
         }
@@ -371,6 +372,13 @@ impl Ownership {
         }) {
             return;
         }
+        // Everything is stopped here. While the peer is up, wait until it
+        // has taken what was handed over, or given it back, so that
+        // `heartbeat stop` returning means the move is complete (found by
+        // tests/cluster.rs: it returned with the VIP on neither node).
+        let Some(not_taken) = self.handover_outcome(now) else {
+            return;
+        };
         self.shutdown_reported = true;
         let stop_failed: Vec<GroupId> = self
             .groups
@@ -384,7 +392,37 @@ impl Ownership {
             let groups = stop_failed.clone();
             notify(out, Notice::ShutdownStopFailed { groups });
         }
-        out.push(Output::ShutdownComplete { stop_failed });
+        out.push(Output::ShutdownComplete {
+            stop_failed,
+            not_taken,
+        });
+    }
+
+    /// The handed-over groups the peer did not take, once that is known:
+    /// `None` while it is still starting one, or has not begun and the
+    /// wait (REQUEST_REPLY_TIMEOUT) is not over. With the peer down nobody
+    /// can take them, and there is nothing to wait for.
+    fn handover_outcome(&mut self, now: Instant) -> Option<Vec<GroupId>> {
+        if !self.peer_is_up() {
+            return Some(Vec::new());
+        }
+        let since = *self.handover_since.get_or_insert(now);
+        let waited = now >= since + REQUEST_REPLY_TIMEOUT;
+        let mut not_taken = Vec::new();
+        for (i, g) in self.groups.iter().enumerate() {
+            if !self.handed_over.get(i).copied().unwrap_or(false) || g.local != LocalState::Stopped
+            {
+                continue;
+            }
+            match self.peer_group(i) {
+                Some(p) if p.holds && !p.starting => {}
+                Some(p) if p.yield_ && !p.holds => not_taken.push(g.id.clone()),
+                Some(p) if p.starting => return None,
+                _ if waited => not_taken.push(g.id.clone()),
+                _ => return None,
+            }
+        }
+        Some(not_taken)
     }
 }
 

@@ -91,6 +91,12 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
     sim.run_for(Duration::from_millis(600));
     assert_eq!(sim.holder(0), Some(A));
     assert!(!sim.alive(B) && sim.nodes[B].exits == 1);
+    // `heartbeat stop` answered once alpha held the group, not before.
+    let stop = last_done(&sim, B).expect("the stop was answered");
+    assert_eq!(
+        stop,
+        (true, "heartbeat stopped; resources handed over".into())
+    );
     assert_eq!(
         deaths(&sim, A),
         1,
@@ -165,6 +171,23 @@ fn a_start_failure_on_the_taking_node_rolls_back_and_the_group_returns() {
     let done = last_done(&sim, A).expect("the standby was answered");
     assert!(!done.0, "answered as a success: {}", done.1);
     assert!(done.1.contains("bravo could not take"), "{}", done.1);
+    ok(&sim);
+}
+
+#[test]
+fn a_stop_whose_group_the_peer_cannot_start_says_so() {
+    let mut sim = Sim::new(&[("vip", A)]);
+    sim.both_up();
+    sim.nodes[B].agents[0].faults.start_fails = true;
+    sim.request(A, Request::Shutdown);
+    sim.run_for(secs(3));
+    assert!(!sim.alive(A), "the stop still completes");
+    // Tried while alpha stopped, and again once alpha had left.
+    assert!(sim.nodes[B].agents[0].starts >= 1);
+    assert_eq!(sim.holder(0), None);
+    let stop = last_done(&sim, A).expect("the stop was answered");
+    assert!(!stop.0, "answered as a success: {}", stop.1);
+    assert!(stop.1.contains("bravo did not take: vip"), "{}", stop.1);
     ok(&sim);
 }
 

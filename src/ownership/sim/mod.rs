@@ -272,7 +272,7 @@ impl Sim {
             }
             Output::Refused(why) => self.nodes[i].refused.push(why),
             Output::RequestDone { ok, summary } => self.nodes[i].done.push((ok, summary)),
-            Output::ShutdownComplete { stop_failed } => {
+            Output::ShutdownComplete { stop_failed, .. } => {
                 // The daemon's last words, then it exits; membership on the
                 // other side learns of the shutdown a little later.
                 self.send(i);

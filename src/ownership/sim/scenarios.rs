@@ -167,11 +167,16 @@ fn clean_shutdown_hands_over_without_waiting_for_deadtime() {
     let mut sim = pair(AutoFailback::Off);
     sim.input(0, Input::Shutdown);
     assert!(sim.logged(0, "Giving up all HA resources."));
+    // Alpha's stop and bravo's start (200 ms each here), then alpha exits:
+    // it waits until bravo holds what it handed over.
+    sim.run_for(Duration::from_millis(300));
+    assert!(sim.alive(0), "exited before bravo had taken ip-a");
     sim.run_for(Duration::from_millis(400));
     assert!(!sim.alive(0));
     assert_eq!(sim.nodes[0].shutdown_complete, Some(vec![]));
     // Bravo started ip-a from alpha's last report, before PeerDead arrived.
     assert!(sim.logged(1, "Taking over resource group ip-a (alpha released it)"));
+    assert_eq!(sim.holders(1), ["bravo"]);
     sim.run_for(Duration::from_secs(1));
     assert_eq!(sim.holders(0), ["bravo"]);
     sim.assert_no_violations();
