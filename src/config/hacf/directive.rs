@@ -3,10 +3,11 @@
 //! logging, tuning, and the modes this heartbeat refuses).
 
 use super::At;
-use super::parser::{Parser, option_words};
+use super::parser::{Parser, Slot, option_words};
 use super::values::parse_bool;
 use crate::config::model::{AutoFailback, NodeName, PingGroup, Respawn};
 use std::path::PathBuf;
+use std::time::Duration;
 
 const SYSLOG_FACILITIES: [&str; 20] = [
     "auth", "authpriv", "cron", "daemon", "ftp", "kern", "lpr", "mail", "news", "syslog", "user",
@@ -35,91 +36,110 @@ const IGNORED: [&str; 13] = [
 const NOT_IMPLEMENTED: [&str; 2] = ["watchdog", "failfast"];
 
 impl Parser<'_> {
+    /// Reads one directive line. Each family of directives says whether it
+    /// knows the name; a name none knows is ignored or warned about.
     pub(super) fn directive(&mut self, n: usize, name: &str, rest: &str) {
+        // Most directives take blank- or comma-separated options; ucast,
+        // mcast, respawn, monitor and rsc_timeout need the words as written.
         let words = option_words(rest);
         let whole: Vec<&str> = rest.split_whitespace().collect();
+        let known = self.timing_directive(n, name, &words)
+            || self.cluster_directive(n, name, &words, &whole)
+            || self.setting_directive(n, name, &words)
+            || self.refused_directive(n, name, &words);
+        if !known {
+            self.other_directive(n, name);
+        }
+    }
+
+    /// keepalive, warntime, deadtime, initdead, deadping, failback_delay.
+    fn timing_directive(&mut self, n: usize, name: &str, words: &[&str]) -> bool {
+        let slot: Slot<At<Duration>> = match name {
+            "keepalive" => |c| &mut c.keepalive,
+            "warntime" => |c| &mut c.warntime,
+            "deadtime" => |c| &mut c.deadtime,
+            "initdead" => |c| &mut c.initdead,
+            "deadping" => |c| &mut c.deadping,
+            "failback_delay" => |c| &mut c.failback_delay,
+            _ => return false,
+        };
+        self.time(n, name, words, slot);
+        true
+    }
+
+    /// What the cluster is: nodes, media, failback, ping nodes, respawned
+    /// programs and our own extensions.
+    fn cluster_directive(&mut self, n: usize, name: &str, words: &[&str], whole: &[&str]) -> bool {
         match name {
-            "node" => self.node(n, &words),
-            "keepalive" => self.time(n, name, &words, |c| &mut c.keepalive),
-            "warntime" => self.time(n, name, &words, |c| &mut c.warntime),
-            "deadtime" => self.time(n, name, &words, |c| &mut c.deadtime),
-            "initdead" => self.time(n, name, &words, |c| &mut c.initdead),
-            "deadping" => self.time(n, name, &words, |c| &mut c.deadping),
-            "failback_delay" => self.time(n, name, &words, |c| &mut c.failback_delay),
-            "udpport" => self.udpport(n, &words),
-            "baud" => self.baud(n, &words),
-            "bcast" => self.bcast(n, &words),
-            "ucast" => self.ucast(n, &whole),
-            "mcast" => self.mcast(n, &whole),
-            "serial" => self.serial(n, &words),
-            "auto_failback" => self.auto_failback(n, &words),
-            "nice_failback" => self.nice_failback(n, &words),
-            "ping" => self.ping(n, &words),
-            "ping_group" => self.ping_group(n, &words),
-            "respawn" => self.respawn(n, &whole),
+            "node" => self.node(n, words),
+            "udpport" => self.udpport(n, words),
+            "baud" => self.baud(n, words),
+            "bcast" => self.bcast(n, words),
+            "ucast" => self.ucast(n, whole),
+            "mcast" => self.mcast(n, whole),
+            "serial" => self.serial(n, words),
+            "auto_failback" => self.auto_failback(n, words),
+            "nice_failback" => self.nice_failback(n, words),
+            "ping" => self.ping(n, words),
+            "ping_group" => self.ping_group(n, words),
+            "respawn" => self.respawn(n, whole),
+            "monitor" => self.monitor(n, whole),
+            "rsc_timeout" => self.rsc_timeout(n, whole),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Logging and tuning: single values, some only checked because we
+    /// have no use for them (coredumps, rtprio, msgfmt, hbgenmethod).
+    fn setting_directive(&mut self, n: usize, name: &str, words: &[&str]) -> bool {
+        match name {
             "logfile" => {
-                if let Some(w) = self.one(n, name, &words) {
-                    self.cf.logfile = Some(PathBuf::from(w));
-                }
+                let path = self.one(n, name, words).map(PathBuf::from);
+                self.set(|c| &mut c.logfile, path);
             }
             "debugfile" => {
-                if let Some(w) = self.one(n, name, &words) {
-                    self.cf.debugfile = Some(PathBuf::from(w));
-                }
+                let path = self.one(n, name, words).map(PathBuf::from);
+                self.set(|c| &mut c.debugfile, path);
             }
-            "logfacility" => self.logfacility(n, &words),
+            "logfacility" => self.logfacility(n, words),
             "use_logd" => {
-                if let Some(b) = self.boolean(n, name, &words) {
-                    self.cf.use_logd = Some(b);
-                }
+                let b = self.boolean(n, name, words);
+                self.set(|c| &mut c.use_logd, b);
             }
             "realtime" => {
-                if let Some(b) = self.boolean(n, name, &words) {
-                    self.cf.realtime = Some(b);
-                }
+                let b = self.boolean(n, name, words);
+                self.set(|c| &mut c.realtime, b);
             }
             "coredumps" => {
-                self.boolean(n, name, &words);
+                self.boolean(n, name, words);
             }
             "debug" => {
-                if let Some(v) = self.integer(n, name, &words, 0, 255) {
-                    self.cf.debug = Some(v);
-                }
+                let v = self.integer(n, name, words, 0, 255);
+                self.set(|c| &mut c.debug, v);
             }
             "hopfudge" => {
-                if let Some(v) = self.integer(n, name, &words, 0, 255) {
-                    self.cf.hopfudge = Some(v);
-                }
+                let v = self.integer(n, name, words, 0, 255);
+                self.set(|c| &mut c.hopfudge, v);
             }
             "rtprio" => {
-                self.integer(n, name, &words, 1, 99);
+                self.integer(n, name, words, 1, 99);
             }
-            "crm" | "pacemaker" => self.crm(n, name, &words),
-            "autojoin" => self.autojoin(n, &words),
-            "msgfmt" => {
-                if let Some(w) = self.one(n, name, &words)
-                    && w != "classic"
-                    && w != "netstring"
-                {
-                    self.d.error(
-                        n,
-                        format!("msgfmt: invalid value [{w}]: expected classic or netstring"),
-                    );
-                }
-            }
-            "hbgenmethod" => {
-                if let Some(w) = self.one(n, name, &words)
-                    && w != "file"
-                    && w != "time"
-                {
-                    self.d.error(
-                        n,
-                        format!("hbgenmethod: invalid value [{w}]: expected file or time"),
-                    );
-                }
-            }
+            "msgfmt" => self.either(n, name, words, ["classic", "netstring"]),
+            "hbgenmethod" => self.either(n, name, words, ["file", "time"]),
+            _ => return false,
+        }
+        true
+    }
+
+    /// Modes of the original this heartbeat does not offer: errors that say
+    /// so and how to write the line instead.
+    fn refused_directive(&mut self, n: usize, name: &str, words: &[&str]) -> bool {
+        match name {
+            "crm" | "pacemaker" => self.crm(n, name, words),
+            "autojoin" => self.autojoin(n, words),
             "traditional_compression" => {
-                if self.boolean(n, name, &words) == Some(true) {
+                if self.boolean(n, name, words) == Some(true) {
                     self.d.error(
                         n,
                         "traditional_compression yes is not supported: heartbeat never \
@@ -134,16 +154,45 @@ impl Parser<'_> {
                      (fence with an external tool if you need it)"
                 ),
             ),
-            "monitor" => self.monitor(n, &whole),
-            "rsc_timeout" => self.rsc_timeout(n, &whole),
-            _ if IGNORED.contains(&name) => {}
-            _ if NOT_IMPLEMENTED.contains(&name) => self
-                .d
-                .warn(n, format!("{name} is not implemented and is ignored")),
-            _ => self.d.warn(
+            _ => return false,
+        }
+        true
+    }
+
+    /// A name no family knows: accepted silently, warned about as not
+    /// implemented, or warned about as unknown.
+    fn other_directive(&mut self, n: usize, name: &str) {
+        if IGNORED.contains(&name) {
+            return;
+        }
+        if NOT_IMPLEMENTED.contains(&name) {
+            self.d
+                .warn(n, format!("{name} is not implemented and is ignored"));
+        } else {
+            self.d.warn(
                 n,
                 format!("unknown directive [{name}] ignored (directive names are case-sensitive)"),
-            ),
+            );
+        }
+    }
+
+    /// Stores a value that was read fine; a bad one was already reported.
+    fn set<T>(&mut self, slot: Slot<T>, value: Option<T>) {
+        if let Some(v) = value {
+            *slot(&mut self.cf) = Some(v);
+        }
+    }
+
+    /// One of two words, checked only: nothing here depends on the choice.
+    fn either(&mut self, n: usize, name: &str, words: &[&str], [a, b]: [&str; 2]) {
+        if let Some(w) = self.one(n, name, words)
+            && w != a
+            && w != b
+        {
+            self.d.error(
+                n,
+                format!("{name}: invalid value [{w}]: expected {a} or {b}"),
+            );
         }
     }
 
@@ -162,17 +211,6 @@ impl Parser<'_> {
                 line: n,
             });
         }
-    }
-
-    fn set_failback(&mut self, n: usize, v: AutoFailback) {
-        if let Some(prev) = &self.cf.auto_failback {
-            let l = prev.line;
-            self.d.warn(
-                n,
-                format!("auto_failback given again; this line overrides line {l}"),
-            );
-        }
-        self.cf.auto_failback = Some(At { value: v, line: n });
     }
 
     fn auto_failback(&mut self, n: usize, words: &[&str]) {
@@ -194,7 +232,7 @@ impl Parser<'_> {
                 }
             }
         };
-        self.set_failback(n, v);
+        self.set_at(n, "auto_failback", |c| &mut c.auto_failback, v);
     }
 
     fn nice_failback(&mut self, n: usize, words: &[&str]) {
@@ -211,7 +249,7 @@ impl Parser<'_> {
         } else {
             AutoFailback::Legacy
         };
-        self.set_failback(n, v);
+        self.set_at(n, "auto_failback", |c| &mut c.auto_failback, v);
     }
 
     fn ping(&mut self, n: usize, words: &[&str]) {

@@ -8,6 +8,8 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 const MAX_MCAST_TTL: u8 = 4;
+/// The shape of an mcast line, quoted by the messages about its fields.
+const MCAST_USAGE: &str = "expected \"mcast INTERFACE GROUP PORT TTL LOOP\"";
 /// Linux interface names are at most IFNAMSIZ-1 bytes.
 const MAX_IFNAME: usize = 15;
 
@@ -147,86 +149,36 @@ impl Parser<'_> {
     }
 
     pub(super) fn mcast(&mut self, n: usize, words: &[&str]) {
-        let Some(iface) = words.first() else {
-            self.d
-                .error(n, "mcast: expected \"mcast INTERFACE GROUP PORT TTL LOOP\"");
+        let Some([iface, group_w, port_w, ttl_w, loop_w]) = self.mcast_fields(n, words) else {
             return;
         };
-        const FIELDS: [&str; 4] = ["group", "port", "ttl", "loop"];
-        if words.len() < 5 {
-            let missing = FIELDS[words.len() - 1];
-            self.d.error(
-                n,
-                format!("mcast [{iface}] missing {missing}: expected \"mcast INTERFACE GROUP PORT TTL LOOP\""),
-            );
-            return;
-        }
-        if words.len() > 5 {
-            self.d.error(
-                n,
-                format!("mcast [{iface}]: too many fields: expected \"mcast INTERFACE GROUP PORT TTL LOOP\""),
-            );
-            return;
-        }
         if !self.iface(n, "mcast", iface) {
             return;
         }
-        let mut ok = true;
-        let group = match words[1].parse::<Ipv4Addr>() {
-            Ok(g) if g.is_multicast() => Some(g),
-            _ => {
-                self.d.error(
-                    n,
-                    format!(
-                        "mcast [{iface}] bad group [{}]: expected an IPv4 multicast address (224.0.0.0 to 239.255.255.255)",
-                        words[1]
-                    ),
-                );
-                ok = false;
-                None
-            }
+        // Every bad field is reported, not only the first.
+        let group = group_w
+            .parse::<Ipv4Addr>()
+            .ok()
+            .filter(Ipv4Addr::is_multicast);
+        let group = self.mcast_field(
+            n,
+            iface,
+            ("group", group_w),
+            group,
+            "an IPv4 multicast address (224.0.0.0 to 239.255.255.255)",
+        );
+        let port = port_w.parse::<u16>().ok().filter(|p| *p > 0);
+        let port = self.mcast_field(n, iface, ("port", port_w), port, "1 to 65535");
+        let ttl = ttl_w.parse::<u8>().ok().filter(|t| *t <= MAX_MCAST_TTL);
+        let ttl_range = format!("0 to {MAX_MCAST_TTL}");
+        let ttl = self.mcast_field(n, iface, ("ttl", ttl_w), ttl, &ttl_range);
+        let loopback = match loop_w {
+            "0" => Some(false),
+            "1" => Some(true),
+            _ => None,
         };
-        let port = match words[2].parse::<u16>() {
-            Ok(p) if p > 0 => p,
-            _ => {
-                self.d.error(
-                    n,
-                    format!(
-                        "mcast [{iface}] bad port [{}]: expected 1 to 65535",
-                        words[2]
-                    ),
-                );
-                ok = false;
-                0
-            }
-        };
-        let ttl = match words[3].parse::<u8>() {
-            Ok(t) if t <= MAX_MCAST_TTL => t,
-            _ => {
-                self.d.error(
-                    n,
-                    format!(
-                        "mcast [{iface}] bad ttl [{}]: expected 0 to {MAX_MCAST_TTL}",
-                        words[3]
-                    ),
-                );
-                ok = false;
-                0
-            }
-        };
-        let loopback = match words[4] {
-            "0" => false,
-            "1" => true,
-            other => {
-                self.d.error(
-                    n,
-                    format!("mcast [{iface}] bad loop [{other}]: expected 0 or 1"),
-                );
-                ok = false;
-                false
-            }
-        };
-        if let (true, Some(group)) = (ok, group) {
+        let loopback = self.mcast_field(n, iface, ("loop", loop_w), loopback, "0 or 1");
+        if let (Some(group), Some(port), Some(ttl), Some(loopback)) = (group, port, ttl, loopback) {
             self.add_medium(
                 n,
                 Medium::Mcast {
@@ -238,6 +190,51 @@ impl Parser<'_> {
                 },
             );
         }
+    }
+
+    /// The five words of an mcast line, or an error naming the first
+    /// missing field (or saying there are too many).
+    fn mcast_fields<'w>(&mut self, n: usize, words: &[&'w str]) -> Option<[&'w str; 5]> {
+        const FIELDS: [&str; 4] = ["group", "port", "ttl", "loop"];
+        let Some(iface) = words.first() else {
+            self.d.error(n, format!("mcast: {MCAST_USAGE}"));
+            return None;
+        };
+        if words.len() < 5 {
+            let missing = FIELDS[words.len() - 1];
+            self.d.error(
+                n,
+                format!("mcast [{iface}] missing {missing}: {MCAST_USAGE}"),
+            );
+            return None;
+        }
+        let fields = <[&str; 5]>::try_from(words).ok();
+        if fields.is_none() {
+            self.d.error(
+                n,
+                format!("mcast [{iface}]: too many fields: {MCAST_USAGE}"),
+            );
+        }
+        fields
+    }
+
+    /// One mcast field as parsed, or (when `value` is `None`) the error all
+    /// bad mcast fields share: `(name, word)` as written, and what was expected.
+    fn mcast_field<T>(
+        &mut self,
+        n: usize,
+        iface: &str,
+        (name, word): (&str, &str),
+        value: Option<T>,
+        expected: &str,
+    ) -> Option<T> {
+        if value.is_none() {
+            self.d.error(
+                n,
+                format!("mcast [{iface}] bad {name} [{word}]: expected {expected}"),
+            );
+        }
+        value
     }
 
     pub(super) fn serial(&mut self, n: usize, words: &[&str]) {

@@ -14,6 +14,10 @@ pub(super) struct Parser<'a> {
     pub(super) first_serial: Option<usize>,
 }
 
+/// Where a directive's value goes in [`HaCf`], so one reader serves every
+/// directive of its kind.
+pub(super) type Slot<T> = fn(&mut HaCf) -> &mut Option<T>;
+
 pub(super) fn option_words(rest: &str) -> Vec<&str> {
     rest.split(|c: char| c.is_whitespace() || c == ',')
         .filter(|w| !w.is_empty())
@@ -43,13 +47,7 @@ impl Parser<'_> {
         }
     }
 
-    pub(super) fn time(
-        &mut self,
-        n: usize,
-        name: &str,
-        words: &[&str],
-        slot: fn(&mut HaCf) -> &mut Option<At<Duration>>,
-    ) {
+    pub(super) fn time(&mut self, n: usize, name: &str, words: &[&str], slot: Slot<At<Duration>>) {
         if let [num, unit] = words
             && parse_time(num).is_ok()
             && (unit.starts_with("ms") || *unit == "us" || *unit == "usec")
@@ -67,19 +65,22 @@ impl Parser<'_> {
             return;
         };
         match parse_time(w) {
-            Ok(d) => {
-                let s = slot(&mut self.cf);
-                if let Some(prev) = s.as_ref() {
-                    let prev_line = prev.line;
-                    self.d.warn(
-                        n,
-                        format!("{name} given again; this line overrides line {prev_line}"),
-                    );
-                }
-                *slot(&mut self.cf) = Some(At { value: d, line: n });
-            }
+            Ok(d) => self.set_at(n, name, slot, d),
             Err(e) => self.d.error(n, format!("{name}: {e}")),
         }
+    }
+
+    /// Stores a value that may be given again: the last line wins, with a
+    /// warning naming the line it overrides.
+    pub(super) fn set_at<T>(&mut self, n: usize, name: &str, slot: Slot<At<T>>, value: T) {
+        if let Some(prev) = slot(&mut self.cf) {
+            let prev_line = prev.line;
+            self.d.warn(
+                n,
+                format!("{name} given again; this line overrides line {prev_line}"),
+            );
+        }
+        *slot(&mut self.cf) = Some(At { value, line: n });
     }
 
     pub(super) fn boolean(&mut self, n: usize, name: &str, words: &[&str]) -> Option<bool> {

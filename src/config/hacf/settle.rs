@@ -8,6 +8,33 @@ use crate::config::model::{AutoFailback, Logging, NodeName, Timings};
 use std::path::Path;
 use std::time::Duration;
 
+/// Applies defaults and the checks that need only ha.cf and the local node
+/// name. `None` when something was wrong (already reported).
+pub fn settle(cf: HaCf, local: &str, file: &Path, diags: &mut Diags) -> Option<HaCfSettings> {
+    let errors_before = diags.errors.len();
+    let mut d = diags.for_file(file);
+    let timings = timings(&cf);
+    check_timings(&cf, &timings, &mut d);
+    if cf.media.is_empty() {
+        d.file_error("no heartbeat media defined: add a bcast, ucast, mcast or serial line");
+    }
+    let (local, peer) = check_nodes(&cf.nodes, &NodeName::new(local), &mut d);
+    if diags.errors.len() > errors_before {
+        return None;
+    }
+    Some(settings(cf, local, peer?, timings))
+}
+
+/// A directive's value, or `default` when ha.cf did not give it.
+fn value_or<T: Copy>(a: &Option<At<T>>, default: T) -> T {
+    a.as_ref().map_or(default, |a| a.value)
+}
+
+/// The line that set a directive, `None` when it was not given.
+fn line_of<T>(a: &Option<At<T>>) -> Option<usize> {
+    a.as_ref().map(|a| a.line)
+}
+
 /// The original's initdead default: deadtime when above 10 s, 12 s below
 /// 6 s, else twice deadtime.
 fn default_initdead(deadtime: Duration) -> Duration {
@@ -20,159 +47,156 @@ fn default_initdead(deadtime: Duration) -> Duration {
     }
 }
 
-/// Applies defaults and the checks that need only ha.cf and the local node
-/// name. `None` when something was wrong (already reported).
-pub fn settle(cf: HaCf, local: &str, file: &Path, diags: &mut Diags) -> Option<HaCfSettings> {
-    let errors_before = diags.errors.len();
-    let mut d = diags.for_file(file);
-    let line = |a: &Option<At<Duration>>| a.as_ref().map(|a| a.line);
-    let val = |a: &Option<At<Duration>>| a.as_ref().map(|a| a.value);
+/// The five timings, with the original's defaults for those not given.
+fn timings(cf: &HaCf) -> Timings {
+    let deadtime = value_or(&cf.deadtime, Duration::from_secs(30));
+    Timings {
+        keepalive: value_or(&cf.keepalive, Duration::from_secs(1)),
+        warntime: value_or(&cf.warntime, deadtime / 2),
+        deadtime,
+        initdead: value_or(&cf.initdead, default_initdead(deadtime)),
+        deadping: value_or(&cf.deadping, deadtime),
+    }
+}
 
-    let keepalive = val(&cf.keepalive).unwrap_or(Duration::from_secs(1));
-    let deadtime = val(&cf.deadtime).unwrap_or(Duration::from_secs(30));
-    let warntime = val(&cf.warntime).unwrap_or(deadtime / 2);
-    let initdead = val(&cf.initdead).unwrap_or_else(|| default_initdead(deadtime));
-    let deadping = val(&cf.deadping).unwrap_or(deadtime);
-    // Report the check at the line that set the later of the two values.
-    let at = |l: Option<usize>, d: &mut FileDiags, msg: String| match l {
-        Some(l) => d.error(l, msg),
-        None => d.file_error(msg),
-    };
-    let ka_line = line(&cf.keepalive);
-    let dt_line = line(&cf.deadtime).or(ka_line);
-    let wt_line = line(&cf.warntime).or(dt_line);
-    let id_line = line(&cf.initdead).or(dt_line);
-
-    for (name, v, l) in [
-        ("keepalive", keepalive, ka_line),
-        ("deadtime", deadtime, line(&cf.deadtime)),
-        ("warntime", warntime, line(&cf.warntime)),
-    ] {
-        if v.is_zero() {
-            at(
-                l,
-                &mut d,
-                format!("{name} [0 ms] is invalid: must be more than 0"),
-            );
-        }
-    }
-    if deadtime <= keepalive * 2 && !deadtime.is_zero() {
-        at(
-            dt_line,
-            &mut d,
-            format!(
-                "deadtime [{} ms] is too small compared to keepalive [{} ms]: deadtime must be more than twice keepalive",
-                ms(deadtime),
-                ms(keepalive)
-            ),
-        );
-    }
-    // With a defaulted warntime the deadtime check above already said it all.
-    let deadtime_ok = deadtime > keepalive * 2;
-    let warntime_between = keepalive < warntime && warntime < deadtime;
-    // A zero warntime was reported above.
-    if !warntime_between && !warntime.is_zero() && (cf.warntime.is_some() || deadtime_ok) {
-        at(
-            wt_line,
-            &mut d,
-            format!(
-                "warntime [{} ms] must be between keepalive [{} ms] and deadtime [{} ms] (keepalive < warntime < deadtime)",
-                ms(warntime),
-                ms(keepalive),
-                ms(deadtime)
-            ),
-        );
-    }
-    if initdead < deadtime {
-        at(
-            id_line,
-            &mut d,
-            format!(
-                "initdead [{} ms] is smaller than deadtime [{} ms]: initdead must be at least deadtime",
-                ms(initdead),
-                ms(deadtime)
-            ),
-        );
-    } else if let Some(l) = line(&cf.initdead) {
-        // Only an explicit value warns: the original's default for a long
-        // deadtime is deadtime itself, and nagging about defaults helps nobody.
-        let mut warn = |msg: String| d.warn(l, msg);
-        if initdead < deadtime * 2 {
-            warn(format!(
-                "initdead [{} ms] is less than twice deadtime [{} ms]; slow network start-up may make the peer look dead",
-                ms(initdead),
-                ms(deadtime)
-            ));
-        } else if initdead < Duration::from_secs(10) {
-            warn(format!(
-                "initdead [{} ms] may be too small: it should be >= deadtime and >= 10 seconds",
-                ms(initdead)
-            ));
-        }
-    }
-    if let Some(dp) = &cf.deadping
-        && dp.value <= keepalive * 2
-    {
-        d.error(
-            dp.line,
-            format!(
-                "deadping [{} ms] is too small compared to keepalive [{} ms]: must be more than twice keepalive",
-                ms(dp.value),
-                ms(keepalive)
-            ),
-        );
-    }
-
-    if cf.media.is_empty() {
-        d.file_error("no heartbeat media defined: add a bcast, ucast, mcast or serial line");
-    }
-
-    let local_name = NodeName::new(local);
-    let (local_name, peer) = check_nodes(&cf.nodes, &local_name, &mut d);
-
-    let auto_failback = cf
-        .auto_failback
-        .as_ref()
-        .map_or(AutoFailback::Legacy, |a| a.value);
-    let logging = Logging {
-        logfile: cf.logfile.clone(),
-        debugfile: cf.debugfile.clone(),
-        logfacility: cf.logfacility.clone(),
-        use_logd: cf.use_logd,
-    };
-    if diags.errors.len() > errors_before {
-        return None;
-    }
-    Some(HaCfSettings {
-        local: local_name,
-        peer: peer?,
+/// Everything ha.cf gave, and the defaults for the rest, once checked.
+fn settings(cf: HaCf, local: NodeName, peer: NodeName, timings: Timings) -> HaCfSettings {
+    HaCfSettings {
+        local,
+        peer,
         nodes: cf.nodes.iter().map(|n| n.value.clone()).collect(),
-        timings: Timings {
-            keepalive,
-            warntime,
-            deadtime,
-            initdead,
-            deadping,
-        },
-        udpport: cf.udpport.as_ref().map_or(DEFAULT_UDPPORT, |a| a.value),
-        baud: cf.baud.as_ref().map_or(DEFAULT_BAUD, |a| a.value),
+        timings,
+        udpport: value_or(&cf.udpport, DEFAULT_UDPPORT),
+        baud: value_or(&cf.baud, DEFAULT_BAUD),
         media: cf.media.iter().map(|m| m.value.clone()).collect(),
-        auto_failback,
-        auto_failback_line: cf.auto_failback.as_ref().map(|a| a.line),
-        failback_delay: cf
-            .failback_delay
-            .as_ref()
-            .map_or(Duration::ZERO, |a| a.value),
+        auto_failback: value_or(&cf.auto_failback, AutoFailback::Legacy),
+        auto_failback_line: line_of(&cf.auto_failback),
+        failback_delay: value_or(&cf.failback_delay, Duration::ZERO),
         ping: cf.ping,
         ping_groups: cf.ping_groups,
-        logging,
+        logging: Logging {
+            logfile: cf.logfile,
+            debugfile: cf.debugfile,
+            logfacility: cf.logfacility,
+            use_logd: cf.use_logd,
+        },
         realtime: cf.realtime.unwrap_or(true),
         debug: cf.debug.unwrap_or(0),
         hopfudge: cf.hopfudge.unwrap_or(1),
         respawn: cf.respawn,
         monitors: cf.monitors,
         rsc_timeouts: cf.rsc_timeouts,
-    })
+    }
+}
+
+/// The relations between the timings. Each check is its own function; they
+/// run in this order, which is the order of the messages.
+fn check_timings(cf: &HaCf, t: &Timings, d: &mut FileDiags) {
+    check_nonzero(cf, t, d);
+    check_deadtime(cf, t, d);
+    check_warntime(cf, t, d);
+    check_initdead(cf, t, d);
+    check_deadping(cf, t, d);
+}
+
+/// Where the deadtime check is reported: a check between two values goes
+/// to the line that set the later of them, so a defaulted deadtime is
+/// blamed on keepalive's line (and the file when neither was given). The
+/// warntime and initdead checks fall back to this line in turn.
+fn deadtime_line(cf: &HaCf) -> Option<usize> {
+    line_of(&cf.deadtime).or(line_of(&cf.keepalive))
+}
+
+fn check_nonzero(cf: &HaCf, t: &Timings, d: &mut FileDiags) {
+    for (name, v, l) in [
+        ("keepalive", t.keepalive, line_of(&cf.keepalive)),
+        ("deadtime", t.deadtime, line_of(&cf.deadtime)),
+        ("warntime", t.warntime, line_of(&cf.warntime)),
+    ] {
+        if v.is_zero() {
+            d.error_at(l, format!("{name} [0 ms] is invalid: must be more than 0"));
+        }
+    }
+}
+
+fn check_deadtime(cf: &HaCf, t: &Timings, d: &mut FileDiags) {
+    if t.deadtime <= t.keepalive * 2 && !t.deadtime.is_zero() {
+        d.error_at(
+            deadtime_line(cf),
+            format!(
+                "deadtime [{} ms] is too small compared to keepalive [{} ms]: deadtime must be more than twice keepalive",
+                ms(t.deadtime),
+                ms(t.keepalive)
+            ),
+        );
+    }
+}
+
+fn check_warntime(cf: &HaCf, t: &Timings, d: &mut FileDiags) {
+    // With a defaulted warntime the deadtime check already said it all.
+    let deadtime_ok = t.deadtime > t.keepalive * 2;
+    let warntime_between = t.keepalive < t.warntime && t.warntime < t.deadtime;
+    // A zero warntime was reported by check_nonzero.
+    if !warntime_between && !t.warntime.is_zero() && (cf.warntime.is_some() || deadtime_ok) {
+        d.error_at(
+            line_of(&cf.warntime).or(deadtime_line(cf)),
+            format!(
+                "warntime [{} ms] must be between keepalive [{} ms] and deadtime [{} ms] (keepalive < warntime < deadtime)",
+                ms(t.warntime),
+                ms(t.keepalive),
+                ms(t.deadtime)
+            ),
+        );
+    }
+}
+
+fn check_initdead(cf: &HaCf, t: &Timings, d: &mut FileDiags) {
+    if t.initdead < t.deadtime {
+        d.error_at(
+            line_of(&cf.initdead).or(deadtime_line(cf)),
+            format!(
+                "initdead [{} ms] is smaller than deadtime [{} ms]: initdead must be at least deadtime",
+                ms(t.initdead),
+                ms(t.deadtime)
+            ),
+        );
+    } else if let Some(l) = line_of(&cf.initdead) {
+        // Only an explicit value warns: the original's default for a long
+        // deadtime is deadtime itself, and nagging about defaults helps nobody.
+        if t.initdead < t.deadtime * 2 {
+            d.warn(
+                l,
+                format!(
+                    "initdead [{} ms] is less than twice deadtime [{} ms]; slow network start-up may make the peer look dead",
+                    ms(t.initdead),
+                    ms(t.deadtime)
+                ),
+            );
+        } else if t.initdead < Duration::from_secs(10) {
+            d.warn(
+                l,
+                format!(
+                    "initdead [{} ms] may be too small: it should be >= deadtime and >= 10 seconds",
+                    ms(t.initdead)
+                ),
+            );
+        }
+    }
+}
+
+fn check_deadping(cf: &HaCf, t: &Timings, d: &mut FileDiags) {
+    if let Some(dp) = &cf.deadping
+        && dp.value <= t.keepalive * 2
+    {
+        d.error(
+            dp.line,
+            format!(
+                "deadping [{} ms] is too small compared to keepalive [{} ms]: must be more than twice keepalive",
+                ms(dp.value),
+                ms(t.keepalive)
+            ),
+        );
+    }
 }
 
 /// The pair: the local node must be listed, with exactly one other node.
