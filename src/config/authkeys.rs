@@ -3,7 +3,7 @@
 //! Pure: gets the text and the mode bits, never opens the file. Never puts
 //! a secret into a message.
 
-use super::diag::Diags;
+use super::diag::{Diags, FileDiags};
 use super::model::{AuthKey, AuthKeys, AuthMethod};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -29,20 +29,17 @@ fn parse_id(w: &str) -> Option<u8> {
     w.parse::<u8>().ok().filter(|n| *n <= MAX_KEY_ID)
 }
 
+/// The key lines read so far, each with the line that defined it.
+type Keys = BTreeMap<u8, (AuthKey, usize)>;
+
 /// Parses authkeys. `mode` is the file's permission bits; any group or other
 /// bit refuses the file (the original only looked at the read bits).
 pub fn parse(text: &str, mode: u32, file: &Path, diags: &mut Diags) -> Option<AuthKeys> {
     let errors_before = diags.errors.len();
     let mut d = diags.for_file(file);
-    if mode & 0o077 != 0 {
-        d.file_error(format!(
-            "bad permissions {:04o} on keyfile: it must not be accessible to group or others; run chmod 600 {}",
-            mode & 0o7777,
-            file.display()
-        ));
-    }
+    check_mode(mode, file, &mut d);
     let mut active: Option<(u8, usize)> = None;
-    let mut keys: BTreeMap<u8, (AuthKey, usize)> = BTreeMap::new();
+    let mut keys = Keys::new();
     for (i, raw) in text.lines().enumerate() {
         let n = i + 1;
         let line = raw.trim();
@@ -52,116 +49,12 @@ pub fn parse(text: &str, mode: u32, file: &Path, diags: &mut Diags) -> Option<Au
         }
         let words: Vec<&str> = line.split_whitespace().collect();
         if words[0] == "auth" {
-            match words.as_slice() {
-                [_, id] => match parse_id(id) {
-                    Some(id) => {
-                        if let Some((_, prev)) = active {
-                            d.error(n, format!("auth given twice (first on line {prev}): exactly one auth line selects the signing key"));
-                        } else {
-                            active = Some((id, n));
-                        }
-                    }
-                    None => d.error(
-                        n,
-                        format!(
-                            "invalid authnum [{id}]: expected a key number from 0 to {MAX_KEY_ID}"
-                        ),
-                    ),
-                },
-                _ => d.error(
-                    n,
-                    "invalid auth line: expected \"auth N\" with N the number of the signing key",
-                ),
-            }
-            continue;
+            auth_line(n, &words, &mut active, &mut d);
+        } else if let Some(key) = key_line(n, &words, &mut d) {
+            add_key(n, key, &mut keys, &mut d);
         }
-        let Some(id) = parse_id(words[0]) else {
-            if words[0].bytes().all(|b| b.is_ascii_digit()) {
-                d.error(
-                    n,
-                    format!(
-                        "invalid authnum [{}]: expected a key number from 0 to {MAX_KEY_ID}",
-                        words[0]
-                    ),
-                );
-            } else {
-                d.error(
-                    n,
-                    "auth line is invalid: expected \"auth N\" or \"N METHOD [SECRET]\"",
-                );
-            }
-            continue;
-        };
-        let Some(method_word) = words.get(1) else {
-            d.error(
-                n,
-                format!("key {id} has no method: expected \"{id} METHOD [SECRET]\" with METHOD crc, md5, sha1 or sha256"),
-            );
-            continue;
-        };
-        let Some(method) = parse_method(method_word) else {
-            d.error(
-                n,
-                format!("invalid authtype [{method_word}]: expected crc, md5, sha1 or sha256"),
-            );
-            continue;
-        };
-        let secret = match (method, &words[2..]) {
-            (AuthMethod::Crc, []) => Vec::new(),
-            (AuthMethod::Crc, _) => {
-                d.error(
-                    n,
-                    "auth method [crc] doesn't use a key: write the line without a secret",
-                );
-                continue;
-            }
-            (_, [secret]) => secret.as_bytes().to_vec(),
-            (_, []) => {
-                d.error(
-                    n,
-                    format!(
-                        "auth method [{}] requires a key: expected \"{id} {} SECRET\"",
-                        method.name(),
-                        method.name()
-                    ),
-                );
-                continue;
-            }
-            (_, _) => {
-                d.error(n, "the secret must be one word: it may not contain blanks");
-                continue;
-            }
-        };
-        if let Some((_, prev)) = keys.get(&id) {
-            d.error(n, format!("key {id} defined twice (first on line {prev})"));
-            continue;
-        }
-        keys.insert(id, (AuthKey { id, method, secret }, n));
     }
-
-    let active = match active {
-        None => {
-            d.file_error("missing auth directive: add \"auth N\" naming the key to sign with");
-            None
-        }
-        Some((id, line)) => {
-            match keys.get(&id) {
-                None => {
-                    d.error(line, format!("auth key [{id}] not found in keyfile: add a line \"{id} METHOD SECRET\""));
-                    None
-                }
-                Some((key, key_line)) => {
-                    if key.method == AuthMethod::Crc {
-                        d.warn(
-                        *key_line,
-                        "crc authenticates nothing (anyone on the network can forge messages): use sha256 or sha1 with a secret",
-                    );
-                    }
-                    Some(id)
-                }
-            }
-        }
-    };
+    let active = check_active(active, &keys, &mut d);
     if diags.errors.len() > errors_before {
         return None;
     }
@@ -169,6 +62,140 @@ pub fn parse(text: &str, mode: u32, file: &Path, diags: &mut Diags) -> Option<Au
         active: active?,
         keys: keys.into_iter().map(|(id, (k, _))| (id, k)).collect(),
     })
+}
+
+fn check_mode(mode: u32, file: &Path, d: &mut FileDiags) {
+    if mode & 0o077 != 0 {
+        d.file_error(format!(
+            "bad permissions {:04o} on keyfile: it must not be accessible to group or others; run chmod 600 {}",
+            mode & 0o7777,
+            file.display()
+        ));
+    }
+}
+
+fn bad_authnum(w: &str) -> String {
+    format!("invalid authnum [{w}]: expected a key number from 0 to {MAX_KEY_ID}")
+}
+
+/// `auth N`: selects the signing key; `active` keeps it with its line.
+fn auth_line(n: usize, words: &[&str], active: &mut Option<(u8, usize)>, d: &mut FileDiags) {
+    let [_, id] = words else {
+        d.error(
+            n,
+            "invalid auth line: expected \"auth N\" with N the number of the signing key",
+        );
+        return;
+    };
+    match (parse_id(id), *active) {
+        (None, _) => d.error(n, bad_authnum(id)),
+        (Some(_), Some((_, prev))) => d.error(
+            n,
+            format!("auth given twice (first on line {prev}): exactly one auth line selects the signing key"),
+        ),
+        (Some(id), None) => *active = Some((id, n)),
+    }
+}
+
+/// `N METHOD [SECRET]`: one key, `None` when the line is wrong (reported).
+fn key_line(n: usize, words: &[&str], d: &mut FileDiags) -> Option<AuthKey> {
+    let Some(id) = parse_id(words[0]) else {
+        if words[0].bytes().all(|b| b.is_ascii_digit()) {
+            d.error(n, bad_authnum(words[0]));
+        } else {
+            d.error(
+                n,
+                "auth line is invalid: expected \"auth N\" or \"N METHOD [SECRET]\"",
+            );
+        }
+        return None;
+    };
+    let Some(method_word) = words.get(1) else {
+        d.error(
+            n,
+            format!("key {id} has no method: expected \"{id} METHOD [SECRET]\" with METHOD crc, md5, sha1 or sha256"),
+        );
+        return None;
+    };
+    let Some(method) = parse_method(method_word) else {
+        d.error(
+            n,
+            format!("invalid authtype [{method_word}]: expected crc, md5, sha1 or sha256"),
+        );
+        return None;
+    };
+    let secret = secret(n, id, method, &words[2..], d)?;
+    Some(AuthKey { id, method, secret })
+}
+
+/// The words after the method: none for crc, exactly one for the others.
+fn secret(
+    n: usize,
+    id: u8,
+    method: AuthMethod,
+    rest: &[&str],
+    d: &mut FileDiags,
+) -> Option<Vec<u8>> {
+    match (method, rest) {
+        (AuthMethod::Crc, []) => Some(Vec::new()),
+        (AuthMethod::Crc, _) => {
+            d.error(
+                n,
+                "auth method [crc] doesn't use a key: write the line without a secret",
+            );
+            None
+        }
+        (_, [secret]) => Some(secret.as_bytes().to_vec()),
+        (_, []) => {
+            d.error(
+                n,
+                format!(
+                    "auth method [{}] requires a key: expected \"{id} {} SECRET\"",
+                    method.name(),
+                    method.name()
+                ),
+            );
+            None
+        }
+        (_, _) => {
+            d.error(n, "the secret must be one word: it may not contain blanks");
+            None
+        }
+    }
+}
+
+fn add_key(n: usize, key: AuthKey, keys: &mut Keys, d: &mut FileDiags) {
+    if let Some((_, prev)) = keys.get(&key.id) {
+        d.error(
+            n,
+            format!("key {} defined twice (first on line {prev})", key.id),
+        );
+        return;
+    }
+    keys.insert(key.id, (key, n));
+}
+
+/// The signing key must exist; crc is allowed but warned about, since it
+/// signs nothing.
+fn check_active(active: Option<(u8, usize)>, keys: &Keys, d: &mut FileDiags) -> Option<u8> {
+    let Some((id, line)) = active else {
+        d.file_error("missing auth directive: add \"auth N\" naming the key to sign with");
+        return None;
+    };
+    let Some((key, key_line)) = keys.get(&id) else {
+        d.error(
+            line,
+            format!("auth key [{id}] not found in keyfile: add a line \"{id} METHOD SECRET\""),
+        );
+        return None;
+    };
+    if key.method == AuthMethod::Crc {
+        d.warn(
+            *key_line,
+            "crc authenticates nothing (anyone on the network can forge messages): use sha256 or sha1 with a secret",
+        );
+    }
+    Some(id)
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use super::agents::{AgentSearch, default_timeouts, resolve_agent};
 use super::authkeys;
 use super::diag::{ConfigErrors, Diagnostic, Diags};
 use super::hacf::{self, Action, HaCfSettings};
-use super::haresources::{self, RawGroup};
+use super::haresources::{self, RawGroup, RawResource};
 use super::model::*;
 use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
@@ -147,80 +147,133 @@ fn build_groups(
     hacf_path: &Path,
     diags: &mut Diags,
 ) -> Vec<ResourceGroup> {
-    let mut groups = Vec::new();
-    for g in raw {
-        let preferred = NodeName::new(&g.node);
-        if let Some(nodes) = nodes
-            && !nodes.contains(&preferred)
-        {
-            let names: Vec<&str> = nodes.iter().map(NodeName::as_str).collect();
-            diags.error(
-                hares_path,
-                Some(g.line),
-                format!(
-                    "node [{}] is not declared in ha.cf (nodes: {})",
-                    g.node,
-                    names.join(", ")
-                ),
-            );
-        }
-        let mut resources = Vec::new();
-        for r in &g.resources {
-            let Some(agent) = resolve_agent(search, &r.name) else {
-                let looked: Vec<String> = search
-                    .candidates(&r.name)
-                    .iter()
-                    .map(|(p, _)| p.display().to_string())
-                    .collect();
-                diags.error(
-                    hares_path,
-                    Some(r.line),
-                    format!(
-                        "cannot locate resource agent {} (looked in {}): it must be an executable regular file",
-                        r.name,
-                        if looked.is_empty() { "nowhere: invalid name".to_string() } else { looked.join(", ") }
-                    ),
-                );
-                continue;
-            };
-            let mut timeouts = default_timeouts(&r.name);
-            for t in settings
-                .map(|s| s.rsc_timeouts.as_slice())
-                .unwrap_or_default()
-            {
-                if t.agent == r.name {
-                    match t.action {
-                        Action::Start => timeouts.start = t.timeout,
-                        Action::Stop => timeouts.stop = t.timeout,
-                        Action::Status => timeouts.status = t.timeout,
-                    }
-                }
-            }
-            resources.push(Resource {
-                spec: r.spec.clone(),
-                name: r.name.clone(),
-                args: r.args.clone(),
-                agent,
-                timeouts,
-            });
-        }
-        let id = GroupId(g.resources[0].spec.clone());
-        let monitor = settings
-            .and_then(|s| s.monitors.iter().find(|m| m.group == id.0))
-            .map(|m| m.policy.clone());
-        groups.push(ResourceGroup {
-            id,
-            preferred,
-            resources,
-            monitor,
-            line: g.line,
-        });
-    }
-
+    let groups = raw
+        .iter()
+        .map(|g| build_group(g, nodes, settings, search, hares_path, diags))
+        .collect();
     let Some(s) = settings else {
         return groups;
     };
-    let keys: Vec<&str> = raw.iter().map(|g| g.resources[0].spec.as_str()).collect();
+    check_monitor_keys(raw, s, hacf_path, diags);
+    check_rsc_timeout_agents(raw, s, hacf_path, diags);
+    if !raw.is_empty() && s.auto_failback == AutoFailback::Legacy {
+        diags.warn(
+            hacf_path,
+            s.auto_failback_line,
+            "auto_failback legacy is deprecated (it is the default when unset): write auto_failback on or off",
+        );
+    }
+    if raw.is_empty() && hares_path.exists() {
+        diags.warn(hares_path, None, "no resource groups defined");
+    }
+    groups
+}
+
+/// The original's group key: the first resource of the line, as written.
+fn group_key(g: &RawGroup) -> &str {
+    &g.resources[0].spec
+}
+
+/// One haresources line. A resource whose agent is missing is reported and
+/// left out, so every other problem still gets reported in the same run.
+fn build_group(
+    g: &RawGroup,
+    nodes: Option<&[NodeName]>,
+    settings: Option<&HaCfSettings>,
+    search: &AgentSearch,
+    hares_path: &Path,
+    diags: &mut Diags,
+) -> ResourceGroup {
+    let preferred = NodeName::new(&g.node);
+    if let Some(nodes) = nodes
+        && !nodes.contains(&preferred)
+    {
+        let names: Vec<&str> = nodes.iter().map(NodeName::as_str).collect();
+        diags.error(
+            hares_path,
+            Some(g.line),
+            format!(
+                "node [{}] is not declared in ha.cf (nodes: {})",
+                g.node,
+                names.join(", ")
+            ),
+        );
+    }
+    let resources = g
+        .resources
+        .iter()
+        .filter_map(|r| build_resource(r, settings, search, hares_path, diags))
+        .collect();
+    let id = GroupId(group_key(g).to_string());
+    let monitor = settings
+        .and_then(|s| s.monitors.iter().find(|m| m.group == id.0))
+        .map(|m| m.policy.clone());
+    ResourceGroup {
+        id,
+        preferred,
+        resources,
+        monitor,
+        line: g.line,
+    }
+}
+
+/// One resource with its agent located; `None` (reported) when there is
+/// no executable agent.
+fn build_resource(
+    r: &RawResource,
+    settings: Option<&HaCfSettings>,
+    search: &AgentSearch,
+    hares_path: &Path,
+    diags: &mut Diags,
+) -> Option<Resource> {
+    let Some(agent) = resolve_agent(search, &r.name) else {
+        let looked: Vec<String> = search
+            .candidates(&r.name)
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect();
+        diags.error(
+            hares_path,
+            Some(r.line),
+            format!(
+                "cannot locate resource agent {} (looked in {}): it must be an executable regular file",
+                r.name,
+                if looked.is_empty() { "nowhere: invalid name".to_string() } else { looked.join(", ") }
+            ),
+        );
+        return None;
+    };
+    Some(Resource {
+        spec: r.spec.clone(),
+        name: r.name.clone(),
+        args: r.args.clone(),
+        agent,
+        timeouts: agent_timeouts(&r.name, settings),
+    })
+}
+
+/// The agent's default timeouts, overridden by the rsc_timeout lines that
+/// name it (a later line wins).
+fn agent_timeouts(agent: &str, settings: Option<&HaCfSettings>) -> ActionTimeouts {
+    let mut timeouts = default_timeouts(agent);
+    for t in settings
+        .map(|s| s.rsc_timeouts.as_slice())
+        .unwrap_or_default()
+    {
+        if t.agent == agent {
+            match t.action {
+                Action::Start => timeouts.start = t.timeout,
+                Action::Stop => timeouts.stop = t.timeout,
+                Action::Status => timeouts.status = t.timeout,
+            }
+        }
+    }
+    timeouts
+}
+
+/// Every `monitor` must name a group key of haresources.
+fn check_monitor_keys(raw: &[RawGroup], s: &HaCfSettings, hacf_path: &Path, diags: &mut Diags) {
+    let keys: Vec<&str> = raw.iter().map(group_key).collect();
     for m in &s.monitors {
         if !keys.contains(&m.group.as_str()) {
             diags.error(
@@ -234,6 +287,16 @@ fn build_groups(
             );
         }
     }
+}
+
+/// An `rsc_timeout` for an agent no resource uses is harmless but likely a
+/// typo: warn.
+fn check_rsc_timeout_agents(
+    raw: &[RawGroup],
+    s: &HaCfSettings,
+    hacf_path: &Path,
+    diags: &mut Diags,
+) {
     let used: HashSet<&str> = raw
         .iter()
         .flat_map(|g| g.resources.iter().map(|r| r.name.as_str()))
@@ -250,17 +313,6 @@ fn build_groups(
             );
         }
     }
-    if !raw.is_empty() && s.auto_failback == AutoFailback::Legacy {
-        let msg = "auto_failback legacy is deprecated (it is the default when unset): write auto_failback on or off";
-        match s.auto_failback_line {
-            Some(l) => diags.warn(hacf_path, Some(l), msg),
-            None => diags.warn(hacf_path, None, msg),
-        }
-    }
-    if raw.is_empty() && hares_path.exists() {
-        diags.warn(hares_path, None, "no resource groups defined");
-    }
-    groups
 }
 
 #[cfg(test)]

@@ -85,6 +85,10 @@ impl FileDiags<'_> {
     pub fn warn(&mut self, line: usize, message: impl Into<String>) {
         self.diags.warn(self.file, Some(line), message);
     }
+    /// An error at `line`, or about the whole file when there is no line.
+    pub fn error_at(&mut self, line: Option<usize>, message: impl Into<String>) {
+        self.diags.error(self.file, line, message);
+    }
     pub fn file_error(&mut self, message: impl Into<String>) {
         self.diags.error(self.file, None, message);
     }

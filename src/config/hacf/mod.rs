@@ -1,0 +1,153 @@
+//! ha.cf: text → the settings it declares, plus the checks that need only
+//! ha.cf and the local node name.
+//!
+//! Pure: gets the file's text, never opens anything, never resolves host
+//! names. Cross-file checks (monitor keys, rsc_timeout agents) live in
+//! `check.rs`.
+//!
+//! This file owns the types (what ha.cf said, and what it means once
+//! settled), the public defaults and the entry point [`parse`]. The
+//! directives are read in `directive.rs` (dispatch and general settings),
+//! `media.rs` (heartbeat media, udpport, baud) and `extensions.rs` (our own
+//! `monitor` and `rsc_timeout`), with the shared value readers in
+//! `parser.rs` and the word-level ones in `values.rs`; `settle.rs` applies
+//! defaults and cross-checks.
+
+mod directive;
+mod extensions;
+mod media;
+mod parser;
+mod settle;
+mod values;
+
+use super::diag::Diags;
+use super::model::*;
+use parser::Parser;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use settle::settle;
+pub use values::{ms, parse_bool, parse_time};
+
+pub const DEFAULT_UDPPORT: u16 = 694;
+pub const DEFAULT_BAUD: u32 = 19200;
+pub const BAUD_RATES: [u32; 7] = [9600, 19200, 38400, 57600, 115200, 230400, 460800];
+pub const DEFAULT_MONITOR_RESTARTS: u32 = 3;
+pub const DEFAULT_MONITOR_WINDOW: Duration = Duration::from_secs(600);
+
+/// A value and the line that set it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct At<T> {
+    pub value: T,
+    pub line: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Start,
+    Stop,
+    Status,
+}
+
+/// `monitor GROUPKEY INTERVAL [MAX_RESTARTS [WINDOW]]` (ours).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonitorDirective {
+    pub group: String,
+    pub policy: MonitorPolicy,
+    pub line: usize,
+}
+
+/// `rsc_timeout AGENTNAME start|stop|status TIME` (ours).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RscTimeout {
+    pub agent: String,
+    pub action: Action,
+    pub timeout: Duration,
+    pub line: usize,
+}
+
+/// Everything ha.cf said, before defaults and cross-checks.
+#[derive(Clone, Debug, Default)]
+pub struct HaCf {
+    pub nodes: Vec<At<NodeName>>,
+    pub keepalive: Option<At<Duration>>,
+    pub warntime: Option<At<Duration>>,
+    pub deadtime: Option<At<Duration>>,
+    pub initdead: Option<At<Duration>>,
+    pub deadping: Option<At<Duration>>,
+    pub udpport: Option<At<u16>>,
+    pub baud: Option<At<u32>>,
+    pub media: Vec<At<Medium>>,
+    pub auto_failback: Option<At<AutoFailback>>,
+    pub failback_delay: Option<At<Duration>>,
+    pub ping: Vec<IpAddr>,
+    pub ping_groups: Vec<PingGroup>,
+    pub logfile: Option<PathBuf>,
+    pub debugfile: Option<PathBuf>,
+    pub logfacility: Option<String>,
+    pub use_logd: Option<bool>,
+    pub realtime: Option<bool>,
+    pub debug: Option<u32>,
+    pub hopfudge: Option<u32>,
+    pub respawn: Vec<Respawn>,
+    pub monitors: Vec<MonitorDirective>,
+    pub rsc_timeouts: Vec<RscTimeout>,
+}
+
+/// The ha.cf part of the final model, defaults applied and validated.
+#[derive(Clone, Debug)]
+pub struct HaCfSettings {
+    pub local: NodeName,
+    pub peer: NodeName,
+    pub nodes: Vec<NodeName>,
+    pub timings: Timings,
+    pub udpport: u16,
+    pub baud: u32,
+    pub media: Vec<Medium>,
+    pub auto_failback: AutoFailback,
+    /// Line of an explicit `auto_failback`, `None` when defaulted to legacy.
+    pub auto_failback_line: Option<usize>,
+    pub failback_delay: Duration,
+    pub ping: Vec<IpAddr>,
+    pub ping_groups: Vec<PingGroup>,
+    pub logging: Logging,
+    pub realtime: bool,
+    pub debug: u32,
+    pub hopfudge: u32,
+    pub respawn: Vec<Respawn>,
+    pub monitors: Vec<MonitorDirective>,
+    pub rsc_timeouts: Vec<RscTimeout>,
+}
+
+/// Strips the comment and surrounding blanks; `None` for an empty line.
+fn significant(raw: &str) -> Option<&str> {
+    let no_comment = raw.split('#').next().unwrap_or("");
+    let t = no_comment.trim();
+    (!t.is_empty()).then_some(t)
+}
+
+/// Parses ha.cf; errors and warnings go to `diags`.
+pub fn parse(text: &str, file: &Path, diags: &mut Diags) -> HaCf {
+    let mut p = Parser {
+        d: diags.for_file(file),
+        cf: HaCf::default(),
+        first_udp_medium: None,
+        first_serial: None,
+    };
+    for (i, raw) in text.lines().enumerate() {
+        let Some(line) = significant(raw) else {
+            continue;
+        };
+        let (name, rest) = match line.find(char::is_whitespace) {
+            Some(pos) => (&line[..pos], line[pos..].trim()),
+            None => (line, ""),
+        };
+        p.directive(i + 1, name, rest);
+    }
+    p.cf
+}
+
+#[cfg(test)]
+mod tests;
