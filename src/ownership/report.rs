@@ -315,13 +315,8 @@ impl Report {
         // Optional (an earlier version of ours sends none): the groups the
         // sender is still starting, by index.
         if let Some(v) = get(F_STARTING).filter(|v| !v.is_empty()) {
-            for i in v.split(',') {
-                let g = parse_decimal(i)
-                    .and_then(|i| usize::try_from(i).ok())
-                    .and_then(|i| groups.get_mut(i))
-                    .ok_or_else(|| invalid(F_STARTING, "indices of reported groups", v))?;
-                g.starting = true;
-            }
+            mark_starting(&mut groups, v)
+                .ok_or_else(|| invalid(F_STARTING, "indices of reported groups", v))?;
         }
 
         let standby_request = match get(F_REQUEST) {
@@ -385,6 +380,16 @@ fn parse_group(s: &str) -> Option<GroupReport> {
     })
 }
 
+/// Set `starting` on the groups `v` lists by index; `None` if one is not
+/// an index of `groups`.
+fn mark_starting(groups: &mut [GroupReport], v: &str) -> Option<()> {
+    for i in v.split(',') {
+        let i = usize::try_from(parse_decimal(i)?).ok()?;
+        groups.get_mut(i)?.starting = true;
+    }
+    Some(())
+}
+
 fn split_id(s: &str) -> Option<(u64, &str)> {
     let (id, rest) = s.split_once(':')?;
     Some((parse_decimal(id)?, rest))
@@ -394,6 +399,23 @@ fn split_id(s: &str) -> Option<(u64, &str)> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn starting_groups_travel_in_an_optional_field() {
+        let fields = sample().to_fields();
+        assert!(fields.contains(&("gs".to_string(), "0".to_string())));
+        // An earlier version of ours sends no `gs`: nothing is starting.
+        let old: Vec<_> = fields.iter().filter(|(k, _)| k != "gs").cloned().collect();
+        let r = Report::from_fields(&old).unwrap();
+        assert!(r.groups.iter().all(|g| !g.starting));
+        // An index beyond the groups is refused, not ignored.
+        let mut bad = old.clone();
+        bad.push(("gs".into(), "2".into()));
+        assert!(matches!(
+            Report::from_fields(&bad),
+            Err(ReportError::Invalid { field: "gs", .. })
+        ));
+    }
 
     fn sample() -> Report {
         Report {
