@@ -35,7 +35,9 @@ pub struct Node {
     seq: u64,
     /// `None` until the first `handle`, which sends `init`.
     next_keepalive: Option<Instant>,
-    pub(super) last_bad_log: Option<Instant>,
+    /// When a dropped packet was last logged, per reason: a flood of one
+    /// kind (a wrong key) must not hide another (a replay).
+    pub(super) last_bad_log: Vec<(&'static str, Instant)>,
     /// The peer's last `st` said `active`.
     pub(super) peer_active: bool,
     pub(super) peer_ever_up: bool,
@@ -90,7 +92,7 @@ impl Node {
             counters: Counters::default(),
             seq: 0,
             next_keepalive: None,
-            last_bad_log: None,
+            last_bad_log: Vec::new(),
             peer_active: false,
             peer_ever_up: false,
             peer_digest_checked: false,

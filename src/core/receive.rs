@@ -231,8 +231,8 @@ impl Node {
         }
     }
 
-    /// Count always; log at most every ten seconds with a one-line
-    /// diagnosis (the original logged ~15 lines per bad packet).
+    /// Count always; log each reason at most every ten seconds with a
+    /// one-line diagnosis (the original logged ~15 lines per bad packet).
     fn reject(
         &mut self,
         now: Instant,
@@ -241,13 +241,18 @@ impl Node {
         fx: &mut Vec<Effect>,
     ) {
         self.counters.count_drop(&why);
-        if self
-            .last_bad_log
-            .is_none_or(|t| now.duration_since(t) >= BAD_PACKET_LOG_EVERY)
-        {
-            self.last_bad_log = Some(now);
+        let reason = why.reason();
+        let last = self.last_bad_log.iter_mut().find(|(r, _)| *r == reason);
+        let due = last
+            .as_ref()
+            .is_none_or(|(_, t)| now.duration_since(*t) >= BAD_PACKET_LOG_EVERY);
+        if due {
+            match last {
+                Some((_, t)) => *t = now,
+                None => self.last_bad_log.push((reason, now)),
+            }
             fx.push(Effect::Log(Notice::PacketDropped {
-                reason: why.reason(),
+                reason,
                 detail: detail(),
                 total_dropped: self.counters.dropped_total(),
             }));

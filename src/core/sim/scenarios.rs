@@ -395,21 +395,44 @@ fn forged_replayed_and_garbage_packets_are_counted_and_change_nothing() {
         },
         sim.now,
     );
-    for e in forged.handle(sim.now, Input::Timer) {
-        if let Effect::Send(out) = e {
+    let forged: Vec<Vec<u8>> = (forged.handle(sim.now, Input::Timer).into_iter())
+        .filter_map(|e| match e {
+            Effect::Send(out) => Some(out.netstring),
+            _ => None,
+        })
+        .collect();
+    let flood = |sim: &mut Sim, times: usize| {
+        for bytes in forged.iter().cycle().take(times) {
+            let bytes = bytes.clone();
             sim.input(
                 A,
                 Input::Packet {
                     link,
-                    bytes: out.netstring,
+                    bytes,
                     encoding,
                 },
             );
         }
-    }
+    };
+    flood(&mut sim, 200);
     let after = sim.node(A).unwrap().counters().dropped_total();
-    assert!(after >= before + 4, "{before} -> {after}");
+    assert!(after >= before + 203, "{before} -> {after}");
+    // One line per reason per ten seconds: 200 packets with a wrong key
+    // are one line, and do not hide the garbage's line.
+    let lines = |sim: &Sim, reason: &str| {
+        sim.count_notices(
+            A,
+            |n| matches!(n, Notice::PacketDropped { reason: r, .. } if *r == reason),
+        )
+    };
+    assert_eq!(lines(&sim, "bad_digest"), 1);
+    assert_eq!(lines(&sim, "garbage"), 1);
     sim.run_for(secs(5));
+    flood(&mut sim, 10);
+    assert_eq!(lines(&sim, "bad_digest"), 1, "within ten seconds");
+    sim.run_for(secs(6));
+    flood(&mut sim, 10);
+    assert_eq!(lines(&sim, "bad_digest"), 2, "after ten seconds");
     assert_eq!(sim.holder(0), Some(A));
     assert_eq!(deaths(&sim, A), 0);
     ok(&sim);
