@@ -132,16 +132,20 @@ fn peers_see_each_other_and_a_killed_peer_is_declared_dead_within_deadtime() {
     let took = time_bravos_death(&mut lab, "bcast (deadtime 500 ms)");
     check!(lab, took.is_some(), "bravo was never declared dead");
     let took = took.unwrap_or_default();
-    // deadtime 500 ms + 250 ms as the issue asks, plus the CLI polling slack.
+    // The claim: dead within deadtime (500 ms) after the last keepalive,
+    // which left at most one keepalive (100 ms) before the kill; plus one
+    // more keepalive of scheduling slack and 200 ms of cl_status polling.
     check!(
         lab,
-        took < Duration::from_millis(500 + 250 + 400),
+        took < Duration::from_millis(500 + 2 * 100 + 200),
         "death took {took:?}"
     );
     check!(
         lab,
-        // The last keepalive left up to one keepalive (100 ms) before the kill.
-        took >= Duration::from_millis(380),
+        // The last keepalive left up to one keepalive (100 ms) before the
+        // kill, up to two on a loaded machine whose sender ran late: never
+        // sooner than deadtime minus two keepalives.
+        took >= Duration::from_millis(500 - 2 * 100),
         "declared dead too early: {took:?}"
     );
     // Log lines reach the file through the daemon's writer thread.
@@ -1251,12 +1255,14 @@ fn a_late_heartbeat_is_logged_without_a_death() {
     }
     let mut c = dummy_config("lat");
     c.warntime = "400ms".into();
-    c.deadtime = "1".into();
+    c.deadtime = "2".into();
+    c.initdead = "4".into();
     let mut lab = Lab::create(c).expect("lab");
     start_both(&mut lab);
-    // Freeze bravo past warntime (400 ms) and well short of deadtime (1 s).
+    // Freeze bravo past warntime (400 ms) and far short of deadtime (2 s),
+    // so a late wake-up on a loaded machine cannot turn it into a death.
     lab.signal(B, Signal::SIGSTOP);
-    std::thread::sleep(Duration::from_millis(550));
+    std::thread::sleep(Duration::from_millis(700));
     lab.signal(B, Signal::SIGCONT);
     let late = lab.wait_for(Duration::from_secs(3), |l| {
         l.log(A).contains("Late heartbeat: Node bravo")
