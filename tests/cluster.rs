@@ -878,9 +878,23 @@ fn partition_heal_keeps_one_holder_and_it_reannounces() {
         "client's VIP entry {:?} did not follow bravo",
         lab.client_vip_mac()
     );
+    let keeper_log_before = lab.log(A).len();
     lab.set_link(A, "eth1", true).unwrap();
     // auto_failback on: the preferred node keeps it, the other releases:
-    // one move, and nothing restarts.
+    // one move, and nothing restarts. A client probes all through the
+    // heal: the longest run without an answer is the dark period.
+    let (mut dark, mut since_answer, t0) = (Duration::ZERO, Instant::now(), Instant::now());
+    while t0.elapsed() < Duration::from_secs(4) {
+        if lab.probe(Duration::from_millis(100)).is_some() {
+            since_answer = Instant::now();
+        }
+        dark = dark.max(since_answer.elapsed());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    println!(
+        "measured: longest dark period through the heal: {} ms",
+        dark.as_millis()
+    );
     let healed = lab.wait_for(Duration::from_secs(10), |l| l.vip_holders() == vec![A]);
     check!(
         lab,
@@ -914,6 +928,24 @@ fn partition_heal_keeps_one_holder_and_it_reannounces() {
         lab,
         !lab.log(A).contains("Heartbeat restart") && !lab.log(B).contains("Heartbeat restart"),
         "a daemon restarted on heal"
+    );
+    // The keeper stopped and started nothing while it healed: it only
+    // re-announced, and the client was never dark for long (one lost
+    // probe round and the release-to-announce hand-off, not a restart).
+    let keeper = lab.log(A)[keeper_log_before..].to_string();
+    let restarted = keeper.lines().any(|l| {
+        l.contains(" stop ")
+            || (l.contains("Running ") && l.contains(" start ") && !l.contains("Re-announc"))
+    });
+    check!(
+        lab,
+        !restarted,
+        "the keeper restarted resources on heal:\n{keeper}"
+    );
+    check!(
+        lab,
+        dark < Duration::from_millis(1500),
+        "the client was dark {dark:?} during the heal"
     );
 }
 
