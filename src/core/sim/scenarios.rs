@@ -319,7 +319,7 @@ fn a_stalled_serial_line_costs_only_that_line() {
 #[test]
 fn partition_heal_keeps_one_holder_and_it_reannounces() {
     let mut sim = Sim::new(&[("vip", A)]);
-    sim.allow_double = true;
+    sim.bounded_double();
     sim.both_up();
     sim.partition(true);
     sim.run_for(secs(6));
@@ -344,7 +344,7 @@ fn a_frozen_node_resuming_gives_up_the_vip_and_the_survivor_reannounces() {
     let mut sim = Sim::new(&[("vip", A)]);
     // Off, so what is tested is the conflict rule, not a failback after it.
     sim.auto_failback = AutoFailback::Off;
-    sim.allow_double = true;
+    sim.bounded_double();
     sim.both_up();
     sim.freeze(A, secs(8));
     sim.run_for(secs(6));
