@@ -530,7 +530,7 @@ impl Sim {
             };
             if !excused {
                 self.violation(format!(
-                    "group {g} runs on both nodes {since:?} after they could talk again"
+                    "group {g} runs on both nodes while they can talk ({since:?} since they could not)"
                 ));
             }
         }

@@ -307,6 +307,8 @@ fn check_partitions(s: &Schedule) -> Result<(), TestCaseError> {
     }
     sim.run_for(Duration::from_secs(120));
     heals.push(sim.now);
+    // The double-hold window (Sim::double_hold_bound) after each heal.
+    prop_assert!(sim.violations.is_empty(), "{}", sim.explain());
     conflicts_stopped_once(&sim, &heals)?;
     settled_on_one_node(&sim)
 }
