@@ -259,9 +259,12 @@ fn dead_to(sim: &Sim, i: usize) -> bool {
 /// declares it dead and takes its groups while `i` still hears the peer.
 fn one_sided(sim: &mut Sim, i: usize, tally: &Tally) {
     let d = sim.timings.deadtime + sim.rng.duration(secs(1), secs(5));
+    // Counted only from a pair that was whole, so that a freeze or a
+    // partition already on is not taken for the cut's doing.
+    let whole = sim.connected() && sim.alive(1 - i) && !dead_to(sim, 0) && !dead_to(sim, 1);
     sim.cut_from(i, true);
     sim.run_for(d);
-    if dead_to(sim, 1 - i) && !dead_to(sim, i) && sim.alive(i) {
+    if whole && dead_to(sim, 1 - i) && !dead_to(sim, i) && sim.alive(i) {
         bump(&tally.one_sided);
     }
     sim.cut_from(i, false);
@@ -274,13 +277,14 @@ fn storm(sim: &mut Sim, tally: &Tally) {
     let heavy = 850 + sim.rng.below(130) as u32;
     sim.log(format!("storm: loss {heavy}/1000 for {d:?}"));
     let base: Vec<u32> = sim.media.iter().map(|m| m.loss_per_mille).collect();
+    // As for one-sided deaths: only from a whole pair.
+    let both = sim.connected() && sim.alive(0) && sim.alive(1);
+    let dead_before = [dead_to(sim, 0), dead_to(sim, 1)];
     for m in &mut sim.media {
         m.loss_per_mille = heavy;
     }
-    let both = sim.alive(0) && sim.alive(1);
-    let up = [dead_to(sim, 0), dead_to(sim, 1)];
     sim.run_for(d);
-    let died = (0..2).any(|i| !up[i] && dead_to(sim, i));
+    let died = (0..2).any(|i| !dead_before[i] && dead_to(sim, i));
     if both && sim.alive(0) && sim.alive(1) && died {
         bump(&tally.false_deaths);
     }
