@@ -149,6 +149,10 @@ impl Ownership {
                 // stops, and report, and so answer, once more. Found by the
                 // node simulator: the second stop was never answered.
                 self.shutdown_reported = false;
+                // A fresh handover wait: the first stop's has long run
+                // out, and its deadline in the past made the node's timer
+                // fire at once, forever, while the retried stops ran.
+                self.handover_since = None;
                 for (i, g) in self.groups.iter_mut().enumerate() {
                     if g.local == LocalState::StopFailed {
                         set_state(

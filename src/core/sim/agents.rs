@@ -31,6 +31,9 @@ pub(crate) struct Agent {
     /// Failed to start, stop or run here at least once: the protocol may
     /// rightly leave such a group down (failed on both nodes).
     pub troubled: bool,
+    /// Its last stop failed with the group still running: it may stay on
+    /// both nodes until an operator cleans up.
+    pub stuck: bool,
 }
 
 impl Sim {
@@ -127,7 +130,11 @@ impl Sim {
             (ChainAction::Start | ChainAction::Restart, Err(f)) if !f.still_running => {
                 agent.running = false
             }
-            (ChainAction::Stop, Ok(())) => agent.running = false,
+            (ChainAction::Stop, Ok(())) => {
+                agent.running = false;
+                agent.stuck = false;
+            }
+            (_, Err(f)) if f.still_running => agent.stuck = true,
             _ => {}
         }
         let g = GroupIdx(group);

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 /// Messages a stalled medium keeps queued (as the real send queue does).
 const STALL_QUEUE: usize = 16;
+/// Loss from which a medium no longer counts as connecting the nodes: in
+/// such a storm deaths are false but rightly declared (no keepalive gets
+/// through within deadtime), so a group may end up on both nodes.
+pub(super) const STORM_PER_MILLE: u32 = 500;
 
 /// One medium between the two nodes, with its faults.
 #[derive(Clone)]
@@ -39,7 +43,11 @@ impl Medium {
     }
     /// Something sent by either node can arrive.
     pub(super) fn connects(&self) -> bool {
-        !self.cut[0] && !self.cut[1] && !self.stalled[0] && !self.stalled[1]
+        !self.cut[0]
+            && !self.cut[1]
+            && !self.stalled[0]
+            && !self.stalled[1]
+            && self.loss_per_mille < STORM_PER_MILLE
     }
 }
 
@@ -48,6 +56,14 @@ impl Sim {
         self.log(format!("partition {on}"));
         for m in &mut self.media {
             m.cut = [on, on];
+        }
+    }
+
+    /// One-way loss on every medium: nothing node `from` sends arrives.
+    pub fn cut_from(&mut self, from: usize, on: bool) {
+        self.log(format!("cut everything from {} {on}", NAMES[from]));
+        for m in &mut self.media {
+            m.cut[from] = on;
         }
     }
 

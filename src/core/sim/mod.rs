@@ -101,9 +101,14 @@ pub(super) struct Sim {
     events: Vec<(Instant, u64, Event)>,
     seq: u64,
     next_request: u64,
-    /// Faults that may legitimately leave a group on both nodes for a
-    /// while (partitions, a frozen node) switch the double-hold check off.
-    pub allow_double: bool,
+    /// `None`: a group on both nodes while they can talk is a violation at
+    /// once. `Some(bound)` (schedules that cut the nodes apart): it is one
+    /// only once they could talk again for longer than `bound`.
+    pub double_bound: Option<Duration>,
+    /// The last moment the nodes could not talk (see [`Sim::talking`]).
+    apart_at: Option<Instant>,
+    /// The longest a group stayed on both nodes after they could talk again.
+    pub worst_double: Duration,
     pub violations: Vec<String>,
     pub trace: Vec<String>,
 }
@@ -167,7 +172,9 @@ impl Sim {
             events: Vec::new(),
             seq: 0,
             next_request: 0,
-            allow_double: false,
+            double_bound: None,
+            apart_at: None,
+            worst_double: Duration::ZERO,
             violations: Vec::new(),
             trace: Vec::new(),
         }
@@ -215,6 +222,7 @@ impl Sim {
         self.nodes[i].generation += 1;
         for a in &mut self.nodes[i].agents {
             a.running = false;
+            a.stuck = false;
             a.in_flight = None;
         }
         let node = Node::new(self.config(i), self.now);
@@ -235,6 +243,7 @@ impl Sim {
         n.requests.clear();
         for a in &mut n.agents {
             a.running = false;
+            a.stuck = false;
             a.in_flight = None;
         }
     }
@@ -475,13 +484,54 @@ impl Sim {
             && self.nodes.iter().all(|n| n.frozen_until.is_none())
     }
 
+    /// Both nodes run and a medium connects them. A node that is down
+    /// holds nothing, so only its peer's view matters then.
+    fn talking(&self) -> bool {
+        self.connected() && self.alive(0) && self.alive(1)
+    }
+
+    /// Allow a group on both nodes after a partition, a freeze, a one-way
+    /// cut or a loss storm, for [`Sim::double_hold_bound`] once they can
+    /// talk again.
+    pub fn bounded_double(&mut self) {
+        self.double_bound = Some(self.double_hold_bound());
+    }
+
+    /// How long after the nodes can talk again a group may still run on
+    /// both. Each side sees the conflict in the other's next report (one
+    /// keepalive, plus one per report the base loss eats: four keepalives
+    /// in all), the loser's chain may be busy with an action that hangs
+    /// until its timeout and its stop may hang as long (then it is a
+    /// failed stop, excused). Deadtime on top: a node that was frozen or
+    /// cut off one way may still be judging a silence it began before the
+    /// heal, and the conflict is only settled once both see each other up.
+    pub fn double_hold_bound(&self) -> Duration {
+        let t = &self.timings;
+        t.deadtime + 4 * t.keepalive + 2 * AGENT_TIMEOUT
+    }
+
     fn check(&mut self) {
-        if self.allow_double || !self.connected() {
+        if !self.talking() {
+            self.apart_at = Some(self.now);
             return;
         }
         for g in 0..self.groups.len() {
-            if self.running(0, g) && self.running(1, g) {
-                self.violation(format!("group {g} runs on both nodes while connected"));
+            let stuck = self.nodes.iter().any(|n| n.agents[g].stuck);
+            if !(self.running(0, g) && self.running(1, g)) || stuck {
+                continue;
+            }
+            let since = self.apart_at.map(|t| self.now.duration_since(t));
+            if let Some(s) = since {
+                self.worst_double = self.worst_double.max(s);
+            }
+            let excused = match (self.double_bound, since) {
+                (Some(bound), Some(s)) => s <= bound,
+                _ => false,
+            };
+            if !excused {
+                self.violation(format!(
+                    "group {g} runs on both nodes while they can talk ({since:?} since they could not)"
+                ));
             }
         }
     }

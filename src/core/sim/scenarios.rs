@@ -319,7 +319,7 @@ fn a_stalled_serial_line_costs_only_that_line() {
 #[test]
 fn partition_heal_keeps_one_holder_and_it_reannounces() {
     let mut sim = Sim::new(&[("vip", A)]);
-    sim.allow_double = true;
+    sim.bounded_double();
     sim.both_up();
     sim.partition(true);
     sim.run_for(secs(6));
@@ -344,7 +344,7 @@ fn a_frozen_node_resuming_gives_up_the_vip_and_the_survivor_reannounces() {
     let mut sim = Sim::new(&[("vip", A)]);
     // Off, so what is tested is the conflict rule, not a failback after it.
     sim.auto_failback = AutoFailback::Off;
-    sim.allow_double = true;
+    sim.bounded_double();
     sim.both_up();
     sim.freeze(A, secs(8));
     sim.run_for(secs(6));
@@ -520,5 +520,27 @@ fn a_second_request_while_one_runs_gets_its_own_answer() {
     sim.request(A, Request::Takeover { which: Which::All });
     assert_eq!(last_done(&sim, A).map(|d| d.0), Some(false));
     sim.run_for(secs(2));
+    ok(&sim);
+}
+
+/// Found by the healing property: a second `heartbeat stop` (after one
+/// that could not stop a group) kept the first stop's handover clock, a
+/// deadline long past, so the node's timer fired at once forever while
+/// the retried stop ran (a busy loop in the daemon, no progress here).
+#[test]
+fn a_stop_retried_after_a_failed_stop_hands_over_without_spinning() {
+    let mut sim = Sim::new(&[("vip", A)]);
+    sim.both_up();
+    sim.nodes[A].agents[0].faults.stop_fails = true;
+    sim.request(A, Request::Shutdown);
+    // Past the first stop's handover wait (REQUEST_REPLY_TIMEOUT).
+    sim.run_for(secs(60));
+    assert_eq!(last_done(&sim, A).map(|d| d.0), Some(false));
+    // The operator cleaned up by hand and stops heartbeat again.
+    sim.nodes[A].agents[0].faults.stop_fails = false;
+    sim.request(A, Request::Shutdown);
+    sim.run_for(secs(5));
+    assert!(!sim.alive(A), "the second stop completes");
+    assert_eq!(sim.holder(0), Some(B));
     ok(&sim);
 }

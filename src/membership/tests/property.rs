@@ -117,3 +117,141 @@ proptest! {
         }
     }
 }
+
+/// A packet of the liveness schedules: `gap` ms after the previous one.
+#[derive(Clone, Debug)]
+struct Arrival {
+    gap: u64,
+    link: usize,
+    hg_offset: u64,
+    seq: u64,
+    dt: Option<u64>,
+}
+
+fn arrival() -> impl Strategy<Value = Arrival> {
+    (
+        // Mostly within deadtime, sometimes long enough to die and return.
+        prop_oneof![4 => 0..DEADTIME, 1 => DEADTIME..3 * DEADTIME],
+        0..3usize,
+        prop_oneof![6 => Just(0u64), 1 => 1..3u64],
+        0..300u64,
+        // Advertised deadtimes both shorter and longer than ours.
+        proptest::option::weighted(0.5, 0..3 * DEADTIME),
+    )
+        .prop_map(|(gap, link, hg_offset, seq, dt)| Arrival {
+            gap,
+            link,
+            hg_offset,
+            seq,
+            dt,
+        })
+}
+
+/// What the peer's packets promise: the last accepted one (ms) and the
+/// deadtime its generation last advertised.
+#[derive(Default)]
+struct Promise {
+    last: Option<u64>,
+    generation: Option<u64>,
+    advertised: Option<u64>,
+}
+
+impl Promise {
+    fn accept(&mut self, now: u64, hg: u64, dt: Option<u64>) {
+        if self.generation != Some(hg) {
+            self.advertised = None;
+        }
+        self.generation = Some(hg);
+        self.advertised = dt.or(self.advertised);
+        self.last = Some(now);
+    }
+    /// Ours or the advertised one, whichever is larger: never shorter
+    /// than ours.
+    fn interval(&self) -> u64 {
+        DEADTIME.max(self.advertised.unwrap_or(0))
+    }
+}
+
+/// After a tick at `now`: a silence death never early, and never missing
+/// once the interval is over (so it comes by interval + one tick).
+fn judge(m: &Membership, now: u64, events: &[Event], p: &Promise) -> Result<(), TestCaseError> {
+    let Some(last) = p.last else {
+        return Ok(());
+    };
+    let silent = now - last;
+    if peer_deaths(events).contains(&DeathCause::Silence) {
+        prop_assert!(
+            silent >= p.interval(),
+            "dead after {silent} ms of silence, interval {} ms",
+            p.interval()
+        );
+    }
+    if silent >= p.interval() {
+        prop_assert_eq!(
+            m.peer_state(),
+            PeerState::Dead,
+            "still {:?} after {} ms of silence, interval {} ms",
+            m.peer_state(),
+            silent,
+            p.interval()
+        );
+    }
+    Ok(())
+}
+
+fn dead_since(m: &Membership, dead_at: Option<u64>, now: u64) -> Option<u64> {
+    (m.peer_state() == PeerState::Dead).then(|| dead_at.unwrap_or(now))
+}
+
+proptest! {
+    /// Liveness: ticking every `tick` ms, a peer that goes silent is
+    /// declared dead no earlier than its dead interval after its last
+    /// accepted packet and no later than one tick after that; the
+    /// interval is the larger of our deadtime and the one it advertised.
+    #[test]
+    fn a_silent_peer_is_dead_within_its_dead_interval(
+        tick in prop_oneof![Just(100u64), Just(250), Just(500), Just(KEEPALIVE)],
+        arrivals in proptest::collection::vec(arrival(), 1..40),
+    ) {
+        let base = Instant::now();
+        let mut m = Membership::new(config(3), base);
+        let (mut now, mut next_tick) = (0u64, tick);
+        let mut p = Promise::default();
+        // When the peer was first seen dead, since it was last up.
+        let mut dead_at: Option<u64> = None;
+        for a in arrivals {
+            let at = now + a.gap;
+            while next_tick <= at {
+                now = next_tick;
+                let events = m.handle(base + ms(now), Input::Tick);
+                judge(&m, now, &events, &p)?;
+                dead_at = dead_since(&m, dead_at, now);
+                next_tick += tick;
+            }
+            now = at;
+            let (hg, seq) = (HG + a.hg_offset, Some(a.seq));
+            match m.classify(hg, seq) {
+                Verdict::Accept => {
+                    p.accept(now, hg, a.dt);
+                    let input = Input::Packet { link: LinkId(a.link), hg, seq, dt: a.dt.map(ms) };
+                    m.handle(base + ms(now), input);
+                    dead_at = dead_since(&m, dead_at, now);
+                }
+                Verdict::Duplicate => { m.link_heard(base + ms(now), LinkId(a.link)); }
+                Verdict::Replay | Verdict::OldGeneration => {}
+            }
+        }
+        // Silence from here on: ticks until the peer is dead, or well past
+        // when it must be.
+        let last = p.last.expect("the first packet is always accepted");
+        while dead_at.is_none() && next_tick <= last + p.interval() + 2 * tick {
+            let events = m.handle(base + ms(next_tick), Input::Tick);
+            judge(&m, next_tick, &events, &p)?;
+            dead_at = dead_since(&m, dead_at, next_tick);
+            next_tick += tick;
+        }
+        let died = dead_at.map_or(u64::MAX, |t| t - last);
+        prop_assert!(died >= p.interval() && died <= p.interval() + tick,
+            "dead after {} ms, interval {} ms, tick {} ms", died, p.interval(), tick);
+    }
+}

@@ -233,7 +233,6 @@ fn partition_sim(s: &Schedule) -> Sim {
         Duration::from_secs(3),
     );
     sim.rng = SimRng(s.seed);
-    sim.allow_double = true;
     sim.net.max_delay = Duration::from_millis(s.max_delay_ms);
     sim.net.drop_per_mille = s.drop_per_mille;
     sim.net.dup_per_mille = s.dup_per_mille;
@@ -241,6 +240,7 @@ fn partition_sim(s: &Schedule) -> Sim {
         sim.nodes[i].chains.start_fail_per_mille = s.start_fail_per_mille;
         sim.nodes[i].chains.start_delay = Duration::from_millis(50 + 100 * i as u64);
     }
+    sim.bounded_double();
     sim.boot(0);
     sim.boot(1);
     sim.both_up();
@@ -307,6 +307,8 @@ fn check_partitions(s: &Schedule) -> Result<(), TestCaseError> {
     }
     sim.run_for(Duration::from_secs(120));
     heals.push(sim.now);
+    // The double-hold window (Sim::double_hold_bound) after each heal.
+    prop_assert!(sim.violations.is_empty(), "{}", sim.explain());
     conflicts_stopped_once(&sim, &heals)?;
     settled_on_one_node(&sim)
 }

@@ -329,7 +329,7 @@ fn hard_stop_failure_keeps_the_group_held_and_never_started_on_the_peer() {
 fn partitioned_pair() -> Sim {
     let mut sim = pair(AutoFailback::Off);
     sim.net.partitioned = true;
-    sim.allow_double = true;
+    sim.bounded_double();
     for i in 0..2 {
         sim.input(
             i,
@@ -375,7 +375,7 @@ fn frozen_node_resuming_with_a_lower_epoch_stops_and_the_winner_reannounces() {
     let mut sim = pair(AutoFailback::Off);
     // Alpha freezes: bravo declares it dead and takes ip-a; alpha knows nothing.
     let frozen = sim.nodes[0].own.take();
-    sim.allow_double = true;
+    sim.bounded_double();
     sim.input(
         1,
         Input::PeerDead {
@@ -399,7 +399,7 @@ fn frozen_node_resuming_with_a_lower_epoch_stops_and_the_winner_reannounces() {
 fn equal_epochs_in_conflict_stop_on_the_non_preferred_node() {
     // Both started alone (both "initdead"): epochs are 1 on both sides.
     let mut sim = Sim::new(&[("ip-a", 0)], AutoFailback::Off, Duration::ZERO);
-    sim.allow_double = true;
+    sim.bounded_double();
     sim.boot(0);
     sim.boot(1);
     sim.net.partitioned = true;
