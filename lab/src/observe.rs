@@ -33,17 +33,19 @@ impl Lab {
     /// Ask the web service on the VIP from the client namespace; returns the
     /// node name it answered with.
     pub fn probe(&self, timeout: Duration) -> Option<String> {
-        let ns = self.client_ns.clone();
-        in_netns(&ns, move || http_get(VIP, 80, timeout))
-            .ok()
-            .flatten()
+        self.get_from_vip("/", timeout)
     }
 
     /// Ask the web service on the VIP for a file of the shared disk
     /// (`/srv/NAME`, see `web.rs`); `None` when nothing serves it.
     pub fn fetch_srv(&self, name: &str, timeout: Duration) -> Option<String> {
+        self.get_from_vip(&format!("/srv/{name}"), timeout)
+    }
+
+    /// `GET path` on the VIP from the client namespace.
+    fn get_from_vip(&self, path: &str, timeout: Duration) -> Option<String> {
         let ns = self.client_ns.clone();
-        let path = format!("/srv/{name}");
+        let path = path.to_string();
         in_netns(&ns, move || http_get_path(VIP, 80, &path, timeout))
             .ok()
             .flatten()

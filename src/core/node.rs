@@ -396,19 +396,9 @@ impl Node {
                 msg.add("t", "shutdone").add("st", "dead");
                 self.send(now, msg, true, fx);
                 fx.push(Effect::Log(Notice::ShutdownComplete));
-                let (ok, message) = if not_taken.is_empty() {
-                    (true, "heartbeat stopped; resources handed over".to_string())
-                } else {
-                    let groups: Vec<String> = not_taken.iter().map(|g| g.to_string()).collect();
-                    let peer = &self.cfg.peer;
-                    let groups = groups.join(" ");
-                    (
-                        false,
-                        format!(
-                            "heartbeat stopped; {peer} did not take: {groups} (they run nowhere)"
-                        ),
-                    )
-                };
+                let ok = not_taken.is_empty();
+                let peer = self.cfg.peer.clone();
+                let message = ownership::Outcome::Stopped { peer, not_taken }.to_string();
                 for id in std::mem::take(&mut self.pending_shutdown) {
                     fx.push(done(id, ok, message.clone()));
                 }

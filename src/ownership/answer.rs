@@ -37,6 +37,12 @@ pub enum Refusal {
 /// How an accepted operator request ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
+    /// `heartbeat stop`: stopped here; the peer took everything handed
+    /// over except `not_taken`, which now runs nowhere.
+    Stopped {
+        peer: NodeName,
+        not_taken: Vec<GroupId>,
+    },
     /// A standby found nothing the peer could take.
     NothingToGive { which: Which, peer: NodeName },
     /// A takeover selected no group.
@@ -92,6 +98,14 @@ impl fmt::Display for Refusal {
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Outcome::Stopped { not_taken, .. } if not_taken.is_empty() => {
+                f.write_str("heartbeat stopped; resources handed over")
+            }
+            Outcome::Stopped { peer, not_taken } => {
+                f.write_str("heartbeat stopped; ")?;
+                lists(f, &[(format!("{peer} did not take"), not_taken)])?;
+                f.write_str(" (they run nowhere)")
+            }
             Outcome::NothingToGive { which, peer } => {
                 write!(f, "standby [{which}]: nothing to give to {peer}")
             }
@@ -185,6 +199,8 @@ mod tests {
             (Outcome::NothingToGive { which: Which::All, peer: n("bravo") }.to_string(), "standby [all]: nothing to give to bravo"),
             (Outcome::NoSuchGroups { which: Which::Local }.to_string(), "takeover [local]: no such resource groups configured"),
             (Outcome::Interrupted.to_string(), "interrupted by heartbeat shutdown"),
+            (Outcome::Stopped { peer: n("bravo"), not_taken: vec![] }.to_string(), "heartbeat stopped; resources handed over"),
+            (Outcome::Stopped { peer: n("bravo"), not_taken: vec![g("ip-a"), g("ip-b")] }.to_string(), "heartbeat stopped; bravo did not take: ip-a ip-b (they run nowhere)"),
             (Outcome::PeerRefused { peer: n("bravo") }.to_string(), "bravo refused the takeover request: its resources are in flux"),
             (Outcome::NoAnswer { which: Which::All, peer: n("bravo"), timeout: Duration::from_secs(30) }.to_string(), "takeover [all]: no answer from bravo within 30s"),
             (Outcome::AllHeldBy { which: Which::All, holder: n("bravo") }.to_string(), "all resources now held by bravo"),
