@@ -30,6 +30,37 @@ pub enum ArpError {
     },
 }
 
+/// Which gratuitous ARP frames an announcement carries. Most switches and
+/// hosts update on a request; some only on a reply (keepalived's
+/// `vrrp_garp_*` users know them), so both is the default, as the
+/// original's send_arp did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GarpMode {
+    #[default]
+    Both,
+    Request,
+    Reply,
+}
+
+impl GarpMode {
+    pub fn parse(word: &str) -> Option<GarpMode> {
+        match word {
+            "both" => Some(GarpMode::Both),
+            "request" => Some(GarpMode::Request),
+            "reply" => Some(GarpMode::Reply),
+            _ => None,
+        }
+    }
+
+    fn ops(self) -> &'static [ArpOp] {
+        match self {
+            GarpMode::Both => &[ArpOp::Request, ArpOp::Reply],
+            GarpMode::Request => &[ArpOp::Request],
+            GarpMode::Reply => &[ArpOp::Reply],
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ArpOp {
     Request = 1,
@@ -73,8 +104,15 @@ pub fn unsolicited_na(mac: [u8; 6], target: Ipv6Addr) -> [u8; 32] {
     m
 }
 
-/// Send `count` announcements of `addr` on `iface`, `interval` apart.
-pub fn announce(iface: &str, addr: IpAddr, count: u32, interval: Duration) -> Result<(), ArpError> {
+/// Send `count` announcements of `addr` on `iface`, `interval` apart
+/// (IPv6 ignores `mode`: a neighbour advertisement has one form).
+pub fn announce(
+    iface: &str,
+    addr: IpAddr,
+    count: u32,
+    interval: Duration,
+    mode: GarpMode,
+) -> Result<(), ArpError> {
     let ifindex = nix::net::if_::if_nametoindex(iface)
         .map_err(|_| ArpError::NoSuchInterface(iface.to_string()))?;
     let mac = hw_address(iface)?;
@@ -99,10 +137,11 @@ pub fn announce(iface: &str, addr: IpAddr, count: u32, interval: Duration) -> Re
             )
             .map_err(io)?;
             let dest = packet_addr(ifindex);
-            let frames = [
-                gratuitous_arp_frame(ArpOp::Request, mac, ip),
-                gratuitous_arp_frame(ArpOp::Reply, mac, ip),
-            ];
+            let frames: Vec<[u8; 42]> = mode
+                .ops()
+                .iter()
+                .map(|op| gratuitous_arp_frame(*op, mac, ip))
+                .collect();
             Box::new(move || {
                 for f in &frames {
                     sock.send_to(f, &dest)?;
@@ -127,7 +166,7 @@ pub fn announce(iface: &str, addr: IpAddr, count: u32, interval: Duration) -> Re
         }
         send().map_err(io)?;
     }
-    tracing::info!(iface, %addr, count, "announced {addr} on {iface}");
+    tracing::debug!(iface, %addr, count, "announced {addr} on {iface}");
     Ok(())
 }
 
@@ -226,7 +265,14 @@ mod tests {
 
     #[test]
     fn unknown_interface_is_named_in_the_error() {
-        let e = announce("nosuchif0", "10.0.0.1".parse().unwrap(), 1, Duration::ZERO).unwrap_err();
+        let e = announce(
+            "nosuchif0",
+            "10.0.0.1".parse().unwrap(),
+            1,
+            Duration::ZERO,
+            GarpMode::Both,
+        )
+        .unwrap_err();
         assert_eq!(e.to_string(), "no such interface: nosuchif0");
     }
 }

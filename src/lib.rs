@@ -21,4 +21,5 @@ pub mod ownership;
 pub mod ping;
 pub mod resources;
 pub mod respawn;
+pub mod vip;
 pub mod wire;

@@ -100,7 +100,15 @@ enum Command {
         /// Milliseconds between announcements.
         #[arg(long, default_value_t = 200)]
         interval_ms: u64,
+        /// IPv4 frames to send: both (request and reply), request or reply.
+        #[arg(long, default_value = "both", value_parser = parse_garp_mode)]
+        mode: heartbeat::arp::GarpMode,
     },
+}
+
+fn parse_garp_mode(s: &str) -> Result<heartbeat::arp::GarpMode, String> {
+    heartbeat::arp::GarpMode::parse(s)
+        .ok_or_else(|| format!("{s}: expected both, request or reply"))
 }
 
 fn main() {
@@ -138,11 +146,13 @@ fn main() {
             addr,
             count,
             interval_ms,
+            mode,
         } => commands::send_arp::run(&commands::send_arp::SendArpArgs {
             iface,
             addr,
             count,
             interval_ms,
+            mode,
         }),
     };
     std::process::exit(code);

@@ -44,6 +44,12 @@ fn example_configuration_is_valid_on_both_nodes() {
         stdout.contains("keepalive 1s, warntime 5s, deadtime 10s, initdead 30s"),
         "{stdout}"
     );
+    assert!(
+        stdout.contains(
+            "1. IPaddr 192.168.85.3/24/eth0  [in process: netlink and gratuitous ARP] builtin:IPaddr"
+        ),
+        "{stdout}"
+    );
     let demo = s.dir().join("resource.d/httpd-demo");
     assert!(
         stdout.contains(&format!("4. httpd-demo  [heartbeat] {}", demo.display())),
@@ -56,6 +62,22 @@ fn example_configuration_is_valid_on_both_nodes() {
     let out = s.check("bravo", &[]);
     assert_eq!(out.status.code(), Some(0), "stderr:\n{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("peer:          alpha"));
+}
+
+#[test]
+fn an_own_resource_d_ipaddr_wins_over_the_in_process_vip() {
+    let s = Setup::new();
+    let own = s.dir().join("resource.d/IPaddr");
+    fs::write(&own, "#!/bin/sh\nexit 0\n").unwrap();
+    set_mode(&own, 0o755);
+    let out = s.check("alpha", &[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", text(&out.stderr));
+    let want = format!(
+        "1. IPaddr 192.168.85.3/24/eth0  [heartbeat] {}",
+        own.display()
+    );
+    assert!(stdout.contains(&want), "{stdout}");
 }
 
 #[test]

@@ -1,14 +1,51 @@
 //! IPaddr and send-arp for real, inside network namespaces joined by a
 //! bridge: the holder, an observer on the same LAN, and sometimes a third
 //! host that already uses the address. Needs root.
+//!
+//! The behaviours both IPaddr implementations share run twice: once as the
+//! shell agent (manual use, OCF, Pacemaker) and once in process (what the
+//! daemon runs), from one body each.
 
 mod support;
 
-use heartbeat::resources::{ResourceStatus, start_group, status_group, stop_group};
+use heartbeat::arp::GarpMode;
+use heartbeat::config::Resource;
+use heartbeat::resources::{
+    ResourceStatus, reannounce_group, start_group, status_group, stop_group,
+};
+use heartbeat::vip::AnnouncePolicy;
 use std::process::Command;
 use std::time::Duration;
-use support::agents::{AgentWorld, group, heartbeat_bin, ours, rt};
+use support::agents::{AgentWorld, group, heartbeat_bin, ours, rt, vip};
+use support::capture::Capture;
 use support::{Netns, addr, lan, require_root, unique_prefix, wait_until};
+
+/// How a body builds its IPaddr item: [`ours`] (the shell agent) or [`vip`].
+type Make = fn(&str) -> Resource;
+
+/// `#[test]`s `NAME::shell` and `NAME::in_process` running `fn NAME(tag, make)`.
+macro_rules! both_agents {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn shell() {
+                super::$name(concat!(stringify!($name), "::shell"), super::ours)
+            }
+            #[test]
+            fn in_process() {
+                super::$name(concat!(stringify!($name), "::in_process"), super::vip)
+            }
+        }
+    )*};
+}
+
+both_agents!(
+    ipaddr_adds_and_removes_a_vip_and_the_lan_learns_its_mac,
+    ipaddr_finds_the_interface_and_prefix_itself,
+    ipaddr_refuses_an_address_another_host_already_uses,
+    ipaddr_manages_an_ipv6_vip,
+    ipaddr_start_is_idempotent,
+);
 
 /// A switch and `n` hosts on it, each with `eth0` = 10.222.<net>.<i+1>/24.
 struct Lan {
@@ -53,9 +90,8 @@ impl Lan {
     }
 }
 
-#[test]
-fn ipaddr_adds_and_removes_a_vip_and_the_lan_learns_its_mac() {
-    if !require_root("ipaddr_adds_and_removes_a_vip_and_the_lan_learns_its_mac") {
+fn ipaddr_adds_and_removes_a_vip_and_the_lan_learns_its_mac(test: &str, make: Make) {
+    if !require_root(test) {
         return;
     }
     let lan = Lan::new("vip", 2);
@@ -74,7 +110,7 @@ fn ipaddr_adds_and_removes_a_vip_and_the_lan_learns_its_mac() {
         "stale",
     ]);
     let w = AgentWorld::new();
-    let g = group(vec![ours(&format!("IPaddr::{vip}/24/eth0"))]);
+    let g = group(vec![make(&format!("IPaddr::{vip}/24/eth0"))]);
     lan.hosts[0].run_in(|| rt().block_on(start_group(&g, &w.env)).unwrap());
     assert!(lan.has_addr(0, &vip));
     let label = lan.hosts[0].exec_ok(&["ip", "-o", "addr", "show", "to", &vip]);
@@ -95,15 +131,14 @@ fn ipaddr_adds_and_removes_a_vip_and_the_lan_learns_its_mac() {
     assert_eq!(st[0].1, ResourceStatus::Stopped);
 }
 
-#[test]
-fn ipaddr_finds_the_interface_and_prefix_itself() {
-    if !require_root("ipaddr_finds_the_interface_and_prefix_itself") {
+fn ipaddr_finds_the_interface_and_prefix_itself(test: &str, make: Make) {
+    if !require_root(test) {
         return;
     }
     let lan = Lan::new("ifp", 1);
     let vip = lan.ip(101);
     let w = AgentWorld::new();
-    let g = group(vec![ours(&format!("IPaddr::{vip}"))]);
+    let g = group(vec![make(&format!("IPaddr::{vip}"))]);
     lan.hosts[0].run_in(|| rt().block_on(start_group(&g, &w.env)).unwrap());
     let shown = lan.hosts[0].exec_ok(&["ip", "-o", "addr", "show", "dev", "eth0", "to", &vip]);
     assert!(shown.contains(&format!("{vip}/24")), "{shown}");
@@ -111,15 +146,14 @@ fn ipaddr_finds_the_interface_and_prefix_itself() {
     assert!(!lan.has_addr(0, &vip));
 }
 
-#[test]
-fn ipaddr_refuses_an_address_another_host_already_uses() {
-    if !require_root("ipaddr_refuses_an_address_another_host_already_uses") {
+fn ipaddr_refuses_an_address_another_host_already_uses(test: &str, make: Make) {
+    if !require_root(test) {
         return;
     }
     let lan = Lan::new("dup", 2);
     let taken = lan.ip(2);
     let w = AgentWorld::new();
-    let g = group(vec![ours(&format!("IPaddr::{taken}/24/eth0"))]);
+    let g = group(vec![make(&format!("IPaddr::{taken}/24/eth0"))]);
     let err = lan.hosts[0]
         .run_in(|| rt().block_on(start_group(&g, &w.env)))
         .unwrap_err();
@@ -127,9 +161,8 @@ fn ipaddr_refuses_an_address_another_host_already_uses() {
     assert!(!lan.has_addr(0, &taken));
 }
 
-#[test]
-fn ipaddr_manages_an_ipv6_vip() {
-    if !require_root("ipaddr_manages_an_ipv6_vip") {
+fn ipaddr_manages_an_ipv6_vip(test: &str, make: Make) {
+    if !require_root(test) {
         return;
     }
     let lan = Lan::new("v6", 2);
@@ -138,7 +171,7 @@ fn ipaddr_manages_an_ipv6_vip() {
     // Written without "::": haresources splits arguments on it.
     let vip = "fd00:222:0:0:0:0:0:100";
     let w = AgentWorld::new();
-    let g = group(vec![ours(&format!("IPaddr::{vip}/64/eth0"))]);
+    let g = group(vec![make(&format!("IPaddr::{vip}/64/eth0"))]);
     lan.hosts[0].run_in(|| rt().block_on(start_group(&g, &w.env)).unwrap());
     assert!(lan.has_addr(0, vip));
     let out = lan.hosts[1].exec(&["ping", "-c", "1", "-W", "2", vip]);
@@ -190,5 +223,165 @@ fn send_arp_announces_on_the_wire() {
             .contains(&mac)),
         "{}",
         lan.neigh_mac(1, &ip)
+    );
+}
+
+fn ipaddr_start_is_idempotent(test: &str, make: Make) {
+    if !require_root(test) {
+        return;
+    }
+    let lan = Lan::new("idem", 1);
+    let vip = lan.ip(102);
+    let w = AgentWorld::new();
+    let g = group(vec![make(&format!("IPaddr::{vip}/24/eth0"))]);
+    lan.hosts[0].run_in(|| rt().block_on(start_group(&g, &w.env)).unwrap());
+    // The daemon's re-announce after a doubt starts a held group again,
+    // without asking its status first: that start succeeds and adds nothing.
+    lan.hosts[0].run_in(|| rt().block_on(reannounce_group(&g, &w.env)).unwrap());
+    let shown = lan.hosts[0].exec_ok(&["ip", "-o", "addr", "show", "to", &vip]);
+    assert_eq!(shown.lines().count(), 1, "{shown}");
+    lan.hosts[0].run_in(|| rt().block_on(stop_group(&g, &w.env)).unwrap());
+    assert!(!lan.has_addr(0, &vip));
+}
+
+#[test]
+fn vip_reannounce_sends_the_gratuitous_arp_again() {
+    if !require_root("vip_reannounce_sends_the_gratuitous_arp_again") {
+        return;
+    }
+    let lan = Lan::new("rean", 2);
+    let ip = lan.ip(105);
+    let mut w = AgentWorld::new();
+    // A single announcement per start, so whatever the capture sees after
+    // the first start came from the re-announce.
+    vip_with(
+        &mut w,
+        AnnouncePolicy {
+            burst: 1,
+            repeats: 0,
+            ..AnnouncePolicy::default()
+        },
+    );
+    let g = group(vec![vip(&format!("IPaddr::{ip}/24/eth0"))]);
+    lan.hosts[0].run_in(|| rt().block_on(start_group(&g, &w.env)).unwrap());
+    let cap = Capture::start(&lan.hosts[1], "eth0", &format!("arp and host {ip}"));
+    lan.hosts[0].run_in(|| rt().block_on(reannounce_group(&g, &w.env)).unwrap());
+    assert!(
+        wait_until(Duration::from_secs(3), || announcements(&cap, &ip) > 0),
+        "the re-announce sent nothing for {ip}: {:#?}",
+        cap.lines()
+    );
+    lan.hosts[0].run_in(|| rt().block_on(stop_group(&g, &w.env)).unwrap());
+}
+
+/// Gratuitous ARP frames for `ip` (requests whose sender is the address
+/// itself, or replies), not other hosts' questions about it.
+fn announcements(cap: &Capture, ip: &str) -> usize {
+    cap.count(&format!("tell {ip},")) + cap.count(&format!("Reply {ip} is-at"))
+}
+
+/// The in-process VIP with a given announcement plan.
+fn vip_with(w: &mut AgentWorld, announce: AnnouncePolicy) {
+    w.env.announce = announce;
+}
+
+#[test]
+fn vip_announces_in_the_asked_mode_refreshes_while_held_and_never_after_stop() {
+    if !require_root("vip_announces_in_the_asked_mode_refreshes_while_held_and_never_after_stop") {
+        return;
+    }
+    let lan = Lan::new("garp", 2);
+    let ip = lan.ip(103);
+    let mut w = AgentWorld::new();
+    // One announcement at start, no repeats, then a refresh every 200 ms,
+    // as replies only (for switches that ignore gratuitous requests).
+    vip_with(
+        &mut w,
+        AnnouncePolicy {
+            burst: 1,
+            repeats: 0,
+            refresh: Some(Duration::from_millis(200)),
+            mode: GarpMode::Reply,
+            ..AnnouncePolicy::default()
+        },
+    );
+    let g = group(vec![vip(&format!("IPaddr::{ip}/24/eth0"))]);
+    let cap = Capture::start(&lan.hosts[1], "eth0", &format!("arp and host {ip}"));
+    let rt = rt();
+    lan.hosts[0].run_in(|| {
+        rt.block_on(async {
+            start_group(&g, &w.env).await.unwrap();
+            // The refresh runs on the runtime that started the VIP.
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+        })
+    });
+    let replies = cap.count(&format!("Reply {ip} is-at"));
+    assert!(
+        replies >= 4,
+        "{replies} replies in 1.5 s: {:#?}",
+        cap.lines()
+    );
+    // Gratuitous requests (sender and target both the VIP) are not sent;
+    // the duplicate probe's own who-has is another host's question.
+    let requests = cap.count(&format!("tell {ip},"));
+    assert_eq!(requests, 0, "{:#?}", cap.lines());
+    lan.hosts[0].run_in(|| {
+        rt.block_on(async {
+            stop_group(&g, &w.env).await.unwrap();
+            // Let tcpdump print what was on the wire before the stop.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let after_stop = cap.lines().len();
+            tokio::time::sleep(Duration::from_millis(1000)).await;
+            assert_eq!(
+                cap.lines()[after_stop..],
+                [] as [String; 0],
+                "announced after the stop"
+            );
+        })
+    });
+}
+
+#[test]
+fn vip_stop_succeeds_after_its_interface_vanished() {
+    if !require_root("vip_stop_succeeds_after_its_interface_vanished") {
+        return;
+    }
+    let lan = Lan::new("gone", 1);
+    let h = &lan.hosts[0];
+    h.exec_ok(&[
+        "ip", "link", "add", "hbgone0", "type", "veth", "peer", "name", "hbgone1",
+    ]);
+    h.exec_ok(&["ip", "link", "set", "hbgone0", "up"]);
+    let w = AgentWorld::new();
+    let g = group(vec![vip("IPaddr::10.223.0.10/24/hbgone0")]);
+    h.run_in(|| rt().block_on(start_group(&g, &w.env)).unwrap());
+    assert!(lan.has_addr(0, "10.223.0.10"));
+    h.exec_ok(&["ip", "link", "del", "hbgone0"]);
+    h.run_in(|| rt().block_on(stop_group(&g, &w.env)))
+        .expect("stop of an address whose interface is gone");
+    let st = h.run_in(|| rt().block_on(status_group(&g, &w.env)));
+    assert_eq!(st[0].1, ResourceStatus::Stopped);
+}
+
+#[test]
+fn vip_serves_ipaddr2_items_and_names_a_missing_interface() {
+    if !require_root("vip_serves_ipaddr2_items_and_names_a_missing_interface") {
+        return;
+    }
+    let lan = Lan::new("ip2", 1);
+    let ip = lan.ip(104);
+    let w = AgentWorld::new();
+    let g = group(vec![vip(&format!("IPaddr2::{ip}/24/eth0"))]);
+    lan.hosts[0].run_in(|| rt().block_on(start_group(&g, &w.env)).unwrap());
+    assert!(lan.has_addr(0, &ip));
+    lan.hosts[0].run_in(|| rt().block_on(stop_group(&g, &w.env)).unwrap());
+    assert!(!lan.has_addr(0, &ip));
+    let bad = group(vec![vip(&format!("IPaddr::{ip}/24/nosuch9"))]);
+    let err = lan.hosts[0]
+        .run_in(|| rt().block_on(start_group(&bad, &w.env)))
+        .unwrap_err();
+    assert!(
+        format!("{err:#}").contains("no such interface: nosuch9"),
+        "{err:#}"
     );
 }

@@ -114,6 +114,7 @@ fn kind(k: &AgentKind) -> String {
         AgentKind::Heartbeat => "heartbeat".into(),
         AgentKind::Lsb => "lsb".into(),
         AgentKind::Ocf { provider, kind } => format!("ocf {provider}:{kind}"),
+        AgentKind::Vip => "in process: netlink and gratuitous ARP".into(),
     }
 }
 

@@ -5,6 +5,7 @@ pub struct SendArpArgs {
     pub addr: std::net::IpAddr,
     pub count: u32,
     pub interval_ms: u64,
+    pub mode: crate::arp::GarpMode,
 }
 
 pub fn run(args: &SendArpArgs) -> i32 {
@@ -13,6 +14,7 @@ pub fn run(args: &SendArpArgs) -> i32 {
         args.addr,
         args.count,
         std::time::Duration::from_millis(args.interval_ms),
+        args.mode,
     ) {
         Ok(()) => super::exit::OK,
         Err(e) => {

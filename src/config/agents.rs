@@ -64,12 +64,20 @@ impl AgentSearch {
         if !safe_component(name) {
             return Vec::new();
         }
-        vec![
-            (self.resource_d.join(name), AgentKind::Heartbeat),
-            (self.project_agents.join(name), AgentKind::Heartbeat),
-            (self.init_d.join(name), AgentKind::Lsb),
-        ]
+        let mut found = vec![(self.resource_d.join(name), AgentKind::Heartbeat)];
+        // The admin's own script wins; after it, the VIP needs no process.
+        if crate::vip::NAMES.contains(&name) {
+            found.push((builtin_path(name), AgentKind::Vip));
+        }
+        found.push((self.project_agents.join(name), AgentKind::Heartbeat));
+        found.push((self.init_d.join(name), AgentKind::Lsb));
+        found
     }
+}
+
+/// The name an in-process agent shows where others show their file.
+pub fn builtin_path(name: &str) -> PathBuf {
+    PathBuf::from(format!("builtin:{name}"))
 }
 
 /// A single path component: no separators and no way up.
@@ -89,7 +97,7 @@ pub fn resolve_agent(search: &AgentSearch, name: &str) -> Option<Agent> {
     search
         .candidates(name)
         .into_iter()
-        .find(|(p, _)| is_executable_file(p))
+        .find(|(p, kind)| *kind == AgentKind::Vip || is_executable_file(p))
         .map(|(path, kind)| Agent { kind, path })
 }
 
@@ -145,6 +153,26 @@ mod tests {
             resolve_agent(&s, "x").unwrap().path,
             t.path().join("resource.d/x")
         );
+    }
+
+    #[test]
+    fn ipaddr_runs_in_process_unless_the_admin_has_an_own_script() {
+        let t = tempfile::tempdir().unwrap();
+        let s = search(t.path());
+        // Our shell agent is installed, yet the daemon serves the VIP itself.
+        make(&t.path().join("project/IPaddr"), 0o755);
+        for name in ["IPaddr", "IPaddr2"] {
+            let a = resolve_agent(&s, name).unwrap();
+            assert_eq!((a.kind, a.path), (AgentKind::Vip, builtin_path(name)));
+        }
+        make(&t.path().join("resource.d/IPaddr"), 0o755);
+        let own = resolve_agent(&s, "IPaddr").unwrap();
+        assert_eq!(
+            (own.kind, own.path),
+            (AgentKind::Heartbeat, t.path().join("resource.d/IPaddr"))
+        );
+        // Pacemaker's OCF agent of the same name stays an OCF agent.
+        assert!(resolve_agent(&s, "ocf:heartbeat:IPaddr2").is_none());
     }
 
     #[test]

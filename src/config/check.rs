@@ -243,6 +243,13 @@ fn build_resource(
         );
         return None;
     };
+    if agent.kind == AgentKind::Vip
+        && let Err(e) = crate::vip::VipSpec::parse(&r.name, &r.args)
+    {
+        // Refused here, before anything is touched, rather than at a takeover.
+        diags.error(hares_path, Some(r.line), format!("{}: {e}", r.spec));
+        return None;
+    }
     Some(Resource {
         spec: r.spec.clone(),
         name: r.name.clone(),

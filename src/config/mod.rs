@@ -13,7 +13,7 @@ pub mod hacf;
 pub mod haresources;
 mod model;
 
-pub use agents::{AgentSearch, default_timeouts, resolve_agent};
+pub use agents::{AgentSearch, builtin_path, default_timeouts, resolve_agent};
 pub use check::{AUTHKEYS, HACF, HARESOURCES, LoadOptions, Loaded, load};
 pub use compare::{compare, config_digest};
 pub use diag::{ConfigErrors, Diagnostic, Diags};

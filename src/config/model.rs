@@ -191,6 +191,9 @@ pub enum AgentKind {
     Lsb,
     /// `ocf:PROVIDER:TYPE`, parameters as OCF_RESKEY_*, OCF exit codes.
     Ocf { provider: String, kind: String },
+    /// `IPaddr` / `IPaddr2` served by the daemon itself (`crate::vip`);
+    /// the path is a name only (`builtin:IPaddr`), nothing is executed.
+    Vip,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -253,9 +253,11 @@ impl Driver {
     fn spawn_chain(&self, g: GroupIdx, action: ChainAction, duplicate_check: bool) {
         let group: ResourceGroup = self.cfg.groups[g.0].clone();
         let mut env = (*self.env).clone();
-        let check = if duplicate_check { "refuse" } else { "off" };
-        env.extra
-            .push(("HA_IPADDR_DUPLICATE_CHECK".into(), check.into()));
+        env.duplicate_check = if duplicate_check {
+            crate::vip::DuplicateCheck::Refuse
+        } else {
+            crate::vip::DuplicateCheck::Off
+        };
         let tx = self.chain_tx.clone();
         tokio::spawn(async move {
             let result = chains::run(&group, action, &env).await;

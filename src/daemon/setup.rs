@@ -77,6 +77,7 @@ pub fn agent_env(g: &Globals) -> AgentEnv {
             // The original's shellfuncs name for this node.
             ("HA_CURHOST".into(), g.node_name()),
         ],
+        ..AgentEnv::default()
     }
 }
 

@@ -76,6 +76,11 @@ pub struct AgentEnv {
     pub path_env: String,
     /// E.g. HA_RSCTMP, HEARTBEAT_BIN.
     pub extra: Vec<(String, String)>,
+    /// IPaddr's duplicate-address probe (`HA_IPADDR_DUPLICATE_CHECK` for
+    /// the shell agent).
+    pub duplicate_check: crate::vip::DuplicateCheck,
+    /// How the in-process VIP announces itself.
+    pub announce: crate::vip::AnnouncePolicy,
 }
 
 /// A completed call. For `Start`/`Stop` it exists only on success.
@@ -104,6 +109,12 @@ pub enum AgentError {
         action: &'static str,
         after: Duration,
     },
+    #[error("{action} of {spec} failed: {reason}")]
+    InProcess {
+        spec: String,
+        action: &'static str,
+        reason: String,
+    },
     #[error("Return code {code} from {path} ({action} of {spec})")]
     Failed {
         spec: String,
@@ -119,6 +130,9 @@ pub async fn run_action(
     action: Action,
     env: &AgentEnv,
 ) -> Result<ActionOutcome, AgentError> {
+    if r.agent.kind == AgentKind::Vip {
+        return run_vip(r, action, env).await;
+    }
     let verb = action.verb(&r.agent.kind);
     let mut cmd = command_for(r, action, env)?;
     let path = r.agent.path.display().to_string();
@@ -155,12 +169,62 @@ pub async fn run_action(
     interpret(r, action, code, output, &path)
 }
 
+/// The in-process VIP, under the same timeout and outcome rules as a script.
+async fn run_vip(
+    r: &Resource,
+    action: Action,
+    env: &AgentEnv,
+) -> Result<ActionOutcome, AgentError> {
+    use crate::vip;
+    let verb = action.verb(&r.agent.kind);
+    let failed = |reason: String| AgentError::InProcess {
+        spec: r.spec.clone(),
+        action: verb,
+        reason,
+    };
+    let v = vip::VipSpec::parse(&r.name, &r.args).map_err(|e| failed(e.to_string()))?;
+    let opts = vip::VipOptions {
+        duplicate_check: env.duplicate_check,
+        announce: env.announce,
+    };
+    let limit = action.timeout(r);
+    let work = async {
+        match action {
+            Action::Start => vip::start(&v, opts).await.map(|()| ResourceStatus::Running),
+            Action::Stop => vip::stop(&v).await.map(|()| ResourceStatus::Stopped),
+            Action::Status => vip::status(&v).await,
+        }
+    };
+    let status = match tokio::time::timeout(limit, work).await {
+        Ok(Ok(status)) => status,
+        // A status that cannot be asked is unknown, as for a script.
+        Ok(Err(e)) if action == Action::Status => ResourceStatus::Unknown(e.to_string()),
+        Ok(Err(e)) => {
+            tracing::error!(resource = %r.spec, "{verb} of {} failed: {e}", r.spec);
+            return Err(failed(e.to_string()));
+        }
+        Err(_) => {
+            return Err(AgentError::Timeout {
+                spec: r.spec.clone(),
+                action: verb,
+                after: limit,
+            });
+        }
+    };
+    Ok(ActionOutcome {
+        exit_code: 0,
+        status,
+        output: Vec::new(),
+    })
+}
+
 fn command_for(r: &Resource, action: Action, env: &AgentEnv) -> Result<Command, AgentError> {
     let mut cmd = Command::new(&r.agent.path);
     cmd.env_clear()
         .env("PATH", &env.path_env)
         .env("LANG", "C")
         .env("LC_ALL", "C")
+        .env("HA_IPADDR_DUPLICATE_CHECK", env.duplicate_check.word())
         .envs(env.extra.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -173,6 +237,7 @@ fn command_for(r: &Resource, action: Action, env: &AgentEnv) -> Result<Command, 
         AgentKind::Heartbeat => {
             cmd.args(&r.args).arg(verb);
         }
+        AgentKind::Vip => unreachable!("run_action serves the VIP in process"),
         AgentKind::Lsb => {
             cmd.arg(verb);
         }
@@ -291,6 +356,8 @@ pub fn status_from(kind: &AgentKind, code: i32, output: &[String]) -> ResourceSt
             7 => ResourceStatus::Stopped,
             n => ResourceStatus::Unknown(format!("OCF monitor exit {n}")),
         },
+        // No exit code: run_vip answers the status itself.
+        AgentKind::Vip => ResourceStatus::Unknown(format!("in-process status {code}")),
     }
 }
 

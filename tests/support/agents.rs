@@ -43,6 +43,18 @@ pub fn ours(spec: &str) -> Resource {
     )
 }
 
+/// An `IPaddr::…` / `IPaddr2::…` item as the daemon runs it: in process.
+pub fn vip(spec: &str) -> Resource {
+    let mut parts = spec.split("::");
+    let name = parts.next().unwrap();
+    resource(
+        spec,
+        AgentKind::Vip,
+        &heartbeat::config::builtin_path(name),
+        parts.map(String::from).collect(),
+    )
+}
+
 pub fn resource(spec: &str, kind: AgentKind, path: &Path, args: Vec<String>) -> Resource {
     Resource {
         spec: spec.to_string(),
@@ -98,6 +110,7 @@ impl AgentWorld {
                 ("FAKE_DRBD_NODE".into(), "alpha".into()),
                 ("HA_CURHOST".into(), "alpha".into()),
             ],
+            ..Default::default()
         };
         AgentWorld { dir, env }
     }
