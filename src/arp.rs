@@ -34,7 +34,8 @@ pub enum ArpError {
 /// hosts update on a request; some only on a reply (keepalived's
 /// `vrrp_garp_*` users know them), so both is the default, as the
 /// original's send_arp did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum GarpMode {
     #[default]
     Both,

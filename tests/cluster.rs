@@ -3,6 +3,10 @@
 //! stories users rely on. Each test builds its own lab with a unique prefix
 //! and tears it down in `Drop`, also when it fails.
 
+#[path = "support/capture.rs"]
+mod capture;
+
+use capture::Capture;
 use hb_lab::{self as lab, Lab, LabConfig, NODES};
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
@@ -435,6 +439,14 @@ fn killed_active_node_fails_over_the_vip_filesystem_and_service() {
         served.as_deref() == Some(written.as_str()),
         "bravo served {served:?} instead of the file written on alpha"
     );
+    // The daemon served the VIP itself, not through the shell agent.
+    check!(
+        lab,
+        lab.log(B)
+            .contains(&format!("added {}/24 to eth0", lab::VIP)),
+        "bravo's log shows no in-process VIP add:\n{}",
+        lab.log(B)
+    );
     check!(
         lab,
         lab.log(B).contains("Taking over resource group"),
@@ -506,6 +518,94 @@ fn a_daemon_crash_leaves_a_vip_that_the_restarted_daemon_releases_before_joining
         lab,
         wait_answer(&lab, "bravo", Duration::from_secs(3)),
         "client lost the VIP"
+    );
+}
+
+#[test]
+fn the_holder_refreshes_its_announcement_as_configured_and_the_releaser_falls_silent() {
+    if !root("the_holder_refreshes_its_announcement_as_configured_and_the_releaser_falls_silent") {
+        return;
+    }
+    let mut c = config("grf");
+    c.auto_failback = "off".into();
+    c.extra_hacf = vec!["garp_refresh 300ms".into(), "garp_mode reply".into()];
+    let mut lab = serving(c);
+    check!(
+        lab,
+        wait_settled(&lab, A, "local"),
+        "alpha's group never settled"
+    );
+    let mac = |i: usize| {
+        let out = lab.exec_in(
+            &lab.nodes[i].ns,
+            &["ip", "-o", "link", "show", "dev", "eth0"],
+        );
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let at = words
+            .iter()
+            .position(|w| *w == "link/ether")
+            .expect("a MAC");
+        words[at + 1].to_string()
+    };
+    let (mac_a, mac_b) = (mac(A), mac(B));
+    // The client sees what a switch sees: replies only, and, once the
+    // start's burst (3 at 200 ms) and repeats (4 at 1 s) are over, a
+    // refresh every 300 ms from alpha for as long as it holds the VIP.
+    std::thread::sleep(Duration::from_millis(4800));
+    let cap = Capture::start(
+        &lab.client_ns,
+        "eth0",
+        &format!("arp and host {}", lab::VIP),
+    );
+    std::thread::sleep(Duration::from_millis(1600));
+    let from = |m: &str| {
+        cap.lines()
+            .iter()
+            .filter(|l| l.contains(&format!("{m} >")))
+            .count()
+    };
+    let replies = cap.count(&format!("Reply {} is-at {mac_a}", lab::VIP));
+    check!(
+        lab,
+        replies >= 3,
+        "{replies} replies from alpha in 1.6 s: {:#?}",
+        cap.lines()
+    );
+    let requests = cap.count(&format!("tell {},", lab::VIP));
+    check!(
+        lab,
+        requests == 0,
+        "gratuitous requests in reply mode: {:#?}",
+        cap.lines()
+    );
+    let out = lab.tool(A, "hb_standby", &[]);
+    check!(
+        lab,
+        out.status.success(),
+        "hb_standby failed: {}",
+        stdout(&out)
+    );
+    check!(
+        lab,
+        wait_settled(&lab, B, "foreign"),
+        "bravo's hold never settled"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let alpha_then = from(&mac_a);
+    let bravo_then = from(&mac_b);
+    std::thread::sleep(Duration::from_millis(1200));
+    check!(
+        lab,
+        from(&mac_a) == alpha_then,
+        "alpha announced the VIP after releasing it: {:#?}",
+        cap.lines()
+    );
+    check!(
+        lab,
+        from(&mac_b) > bravo_then,
+        "bravo does not announce the VIP it took: {:#?}",
+        cap.lines()
     );
 }
 

@@ -264,20 +264,14 @@ fn vip_reannounce_sends_the_gratuitous_arp_again() {
     );
     let g = group(vec![vip(&format!("IPaddr::{ip}/24/eth0"))]);
     lan.hosts[0].run_in(|| rt().block_on(start_group(&g, &w.env)).unwrap());
-    let cap = Capture::start(&lan.hosts[1], "eth0", &format!("arp and host {ip}"));
+    let cap = Capture::start(&lan.hosts[1].name, "eth0", &format!("arp and host {ip}"));
     lan.hosts[0].run_in(|| rt().block_on(reannounce_group(&g, &w.env)).unwrap());
     assert!(
-        wait_until(Duration::from_secs(3), || announcements(&cap, &ip) > 0),
+        wait_until(Duration::from_secs(3), || cap.announcements(&ip) > 0),
         "the re-announce sent nothing for {ip}: {:#?}",
         cap.lines()
     );
     lan.hosts[0].run_in(|| rt().block_on(stop_group(&g, &w.env)).unwrap());
-}
-
-/// Gratuitous ARP frames for `ip` (requests whose sender is the address
-/// itself, or replies), not other hosts' questions about it.
-fn announcements(cap: &Capture, ip: &str) -> usize {
-    cap.count(&format!("tell {ip},")) + cap.count(&format!("Reply {ip} is-at"))
 }
 
 /// The in-process VIP with a given announcement plan.
@@ -306,7 +300,7 @@ fn vip_announces_in_the_asked_mode_refreshes_while_held_and_never_after_stop() {
         },
     );
     let g = group(vec![vip(&format!("IPaddr::{ip}/24/eth0"))]);
-    let cap = Capture::start(&lan.hosts[1], "eth0", &format!("arp and host {ip}"));
+    let cap = Capture::start(&lan.hosts[1].name, "eth0", &format!("arp and host {ip}"));
     let rt = rt();
     lan.hosts[0].run_in(|| {
         rt.block_on(async {

@@ -30,7 +30,7 @@ pub fn run(g: &Globals, action: &str, target: &str) -> i32 {
         );
         return super::exit::INVALID;
     };
-    execute(g, &group, action, &crate::daemon::agent_env(g))
+    execute(g, &group, action, &crate::daemon::agent_env(g, &cfg))
 }
 
 pub fn parse_action(action: &str) -> Option<Action> {

@@ -123,6 +123,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
             media: s.media,
             auto_failback: s.auto_failback,
             failback_delay: s.failback_delay,
+            announce: s.announce,
             ping: s.ping,
             ping_groups: s.ping_groups,
             logging: s.logging,

@@ -286,6 +286,7 @@ pub struct ClusterConfig {
     /// long before groups fail back to it.
     #[serde(with = "ms")]
     pub failback_delay: Duration,
+    pub announce: VipAnnounce,
     pub ping: Vec<IpAddr>,
     pub ping_groups: Vec<PingGroup>,
     pub logging: Logging,
@@ -295,6 +296,23 @@ pub struct ClusterConfig {
     pub respawn: Vec<Respawn>,
     pub auth: AuthKeys,
     pub groups: Vec<ResourceGroup>,
+}
+
+/// Our ha.cf extensions for the VIP's announcements (`garp_refresh TIME`,
+/// `garp_mode both|request|reply`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct VipAnnounce {
+    /// One more announcement this often while the address is held.
+    #[serde(rename = "refresh_ms", serialize_with = "opt_ms")]
+    pub refresh: Option<Duration>,
+    pub mode: crate::arp::GarpMode,
+}
+
+fn opt_ms<S: serde::Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => s.serialize_some(&(d.as_millis() as u64)),
+        None => s.serialize_none(),
+    }
 }
 
 /// Durations as integer milliseconds in the JSON model.

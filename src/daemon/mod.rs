@@ -107,7 +107,7 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
     std::fs::write(&pid_file, format!("{}\n", std::process::id()))
         .context("writing the pid file")?;
 
-    let env = Arc::new(agent_env(g));
+    let env = Arc::new(agent_env(g, &cfg));
     setup::release_leftovers(&cfg, &env).await?;
 
     let (pkt_tx, packets) = mpsc::channel(256);

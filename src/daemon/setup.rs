@@ -61,7 +61,7 @@ pub fn enter_realtime() {
 }
 
 /// The environment every agent gets (besides what the chain adds).
-pub fn agent_env(g: &Globals) -> AgentEnv {
+pub fn agent_env(g: &Globals, cfg: &ClusterConfig) -> AgentEnv {
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "heartbeat".into());
@@ -77,6 +77,11 @@ pub fn agent_env(g: &Globals) -> AgentEnv {
             // The original's shellfuncs name for this node.
             ("HA_CURHOST".into(), g.node_name()),
         ],
+        announce: crate::vip::AnnouncePolicy {
+            refresh: cfg.announce.refresh,
+            mode: cfg.announce.mode,
+            ..Default::default()
+        },
         ..AgentEnv::default()
     }
 }

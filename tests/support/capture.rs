@@ -1,8 +1,8 @@
 //! What a host on the LAN sees: tcpdump inside a test's namespace, printing
 //! one line per frame (link-level headers included) into a private file,
-//! killed when the guard drops.
+//! killed when the guard drops. Stands alone (the namespace by name), so
+//! lab tests can include it too.
 
-use super::Netns;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -16,13 +16,14 @@ pub struct Capture {
 impl Capture {
     /// Listen on `iface` of `ns` for frames matching the pcap `filter`;
     /// returns once tcpdump says it is listening.
-    pub fn start(ns: &Netns, iface: &str, filter: &str) -> Capture {
+    pub fn start(ns: &str, iface: &str, filter: &str) -> Capture {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("frames");
         let err = dir.path().join("stderr");
-        let child = ns
-            .command("tcpdump")
-            .args(["-l", "-n", "-e", "-i", iface, filter])
+        let child = std::process::Command::new("ip")
+            .args([
+                "netns", "exec", ns, "tcpdump", "-l", "-n", "-e", "-i", iface, filter,
+            ])
             .stdin(Stdio::null())
             .stdout(std::fs::File::create(&out).unwrap())
             .stderr(std::fs::File::create(&err).unwrap())
@@ -33,9 +34,16 @@ impl Capture {
             out,
             _dir: dir,
         };
-        let listening = super::wait_until(Duration::from_secs(10), || {
-            std::fs::read_to_string(&err).is_ok_and(|s| s.contains("listening on"))
-        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        let listening = loop {
+            if std::fs::read_to_string(&err).is_ok_and(|s| s.contains("listening on")) {
+                break true;
+            }
+            if std::time::Instant::now() > deadline {
+                break false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
         assert!(
             listening,
             "tcpdump never listened: {}",
@@ -51,6 +59,12 @@ impl Capture {
             .lines()
             .map(String::from)
             .collect()
+    }
+
+    /// Gratuitous ARP frames for `ip` (requests whose sender is the address
+    /// itself, or replies), not other hosts' questions about it.
+    pub fn announcements(&self, ip: &str) -> usize {
+        self.count(&format!("tell {ip},")) + self.count(&format!("Reply {ip} is-at"))
     }
 
     /// The frames seen so far whose line contains `word`.

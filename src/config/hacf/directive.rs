@@ -52,7 +52,8 @@ impl Parser<'_> {
         }
     }
 
-    /// keepalive, warntime, deadtime, initdead, deadping, failback_delay.
+    /// keepalive, warntime, deadtime, initdead, deadping, failback_delay,
+    /// garp_refresh.
     fn timing_directive(&mut self, n: usize, name: &str, words: &[&str]) -> bool {
         let slot: Slot<At<Duration>> = match name {
             "keepalive" => |c| &mut c.keepalive,
@@ -61,6 +62,7 @@ impl Parser<'_> {
             "initdead" => |c| &mut c.initdead,
             "deadping" => |c| &mut c.deadping,
             "failback_delay" => |c| &mut c.failback_delay,
+            "garp_refresh" => |c| &mut c.garp_refresh,
             _ => return false,
         };
         self.time(n, name, words, slot);
@@ -79,6 +81,7 @@ impl Parser<'_> {
             "mcast" => self.mcast(n, whole),
             "serial" => self.serial(n, words),
             "auto_failback" => self.auto_failback(n, words),
+            "garp_mode" => self.garp_mode(n, words),
             "nice_failback" => self.nice_failback(n, words),
             "ping" => self.ping(n, words),
             "ping_group" => self.ping_group(n, words),
@@ -233,6 +236,21 @@ impl Parser<'_> {
             }
         };
         self.set_at(n, "auto_failback", |c| &mut c.auto_failback, v);
+    }
+
+    /// Our extension: how the VIP's gratuitous ARP is sent.
+    fn garp_mode(&mut self, n: usize, words: &[&str]) {
+        let Some(w) = self.one(n, "garp_mode", words) else {
+            return;
+        };
+        let Some(mode) = crate::arp::GarpMode::parse(&w.to_ascii_lowercase()) else {
+            self.d.error(
+                n,
+                format!("garp_mode: invalid value [{w}]: expected both, request or reply"),
+            );
+            return;
+        };
+        self.set_at(n, "garp_mode", |c| &mut c.garp_mode, mode);
     }
 
     fn nice_failback(&mut self, n: usize, words: &[&str]) {

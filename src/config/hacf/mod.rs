@@ -82,6 +82,8 @@ pub struct HaCf {
     pub media: Vec<At<Medium>>,
     pub auto_failback: Option<At<AutoFailback>>,
     pub failback_delay: Option<At<Duration>>,
+    pub garp_refresh: Option<At<Duration>>,
+    pub garp_mode: Option<At<crate::arp::GarpMode>>,
     pub ping: Vec<IpAddr>,
     pub ping_groups: Vec<PingGroup>,
     pub logfile: Option<PathBuf>,
@@ -110,6 +112,7 @@ pub struct HaCfSettings {
     /// Line of an explicit `auto_failback`, `None` when defaulted to legacy.
     pub auto_failback_line: Option<usize>,
     pub failback_delay: Duration,
+    pub announce: VipAnnounce,
     pub ping: Vec<IpAddr>,
     pub ping_groups: Vec<PingGroup>,
     pub logging: Logging,

@@ -4,7 +4,7 @@
 use super::values::ms;
 use super::{At, DEFAULT_BAUD, DEFAULT_UDPPORT, HaCf, HaCfSettings};
 use crate::config::diag::{Diags, FileDiags};
-use crate::config::model::{AutoFailback, Logging, NodeName, Timings};
+use crate::config::model::{AutoFailback, Logging, NodeName, Timings, VipAnnounce};
 use std::path::Path;
 use std::time::Duration;
 
@@ -72,6 +72,11 @@ fn settings(cf: HaCf, local: NodeName, peer: NodeName, timings: Timings) -> HaCf
         auto_failback: value_or(&cf.auto_failback, AutoFailback::Legacy),
         auto_failback_line: line_of(&cf.auto_failback),
         failback_delay: value_or(&cf.failback_delay, Duration::ZERO),
+        announce: VipAnnounce {
+            // Zero turns the refresh off, as keepalived's garp_master_refresh 0.
+            refresh: cf.garp_refresh.map(|r| r.value).filter(|r| !r.is_zero()),
+            mode: value_or(&cf.garp_mode, crate::arp::GarpMode::Both),
+        },
         ping: cf.ping,
         ping_groups: cf.ping_groups,
         logging: Logging {

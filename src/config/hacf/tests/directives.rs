@@ -212,6 +212,32 @@ fn failback_delay_extension() {
 }
 
 #[test]
+fn garp_extensions_set_the_vip_announcements() {
+    use crate::arp::GarpMode;
+    let d = ok("");
+    assert_eq!(
+        (d.announce.refresh, d.announce.mode),
+        (None, GarpMode::Both)
+    );
+    let c = ok("garp_refresh 30\ngarp_mode Reply\n");
+    assert_eq!(
+        (c.announce.refresh, c.announce.mode),
+        (Some(s(30)), GarpMode::Reply)
+    );
+    assert_eq!(ok("garp_refresh 0\n").announce.refresh, None);
+    expect_err(
+        "garp_mode loud\n",
+        Some(4),
+        "garp_mode: invalid value [loud]: expected both, request or reply",
+    );
+    expect_err(
+        "garp_refresh often\n",
+        Some(4),
+        "garp_refresh: invalid time [often]",
+    );
+}
+
+#[test]
 fn monitor_extension_defaults_and_errors() {
     let c = ok("monitor IPaddr::10.0.0.5/24 10\nmonitor web 5s-bad\n"
         .split_once("monitor web")
