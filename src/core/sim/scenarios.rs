@@ -106,6 +106,29 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
 }
 
 #[test]
+fn a_handover_takes_one_round_trip_whatever_the_keepalive_phase() {
+    // The release's report goes out the moment the last stop finishes and
+    // the peer starts on it at once: stop (100 ms) + start (100 ms) + the
+    // links, never a wait for the next keepalive (500 ms). Asked at every
+    // phase of the keepalive period, so a report that waited for the tick
+    // would miss at most of them.
+    for phase_ms in (0..500).step_by(50) {
+        let mut sim = Sim::new(&[("vip", A)]);
+        sim.both_up();
+        sim.run_for(Duration::from_millis(phase_ms));
+        sim.request(A, Request::Standby { which: Which::All });
+        sim.run_for(Duration::from_millis(230));
+        assert_eq!(
+            sim.holder(0),
+            Some(B),
+            "not on bravo 230 ms after standby at phase {phase_ms} ms:\n{}",
+            sim.trace_tail(30)
+        );
+        ok(&sim);
+    }
+}
+
+#[test]
 fn auto_failback_on_gives_the_group_back_exactly_once() {
     let mut sim = Sim::new(&[("vip", A)]);
     sim.both_up();
