@@ -133,6 +133,10 @@ enum ExportTarget {
 enum ExportFormat {
     /// The CIB as XML (`cibadmin --replace --xml-file cib.xml`).
     Cib,
+    /// A shell script of pcs commands (cluster.pcs.sh).
+    Pcs,
+    /// crmsh configuration (`crm configure load update cluster.crm`).
+    Crmsh,
 }
 
 /// The choices an export to Pacemaker needs.
@@ -207,6 +211,8 @@ fn main() {
                 options: export.options(),
                 format: match format {
                     ExportFormat::Cib => heartbeat::export::Format::Cib,
+                    ExportFormat::Pcs => heartbeat::export::Format::Pcs,
+                    ExportFormat::Crmsh => heartbeat::export::Format::Crmsh,
                 },
                 out,
             },

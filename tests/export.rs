@@ -58,8 +58,8 @@ impl Setup {
             .output()
             .expect("run heartbeat")
     }
-    /// Exports with fencing off and loopback addresses; returns the CIB.
-    fn export(&self, extra: &[&str]) -> String {
+    /// Exports with fencing off and loopback addresses.
+    fn export(&self, extra: &[&str]) {
         let out = self.out();
         let mut args = vec!["export", "pacemaker", "--disable-fencing"];
         args.extend(ADDRS);
@@ -67,8 +67,46 @@ impl Setup {
         args.extend(["--out", out.to_str().unwrap()]);
         let o = self.heartbeat(&args);
         assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-        fs::read_to_string(out.join("cib.xml")).unwrap()
     }
+    /// Exports as a CIB and returns it.
+    fn export_cib(&self) -> String {
+        self.export(&[]);
+        fs::read_to_string(self.out().join("cib.xml")).unwrap()
+    }
+}
+
+/// A CIB built from the export in `format`: the CIB itself, or an empty
+/// CIB (`cibadmin --empty`, as a new cluster has) that the pcs script or
+/// the crmsh file was applied to, offline, by pcs or crmsh.
+fn built_cib(s: &Setup, format: &str) -> PathBuf {
+    s.export(&["--format", format]);
+    let out = s.out();
+    if format == "cib" {
+        return out.join("cib.xml");
+    }
+    let cib = out.join("built.xml");
+    let empty = Command::new("cibadmin").arg("--empty").output().unwrap();
+    assert!(empty.status.success(), "cibadmin --empty: {}", text(&empty));
+    fs::write(&cib, &empty.stdout).unwrap();
+    let o = match format {
+        "pcs" => Command::new("sh")
+            .arg(out.join("cluster.pcs.sh"))
+            .env("CIB", &cib)
+            .env("PCS_NO_PUSH", "1")
+            .output(),
+        _ => Command::new("crm")
+            .args(["-F", "configure", "load", "update"])
+            .arg(out.join("cluster.crm"))
+            .env("CIB_file", &cib)
+            .output(),
+    }
+    .unwrap();
+    assert!(
+        o.status.success(),
+        "{format} refused the export:\n{}",
+        text(&o)
+    );
+    cib
 }
 
 /// crm_verify's verdict: exit 0 and not one error or warning line.
@@ -97,7 +135,7 @@ fn example_exports_to_a_cib_that_crm_verify_accepts() {
         return;
     }
     let s = Setup::new(|t| t);
-    let cib = s.export(&[]);
+    let cib = s.export_cib();
     assert!(cib.contains("validate-with=\"pacemaker-3.7\""), "{cib}");
     // Debian 12's Pacemaker refuses every update of a CIB claiming more.
     assert!(!cib.contains("crm_feature_set"), "{cib}");
@@ -127,7 +165,7 @@ fn every_mapped_directive_verifies_and_the_rest_is_listed() {
         return;
     }
     let s = Setup::new(tutorial);
-    let cib = s.export(&[]);
+    let cib = s.export_cib();
     assert!(
         cib.contains("name=\"resource-stickiness\" value=\"200\""),
         "{cib}"
@@ -289,10 +327,17 @@ impl Sim {
 
 /// Both up, alpha (preferred) down, alpha back: where do things end up?
 /// The setup comes back too: its temporary directory holds the files.
-fn failover_and_return(edit: fn(String) -> String) -> (Setup, Sim) {
+fn failover_and_return(edit: fn(String) -> String, format: &str) -> (Setup, Sim) {
     let s = Setup::new(edit);
-    s.export(&[]);
-    let mut sim = Sim::new(&s.out().join("cib.xml"));
+    let cib = built_cib(&s, format);
+    assert_verifies(&cib);
+    // Either instance would do for a role-less colocation while both run:
+    // the role and the promote-then-start order must be there by name.
+    let xml = fs::read_to_string(&cib).unwrap();
+    for needed in ["with-rsc-role=\"Promoted\"", "first-action=\"promote\""] {
+        assert!(xml.contains(needed), "{format}: no {needed} in\n{xml}");
+    }
+    let mut sim = Sim::new(&cib);
     sim.run(&["-u", "alpha", "-u", "bravo"]);
     sim.promotable_on("alpha");
     sim.promotable_on("bravo");
@@ -318,7 +363,7 @@ fn simulated_failover_moves_group_and_promoted_and_auto_failback_on_brings_them_
     ) {
         return;
     }
-    let (_setup, sim) = failover_and_return(|t| t);
+    let (_setup, sim) = failover_and_return(|t| t, "cib");
     sim.assert_on("alpha", "alpha back, auto_failback on");
 }
 
@@ -330,7 +375,32 @@ fn simulated_failover_with_auto_failback_off_stays_on_the_survivor() {
     ) {
         return;
     }
-    let (_setup, sim) =
-        failover_and_return(|t| t.replace("auto_failback   on", "auto_failback   off"));
+    let (_setup, sim) = failover_and_return(
+        |t| t.replace("auto_failback   on", "auto_failback   off"),
+        "cib",
+    );
     sim.assert_on("bravo", "alpha back, auto_failback off");
+}
+
+/// The pcs or crmsh form (`tool` applies it) walked through the same
+/// failover; the survivor or the preferred node must hold everything at
+/// the end, as `home` says.
+fn format_fails_over(test: &str, format: &str, tool: &str, edit: fn(String) -> String, home: &str) {
+    if !have(test, &SIM_TOOLS) || !have(test, &[tool, "cibadmin", "crm_verify"]) {
+        return;
+    }
+    let (_setup, sim) = failover_and_return(edit, format);
+    sim.assert_on(home, &format!("{format}, alpha back"));
+}
+
+#[test]
+fn pcs_script_builds_the_same_cluster_offline() {
+    let test = "pcs_script_builds_the_same_cluster_offline";
+    format_fails_over(test, "pcs", "pcs", |t| t, "alpha");
+}
+
+#[test]
+fn crmsh_file_builds_the_same_cluster_offline() {
+    let test = "crmsh_file_builds_the_same_cluster_offline";
+    format_fails_over(test, "crmsh", "crm", tutorial, "bravo");
 }

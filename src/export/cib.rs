@@ -22,7 +22,7 @@ fn esc(v: &str) -> String {
 
 /// A `--` inside an XML comment ends it early.
 fn comment(s: &mut String, indent: &str, text: &str) {
-    let _ = writeln!(s, "{indent}<!-- {} -->", text.replace("--", "- -"));
+    let _ = writeln!(s, "{indent}<!-- {} -->", comment_text(text));
 }
 
 /// `<TAG id="ID">` with one nvpair per pair, or nothing when empty.
@@ -178,18 +178,14 @@ fn constraint(s: &mut String, c: &Constraint) {
                 esc(with)
             )
         }
-        Constraint::Order {
-            id,
-            first,
-            first_action,
-            then,
-            then_action,
-        } => writeln!(
+        Constraint::Order(o) => writeln!(
             s,
-            "{i}<rsc_order id=\"{}\" first=\"{}\" first-action=\"{first_action}\" then=\"{}\" then-action=\"{then_action}\" kind=\"Mandatory\"/>",
-            esc(id),
-            esc(first),
-            esc(then)
+            "{i}<rsc_order id=\"{}\" first=\"{}\" first-action=\"{}\" then=\"{}\" then-action=\"{}\" kind=\"Mandatory\"/>",
+            esc(&o.id),
+            esc(&o.first),
+            o.first_action,
+            esc(&o.then),
+            o.then_action
         ),
     };
 }

@@ -209,13 +209,13 @@ fn follow_promoted(plan: &mut Plan, group: &str, clone: &str, ids: &mut Ids) {
         with_role: Some(Role::Promoted),
         score: Score::Infinity,
     });
-    plan.constraints.push(Constraint::Order {
+    plan.constraints.push(Constraint::Order(Ordering {
         id: ord,
         first: clone.into(),
         first_action: "promote",
         then: group.into(),
         then_action: "start",
-    });
+    }));
 }
 
 /// ha.cf `ping` and `ping_group` → one `ocf:pacemaker:ping` clone over

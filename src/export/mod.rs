@@ -6,14 +6,16 @@
 //! the machine and returns values; [`render`] turns them into file
 //! contents. Reading the facts and writing the files is the command's job
 //! (`commands/export.rs`). Decisions live in `mapping`, `agents` and
-//! `corosync`; `cib` only prints.
+//! `corosync`; the writers (`cib`, `pcs`, `crmsh`) only print.
 
 pub mod agents;
 pub mod cib;
 pub mod corosync;
+pub mod crmsh;
 pub mod findings;
 pub mod mapping;
 pub mod model;
+pub mod pcs;
 
 use crate::config::{ClusterConfig, NodeName};
 use findings::{Findings, TOOLS};
@@ -67,6 +69,8 @@ pub struct Options {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Cib,
+    Pcs,
+    Crmsh,
 }
 
 /// Where fence devices go, written into every output.
@@ -104,6 +108,8 @@ pub fn export(cfg: &ClusterConfig, facts: &Facts, opts: &Options) -> Export {
 pub fn render(e: &Export, format: Format) -> Vec<(&'static str, String)> {
     let main = match format {
         Format::Cib => ("cib.xml", cib::write(&e.plan)),
+        Format::Pcs => ("cluster.pcs.sh", pcs::write(&e.plan)),
+        Format::Crmsh => ("cluster.crm", crmsh::write(&e.plan)),
     };
     let notes: String = e.findings.0.iter().map(|f| format!("{f}\n")).collect();
     vec![

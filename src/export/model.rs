@@ -3,6 +3,7 @@
 //! as plain values. The writers (`cib`, `pcs`, `crmsh`, `corosync`) only
 //! turn a [`Plan`] into text; every decision is made in `mapping`.
 
+use crate::config::hacf::format_time;
 use std::fmt;
 use std::time::Duration;
 
@@ -116,6 +117,17 @@ impl Op {
             role: None,
         }
     }
+    /// `op NAME interval=… timeout=… [role=…]`, as pcs and crmsh both
+    /// write an operation.
+    pub fn words(&self) -> String {
+        let role = self.role.map(|r| format!(" role={r}")).unwrap_or_default();
+        format!(
+            "op {} interval={} timeout={}{role}",
+            self.name,
+            format_time(self.interval),
+            format_time(self.timeout)
+        )
+    }
     /// The op's id suffix: `start-0`, `monitor-29000` (Pacemaker's habit).
     pub fn id_suffix(&self) -> String {
         let role = self
@@ -131,6 +143,25 @@ pub type Nv = (String, String);
 
 pub fn nv(k: &str, v: impl ToString) -> Nv {
     (k.to_string(), v.to_string())
+}
+
+/// Text fit for a comment that ends up in the CIB as an XML comment
+/// (crmsh turns `#` lines into them): no `--`, no trailing `-`.
+pub fn comment_text(text: &str) -> String {
+    let mut t = text.replace("--", "- -");
+    while t.contains("--") {
+        t = t.replace("--", "- -");
+    }
+    t.trim_end_matches('-').to_string()
+}
+
+/// `k=v k=v`, each value through `quote` (the shell's or crmsh's).
+pub fn assignments(pairs: &[Nv], quote: fn(&str) -> String) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", quote(v)))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -195,13 +226,17 @@ pub enum Constraint {
         with_role: Option<Role>,
         score: Score,
     },
-    Order {
-        id: String,
-        first: String,
-        first_action: &'static str,
-        then: String,
-        then_action: &'static str,
-    },
+    Order(Ordering),
+}
+
+/// `then` does `then_action` only after `first` did `first_action`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ordering {
+    pub id: String,
+    pub first: String,
+    pub first_action: &'static str,
+    pub then: String,
+    pub then_action: &'static str,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
