@@ -173,3 +173,51 @@ pub fn write(m: &Membership) -> String {
     let _ = writeln!(s, "    timestamp: on\n}}");
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::check::tests::{HACF_OK, HARES_OK};
+
+    fn mapped(hacf: &str, addrs: &[(&str, &[&str])]) -> (Membership, Findings) {
+        let (cfg, opts) = crate::export::test_input(hacf, HARES_OK, true, addrs);
+        let mut findings = Findings::default();
+        (membership(&cfg, &opts, &mut findings), findings)
+    }
+
+    #[test]
+    fn deadtime_is_the_token_and_each_address_pair_a_link() {
+        let hacf = format!("{HACF_OK}serial /dev/ttyS0\n");
+        let (m, f) = mapped(
+            &hacf,
+            &[
+                ("alpha", &["10.0.0.1", "10.1.0.1"]),
+                ("bravo", &["10.0.0.2", "10.1.0.2"]),
+            ],
+        );
+        assert_eq!(m.token, std::time::Duration::from_secs(10));
+        assert_eq!(m.links.len(), 2);
+        assert_eq!(m.links[1].addrs, ["10.1.0.1", "10.1.0.2"]);
+        assert!(f.0.iter().any(|f| f.subject == "ha.cf serial /dev/ttyS0"));
+        assert!(!f.blocking());
+        let conf = write(&m);
+        assert!(
+            conf.contains("two_node: 1") && conf.contains("ring1_addr: 10.1.0.2"),
+            "{conf}"
+        );
+    }
+
+    #[test]
+    fn uneven_addresses_block_the_export() {
+        let (_, f) = mapped(
+            HACF_OK,
+            &[
+                ("alpha", &["10.0.0.1", "10.1.0.1"]),
+                ("bravo", &["10.0.0.2"]),
+            ],
+        );
+        assert!(f.blocking());
+        let (_, f) = mapped(HACF_OK, &[("alpha", &["10.0.0.1"])]);
+        assert!(f.blocking(), "a node without addresses");
+    }
+}

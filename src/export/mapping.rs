@@ -269,3 +269,71 @@ fn add_ping(plan: &mut Plan, cfg: &ClusterConfig, ids: &mut Ids, findings: &mut 
         });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::check::tests::HACF_OK;
+    use crate::export::findings::Severity;
+
+    fn mapped(hacf: &str, hares: &str, disable_fencing: bool) -> (Plan, Findings) {
+        let (cfg, opts) = crate::export::test_input(hacf, hares, disable_fencing, &[]);
+        let mut findings = Findings::default();
+        let plan = plan(&cfg, &Facts::default(), &opts, &mut findings);
+        (plan, findings)
+    }
+
+    const LINE: &str = "alpha drbddisk::r0 10.0.0.5/24/eth0 Filesystem::/dev/drbd0::/srv::ext4\n";
+
+    #[test]
+    fn auto_failback_is_stickiness_below_or_above_the_preference() {
+        let (on, _) = mapped(HACF_OK, LINE, true);
+        assert!(on.stickiness < PREFERENCE);
+        let off = HACF_OK.replace("auto_failback on", "auto_failback off");
+        let (off, _) = mapped(&off, LINE, true);
+        assert!(
+            off.stickiness > PREFERENCE,
+            "one member alone must outweigh it"
+        );
+    }
+
+    #[test]
+    fn drbd_leaves_the_group_which_follows_the_promoted_instance() {
+        let (p, _) = mapped(HACF_OK, LINE, true);
+        let g = &p.groups[0];
+        let members: Vec<&str> = g.members.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(members, ["ip-10.0.0.5", "fs-srv"]);
+        assert!(p.clones[0].promotable());
+        assert!(p.constraints.contains(&Constraint::Colocation {
+            id: format!("col-{}-with-drbd-r0-clone", g.id),
+            rsc: g.id.clone(),
+            with: "drbd-r0-clone".into(),
+            with_role: Some(Role::Promoted),
+            score: Score::Infinity,
+        }));
+        assert!(p.constraints.iter().any(|c| matches!(c,
+            Constraint::Order(o) if o.first_action == "promote" && o.then == g.id)));
+    }
+
+    #[test]
+    fn a_line_of_only_drbd_gives_the_promoted_role_the_preference() {
+        let (p, _) = mapped(HACF_OK, "bravo drbddisk::r1\n", true);
+        assert!(p.groups.is_empty());
+        assert!(p.constraints.iter().any(|c| matches!(c,
+            Constraint::Location { role: Some(Role::Promoted), node, .. } if node == "bravo")));
+    }
+
+    #[test]
+    fn fencing_blocks_unless_disabled_and_then_warns() {
+        let severity = |f: &Findings| {
+            f.0.iter()
+                .find(|f| f.subject == "fencing")
+                .map(|f| f.severity)
+        };
+        let (_, f) = mapped(HACF_OK, LINE, false);
+        assert_eq!(severity(&f), Some(Severity::Blocking));
+        let (_, f) = mapped(HACF_OK, LINE, true);
+        assert_eq!(severity(&f), Some(Severity::Warning));
+        assert!(!f.blocking());
+    }
+}

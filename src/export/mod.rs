@@ -118,3 +118,27 @@ pub fn render(e: &Export, format: Format) -> Vec<(&'static str, String)> {
         ("MIGRATION-NOTES.txt", notes),
     ]
 }
+
+/// For the mapping tests: `hacf` and `hares` loaded on alpha, and options
+/// with these addresses.
+#[cfg(test)]
+pub(crate) fn test_input(
+    hacf: &str,
+    hares: &str,
+    disable_fencing: bool,
+    addrs: &[(&str, &[&str])],
+) -> (ClusterConfig, Options) {
+    use crate::config::check::tests::{AUTH_OK, Dir};
+    let dir = Dir::new(hacf, AUTH_OK, Some(hares));
+    let cfg = dir.load("alpha").unwrap().config;
+    let addrs = addrs
+        .iter()
+        .map(|(n, a)| (NodeName::new(n), a.iter().map(|s| s.to_string()).collect()))
+        .collect();
+    let opts = Options {
+        cluster_name: "t".into(),
+        disable_fencing,
+        addrs,
+    };
+    (cfg, opts)
+}
