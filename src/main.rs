@@ -131,7 +131,7 @@ enum ExportTarget {
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
 enum ExportFormat {
-    /// The CIB as XML (`cibadmin --replace --xml-file cib.xml`).
+    /// The CIB as XML (`cibadmin --replace --scope configuration --xml-file cib.xml`).
     Cib,
     /// A shell script of pcs commands (cluster.pcs.sh).
     Pcs,

@@ -60,7 +60,7 @@ complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and not __fi
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and not __fish_seen_subcommand_from pacemaker help" -s h -l help -d 'Print help'
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and not __fish_seen_subcommand_from pacemaker help" -f -a "pacemaker" -d 'A Pacemaker configuration (CIB, pcs or crmsh) plus corosync.conf, and MIGRATION-NOTES.txt with everything that has no equivalent'
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and not __fish_seen_subcommand_from pacemaker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l format -r -f -a "cib\t'The CIB as XML (`cibadmin --replace --xml-file cib.xml`)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l format -r -f -a "cib\t'The CIB as XML (`cibadmin --replace --scope configuration --xml-file cib.xml`)'
 pcs\t'A shell script of pcs commands (cluster.pcs.sh)'
 crmsh\t'crmsh configuration (`crm configure load update cluster.crm`)'"
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l out -d 'Directory to write the files into (created if missing)' -r -F

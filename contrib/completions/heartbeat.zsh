@@ -68,7 +68,7 @@ _arguments "${_arguments_options[@]}" : \
         case $line[1] in
             (pacemaker)
 _arguments "${_arguments_options[@]}" : \
-'--format=[]:FORMAT:((cib\:"The CIB as XML (\`cibadmin --replace --xml-file cib.xml\`)"
+'--format=[]:FORMAT:((cib\:"The CIB as XML (\`cibadmin --replace --scope configuration --xml-file cib.xml\`)"
 pcs\:"A shell script of pcs commands (cluster.pcs.sh)"
 crmsh\:"crmsh configuration (\`crm configure load update cluster.crm\`)"))' \
 '--out=[Directory to write the files into (created if missing)]:DIR:_files' \

@@ -1,4 +1,6 @@
-//! A [`Plan`] as a Pacemaker CIB (XML), for `cibadmin --replace` or
+//! A [`Plan`] as a Pacemaker CIB (XML), for `cibadmin --replace --scope
+//! configuration` (a running cluster's epoch is newer than ours, so a
+//! whole-CIB replace is refused as older) or
 //! `crm_verify --xml-file`.
 //!
 //! `validate-with` names the oldest schema with everything we write (the
