@@ -52,6 +52,17 @@ enum Command {
         /// Compare with a copy of the peer's configuration directory.
         #[arg(long, value_name = "DIR")]
         against: Option<PathBuf>,
+        /// Check instead whether the configuration can be exported to
+        /// Pacemaker and Corosync, and print what would differ (writes nothing).
+        #[arg(long, conflicts_with_all = ["json", "against"])]
+        pacemaker: bool,
+        #[command(flatten)]
+        export: PacemakerOpts,
+    },
+    /// Write this configuration for another cluster manager.
+    Export {
+        #[command(subcommand)]
+        target: ExportTarget,
     },
     /// Run the cluster daemon in the foreground (systemd style).
     Daemon {
@@ -111,6 +122,73 @@ fn parse_garp_mode(s: &str) -> Result<heartbeat::arp::GarpMode, String> {
         .ok_or_else(|| format!("{s}: expected both, request or reply"))
 }
 
+#[derive(Subcommand, Debug)]
+enum ExportTarget {
+    /// A Pacemaker configuration (CIB, pcs or crmsh) plus corosync.conf,
+    /// and MIGRATION-NOTES.txt with everything that has no equivalent.
+    Pacemaker {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Cib)]
+        format: ExportFormat,
+        /// Directory to write the files into (created if missing).
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out: PathBuf,
+        #[command(flatten)]
+        export: PacemakerOpts,
+    },
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum ExportFormat {
+    /// The CIB as XML (`cibadmin --replace --scope configuration --xml-file cib.xml`).
+    Cib,
+    /// A shell script of pcs commands (cluster.pcs.sh).
+    Pcs,
+    /// crmsh configuration (`crm configure load update cluster.crm`).
+    Crmsh,
+}
+
+/// The choices an export to Pacemaker needs.
+#[derive(clap::Args, Debug)]
+struct PacemakerOpts {
+    /// The Corosync and Pacemaker cluster name.
+    #[arg(long, value_name = "NAME", default_value = "heartbeat")]
+    cluster_name: String,
+    /// A node's addresses, one per Corosync link: NODE=IP[,IP…] (repeat per node).
+    #[arg(long, value_name = "NODE=IP[,IP…]", value_parser = parse_addr)]
+    addr: Vec<(String, Vec<std::net::IpAddr>)>,
+    /// Write the configuration with fencing off (stonith-enabled=false), as heartbeat v1 ran.
+    #[arg(long)]
+    disable_fencing: bool,
+}
+
+impl PacemakerOpts {
+    fn options(self) -> heartbeat::export::Options {
+        heartbeat::export::Options {
+            cluster_name: self.cluster_name,
+            disable_fencing: self.disable_fencing,
+            addrs: self
+                .addr
+                .into_iter()
+                .map(|(n, ips)| {
+                    let ips = ips.iter().map(ToString::to_string).collect();
+                    (heartbeat::config::NodeName::new(&n), ips)
+                })
+                .collect(),
+        }
+    }
+}
+
+fn parse_addr(s: &str) -> Result<(String, Vec<std::net::IpAddr>), String> {
+    let (node, ips) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected NODE=IP[,IP…], got {s}"))?;
+    let ips = ips
+        .split(',')
+        .map(|ip| ip.trim().parse().map_err(|e| format!("{ip}: {e}")))
+        .collect::<Result<_, _>>()?;
+    Ok((node.to_string(), ips))
+}
+
 fn main() {
     let cli = Cli::parse();
     let globals = Globals {
@@ -120,9 +198,33 @@ fn main() {
         run_dir: cli.run_dir,
     };
     let code = match cli.command {
-        Command::Check { json, against } => {
+        Command::Check {
+            pacemaker: true,
+            export,
+            ..
+        } => commands::export::check(&globals, &export.options()),
+        Command::Check { json, against, .. } => {
             commands::check::run(&globals, &commands::check::CheckArgs { json, against })
         }
+        Command::Export {
+            target:
+                ExportTarget::Pacemaker {
+                    format,
+                    out,
+                    export,
+                },
+        } => commands::export::run(
+            &globals,
+            &commands::export::ExportArgs {
+                options: export.options(),
+                format: match format {
+                    ExportFormat::Cib => heartbeat::export::Format::Cib,
+                    ExportFormat::Pcs => heartbeat::export::Format::Pcs,
+                    ExportFormat::Crmsh => heartbeat::export::Format::Crmsh,
+                },
+                out,
+            },
+        ),
         Command::Daemon { daemonize } => {
             heartbeat::daemon::run(&globals, &heartbeat::daemon::DaemonOptions { daemonize })
         }

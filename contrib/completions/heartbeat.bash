@@ -25,6 +25,9 @@ _heartbeat() {
             heartbeat,daemon)
                 cmd="heartbeat__subcmd__daemon"
                 ;;
+            heartbeat,export)
+                cmd="heartbeat__subcmd__export"
+                ;;
             heartbeat,help)
                 cmd="heartbeat__subcmd__help"
                 ;;
@@ -49,6 +52,18 @@ _heartbeat() {
             heartbeat,takeover)
                 cmd="heartbeat__subcmd__takeover"
                 ;;
+            heartbeat__subcmd__export,help)
+                cmd="heartbeat__subcmd__export__subcmd__help"
+                ;;
+            heartbeat__subcmd__export,pacemaker)
+                cmd="heartbeat__subcmd__export__subcmd__pacemaker"
+                ;;
+            heartbeat__subcmd__export__subcmd__help,help)
+                cmd="heartbeat__subcmd__export__subcmd__help__subcmd__help"
+                ;;
+            heartbeat__subcmd__export__subcmd__help,pacemaker)
+                cmd="heartbeat__subcmd__export__subcmd__help__subcmd__pacemaker"
+                ;;
             heartbeat__subcmd__help,check)
                 cmd="heartbeat__subcmd__help__subcmd__check"
                 ;;
@@ -57,6 +72,9 @@ _heartbeat() {
                 ;;
             heartbeat__subcmd__help,daemon)
                 cmd="heartbeat__subcmd__help__subcmd__daemon"
+                ;;
+            heartbeat__subcmd__help,export)
+                cmd="heartbeat__subcmd__help__subcmd__export"
                 ;;
             heartbeat__subcmd__help,help)
                 cmd="heartbeat__subcmd__help__subcmd__help"
@@ -82,6 +100,9 @@ _heartbeat() {
             heartbeat__subcmd__help,takeover)
                 cmd="heartbeat__subcmd__help__subcmd__takeover"
                 ;;
+            heartbeat__subcmd__help__subcmd__export,pacemaker)
+                cmd="heartbeat__subcmd__help__subcmd__export__subcmd__pacemaker"
+                ;;
             *)
                 ;;
         esac
@@ -89,7 +110,7 @@ _heartbeat() {
 
     case "${cmd}" in
         heartbeat)
-            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check daemon status standby takeover stop completions manpages resource send-arp help"
+            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check export daemon status standby takeover stop completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -119,13 +140,21 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__check)
-            opts="-h --json --against --config-dir --node --state-dir --run-dir --help"
+            opts="-h --json --against --pacemaker --cluster-name --addr --disable-fencing --config-dir --node --state-dir --run-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --against)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --addr)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -212,8 +241,126 @@ _heartbeat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        heartbeat__subcmd__export)
+            opts="-h --config-dir --node --state-dir --run-dir --help pacemaker help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__export__subcmd__help)
+            opts="pacemaker help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__export__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__export__subcmd__help__subcmd__pacemaker)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__export__subcmd__pacemaker)
+            opts="-h --format --out --cluster-name --addr --disable-fencing --config-dir --node --state-dir --run-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --format)
+                    COMPREPLY=($(compgen -W "cib pcs crmsh" -- "${cur}"))
+                    return 0
+                    ;;
+                --out)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cluster-name)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --addr)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         heartbeat__subcmd__help)
-            opts="check daemon status standby takeover stop completions manpages resource send-arp help"
+            opts="check export daemon status standby takeover stop completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -257,6 +404,34 @@ _heartbeat() {
         heartbeat__subcmd__help__subcmd__daemon)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__help__subcmd__export)
+            opts="pacemaker"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__help__subcmd__export__subcmd__pacemaker)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -31,6 +31,7 @@ complete -c heartbeat -n "__fish_heartbeat_needs_command" -l run-dir -d 'Runtime
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -s h -l help -d 'Print help'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -s V -l version -d 'Print version'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "check" -d 'Validate ha.cf, authkeys and haresources and print what they mean'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "export" -d 'Write this configuration for another cluster manager'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "daemon" -d 'Run the cluster daemon in the foreground (systemd style)'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "status" -d 'Show membership, links and who holds which resource group'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "standby" -d 'Give resource groups to the peer (like hb_standby) and wait for the result'
@@ -42,12 +43,37 @@ complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "resource" -d 'S
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "send-arp" -d 'Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l against -d 'Compare with a copy of the peer\'s configuration directory' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l cluster-name -d 'The Corosync and Pacemaker cluster name' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l addr -d 'A node\'s addresses, one per Corosync link: NODE=IP[,IP…] (repeat per node)' -r
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l node -d 'This node\'s name (default: `uname -n`)' -r
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l json -d 'Print the validated model as JSON'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l pacemaker -d 'Check instead whether the configuration can be exported to Pacemaker and Corosync, and print what would differ (writes nothing)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -l disable-fencing -d 'Write the configuration with fencing off (stonith-enabled=false), as heartbeat v1 ran'
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand check" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and not __fish_seen_subcommand_from pacemaker help" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and not __fish_seen_subcommand_from pacemaker help" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and not __fish_seen_subcommand_from pacemaker help" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and not __fish_seen_subcommand_from pacemaker help" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and not __fish_seen_subcommand_from pacemaker help" -s h -l help -d 'Print help'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and not __fish_seen_subcommand_from pacemaker help" -f -a "pacemaker" -d 'A Pacemaker configuration (CIB, pcs or crmsh) plus corosync.conf, and MIGRATION-NOTES.txt with everything that has no equivalent'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and not __fish_seen_subcommand_from pacemaker help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l format -r -f -a "cib\t'The CIB as XML (`cibadmin --replace --scope configuration --xml-file cib.xml`)'
+pcs\t'A shell script of pcs commands (cluster.pcs.sh)'
+crmsh\t'crmsh configuration (`crm configure load update cluster.crm`)'"
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l out -d 'Directory to write the files into (created if missing)' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l cluster-name -d 'The Corosync and Pacemaker cluster name' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l addr -d 'A node\'s addresses, one per Corosync link: NODE=IP[,IP…] (repeat per node)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l node -d 'This node\'s name (default: `uname -n`)' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -l disable-fencing -d 'Write the configuration with fencing off (stonith-enabled=false), as heartbeat v1 ran'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from pacemaker" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from help" -f -a "pacemaker" -d 'A Pacemaker configuration (CIB, pcs or crmsh) plus corosync.conf, and MIGRATION-NOTES.txt with everything that has no equivalent'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand export; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand daemon" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand daemon" -l node -d 'This node\'s name (default: `uname -n`)' -r
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand daemon" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
@@ -97,14 +123,16 @@ complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l node -d
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -s h -l help -d 'Print help'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "check" -d 'Validate ha.cf, authkeys and haresources and print what they mean'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "daemon" -d 'Run the cluster daemon in the foreground (systemd style)'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "status" -d 'Show membership, links and who holds which resource group'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "standby" -d 'Give resource groups to the peer (like hb_standby) and wait for the result'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "takeover" -d 'Take resource groups from the peer (like hb_takeover) and wait for the result'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "stop" -d 'Stop the daemon, handing its resource groups to the peer at once'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "manpages" -d 'Write the man pages (heartbeat.8 and one per subcommand) into DIR'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "resource" -d 'Start, stop or query a resource group (or one resource) by hand, without the daemon'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "send-arp" -d 'Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check daemon status standby takeover stop completions manpages resource send-arp help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "check" -d 'Validate ha.cf, authkeys and haresources and print what they mean'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "export" -d 'Write this configuration for another cluster manager'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "daemon" -d 'Run the cluster daemon in the foreground (systemd style)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "status" -d 'Show membership, links and who holds which resource group'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "standby" -d 'Give resource groups to the peer (like hb_standby) and wait for the result'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "takeover" -d 'Take resource groups from the peer (like hb_takeover) and wait for the result'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "stop" -d 'Stop the daemon, handing its resource groups to the peer at once'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "manpages" -d 'Write the man pages (heartbeat.8 and one per subcommand) into DIR'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "resource" -d 'Start, stop or query a resource group (or one resource) by hand, without the daemon'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "send-arp" -d 'Announce an address with gratuitous ARP (IPv4) or unsolicited neighbour advertisements (IPv6)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status standby takeover stop completions manpages resource send-arp help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and __fish_seen_subcommand_from export" -f -a "pacemaker" -d 'A Pacemaker configuration (CIB, pcs or crmsh) plus corosync.conf, and MIGRATION-NOTES.txt with everything that has no equivalent'

@@ -35,14 +35,81 @@ _heartbeat() {
             (check)
 _arguments "${_arguments_options[@]}" : \
 '--against=[Compare with a copy of the peer'\''s configuration directory]:DIR:_files' \
+'--cluster-name=[The Corosync and Pacemaker cluster name]:NAME:_default' \
+'*--addr=[A node'\''s addresses, one per Corosync link\: NODE=IP\[,IP…\] (repeat per node)]:NODE=IP[,IP…]:_default' \
 '--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
 '--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
 '--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
 '--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
 '--json[Print the validated model as JSON]' \
+'(--json --against)--pacemaker[Check instead whether the configuration can be exported to Pacemaker and Corosync, and print what would differ (writes nothing)]' \
+'--disable-fencing[Write the configuration with fencing off (stonith-enabled=false), as heartbeat v1 ran]' \
 '-h[Print help]' \
 '--help[Print help]' \
 && ret=0
+;;
+(export)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+":: :_heartbeat__subcmd__export_commands" \
+"*::: :->export" \
+&& ret=0
+
+    case $state in
+    (export)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:heartbeat-export-command-$line[1]:"
+        case $line[1] in
+            (pacemaker)
+_arguments "${_arguments_options[@]}" : \
+'--format=[]:FORMAT:((cib\:"The CIB as XML (\`cibadmin --replace --scope configuration --xml-file cib.xml\`)"
+pcs\:"A shell script of pcs commands (cluster.pcs.sh)"
+crmsh\:"crmsh configuration (\`crm configure load update cluster.crm\`)"))' \
+'--out=[Directory to write the files into (created if missing)]:DIR:_files' \
+'--cluster-name=[The Corosync and Pacemaker cluster name]:NAME:_default' \
+'*--addr=[A node'\''s addresses, one per Corosync link\: NODE=IP\[,IP…\] (repeat per node)]:NODE=IP[,IP…]:_default' \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'--disable-fencing[Write the configuration with fencing off (stonith-enabled=false), as heartbeat v1 ran]' \
+'-h[Print help (see more with '\''--help'\'')]' \
+'--help[Print help (see more with '\''--help'\'')]' \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+":: :_heartbeat__subcmd__export__subcmd__help_commands" \
+"*::: :->help" \
+&& ret=0
+
+    case $state in
+    (help)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:heartbeat-export-help-command-$line[1]:"
+        case $line[1] in
+            (pacemaker)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(help)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
+        esac
+    ;;
+esac
 ;;
 (daemon)
 _arguments "${_arguments_options[@]}" : \
@@ -162,6 +229,26 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(export)
+_arguments "${_arguments_options[@]}" : \
+":: :_heartbeat__subcmd__help__subcmd__export_commands" \
+"*::: :->export" \
+&& ret=0
+
+    case $state in
+    (export)
+        words=($line[1] "${words[@]}")
+        (( CURRENT += 1 ))
+        curcontext="${curcontext%:*:*}:heartbeat-help-export-command-$line[1]:"
+        case $line[1] in
+            (pacemaker)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+        esac
+    ;;
+esac
+;;
 (daemon)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -215,6 +302,7 @@ esac
 _heartbeat_commands() {
     local commands; commands=(
 'check:Validate ha.cf, authkeys and haresources and print what they mean' \
+'export:Write this configuration for another cluster manager' \
 'daemon:Run the cluster daemon in the foreground (systemd style)' \
 'status:Show membership, links and who holds which resource group' \
 'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
@@ -243,10 +331,42 @@ _heartbeat__subcmd__daemon_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat daemon commands' commands "$@"
 }
+(( $+functions[_heartbeat__subcmd__export_commands] )) ||
+_heartbeat__subcmd__export_commands() {
+    local commands; commands=(
+'pacemaker:A Pacemaker configuration (CIB, pcs or crmsh) plus corosync.conf, and MIGRATION-NOTES.txt with everything that has no equivalent' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'heartbeat export commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__export__subcmd__help_commands] )) ||
+_heartbeat__subcmd__export__subcmd__help_commands() {
+    local commands; commands=(
+'pacemaker:A Pacemaker configuration (CIB, pcs or crmsh) plus corosync.conf, and MIGRATION-NOTES.txt with everything that has no equivalent' \
+'help:Print this message or the help of the given subcommand(s)' \
+    )
+    _describe -t commands 'heartbeat export help commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__export__subcmd__help__subcmd__help_commands] )) ||
+_heartbeat__subcmd__export__subcmd__help__subcmd__help_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat export help help commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__export__subcmd__help__subcmd__pacemaker_commands] )) ||
+_heartbeat__subcmd__export__subcmd__help__subcmd__pacemaker_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat export help pacemaker commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__export__subcmd__pacemaker_commands] )) ||
+_heartbeat__subcmd__export__subcmd__pacemaker_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat export pacemaker commands' commands "$@"
+}
 (( $+functions[_heartbeat__subcmd__help_commands] )) ||
 _heartbeat__subcmd__help_commands() {
     local commands; commands=(
 'check:Validate ha.cf, authkeys and haresources and print what they mean' \
+'export:Write this configuration for another cluster manager' \
 'daemon:Run the cluster daemon in the foreground (systemd style)' \
 'status:Show membership, links and who holds which resource group' \
 'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
@@ -274,6 +394,18 @@ _heartbeat__subcmd__help__subcmd__completions_commands() {
 _heartbeat__subcmd__help__subcmd__daemon_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat help daemon commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__export_commands] )) ||
+_heartbeat__subcmd__help__subcmd__export_commands() {
+    local commands; commands=(
+'pacemaker:A Pacemaker configuration (CIB, pcs or crmsh) plus corosync.conf, and MIGRATION-NOTES.txt with everything that has no equivalent' \
+    )
+    _describe -t commands 'heartbeat help export commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__export__subcmd__pacemaker_commands] )) ||
+_heartbeat__subcmd__help__subcmd__export__subcmd__pacemaker_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help export pacemaker commands' commands "$@"
 }
 (( $+functions[_heartbeat__subcmd__help__subcmd__help_commands] )) ||
 _heartbeat__subcmd__help__subcmd__help_commands() {

@@ -7,7 +7,6 @@ use crate::config::{
     self, AgentKind, ClusterConfig, ConfigErrors, Diagnostic, LoadOptions, Loaded, Medium,
 };
 use std::fmt::Write as _;
-use std::time::Duration;
 
 pub struct CheckArgs {
     pub json: bool,
@@ -91,15 +90,7 @@ fn json(l: &Loaded) -> String {
     .expect("the model serialises")
 }
 
-/// Seconds with up to three decimals, as an admin writes them in ha.cf.
-fn secs(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms.is_multiple_of(1000) {
-        format!("{}s", ms / 1000)
-    } else {
-        format!("{ms}ms")
-    }
-}
+use crate::config::hacf::format_time as secs;
 
 fn medium(c: &ClusterConfig, m: &Medium) -> String {
     match m {

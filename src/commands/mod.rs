@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod ctl;
+pub mod export;
 pub mod resource;
 pub mod send_arp;
 

@@ -348,7 +348,7 @@ pub(crate) mod tests {
                 fs::write(p.join(HARESOURCES), h).unwrap();
             }
             fs::create_dir(p.join("resource.d")).unwrap();
-            for a in ["IPaddr", "Filesystem", "web", "MailTo"] {
+            for a in ["IPaddr", "Filesystem", "web", "MailTo", "drbddisk"] {
                 let f = p.join("resource.d").join(a);
                 fs::write(&f, "#!/bin/sh\nexit 0\n").unwrap();
                 fs::set_permissions(&f, fs::Permissions::from_mode(0o755)).unwrap();

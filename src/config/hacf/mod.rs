@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use settle::settle;
-pub use values::{ms, parse_bool, parse_time};
+pub use values::{format_time, ms, parse_bool, parse_time};
 
 pub const DEFAULT_UDPPORT: u16 = 694;
 pub const DEFAULT_BAUD: u32 = 19200;

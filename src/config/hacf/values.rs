@@ -52,6 +52,17 @@ pub fn parse_bool(word: &str) -> Option<bool> {
     }
 }
 
+/// The inverse of [`parse_time`] as an admin writes it: `90s`, else
+/// `1500ms`. Pacemaker and Corosync read the same forms.
+pub fn format_time(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else {
+        format!("{ms}ms")
+    }
+}
+
 pub fn ms(d: Duration) -> u128 {
     d.as_millis()
 }
