@@ -4,6 +4,7 @@
 //! a branch below starts to choose who holds what, it belongs in `core`.
 
 mod chains;
+mod hangup;
 mod setup;
 
 pub use setup::{EXIT_NOT_CONFIGURED, agent_env, load_config};
@@ -171,6 +172,7 @@ impl Driver {
         use tokio::signal::unix::{SignalKind, signal};
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sigint = signal(SignalKind::interrupt())?;
+        hangup::watch()?;
         let mut input = Input::Timer;
         loop {
             let effects = node.handle(Instant::now(), input);
