@@ -5,8 +5,8 @@
 use crate::config::Logging;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
-use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{SyncSender, sync_channel};
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -14,25 +14,99 @@ use tracing_subscriber::fmt::MakeWriter;
 /// slow disk or a full pipe must never hold up the loop that sends
 /// keepalives (we saw a 285 ms stall from log writes under I/O load).
 struct Sinks {
-    file: Option<File>,
+    file: Option<LogFile>,
     syslog: bool,
+    /// stderr is the journal (systemd's `JOURNAL_STREAM`): each line gets
+    /// its `<N>` priority prefix, so `journalctl -p warning` finds it.
+    journal: bool,
 }
 
 impl Sinks {
     fn write_line(&mut self, buf: &[u8]) {
+        let text = String::from_utf8_lossy(buf);
+        let prio = priority(&text);
+        if self.journal {
+            let _ = io::stderr().write_all(format!("<{prio}>").as_bytes());
+        }
         let _ = io::stderr().write_all(buf);
         if let Some(f) = &mut self.file {
-            // A full disk must not stop anything: ignore file errors.
-            let _ = f.write_all(buf);
+            f.write(buf);
         }
-        if self.syslog {
-            let text = String::from_utf8_lossy(buf);
-            if let Ok(msg) = std::ffi::CString::new(text.trim_end().replace('\0', " ")) {
-                // SAFETY: a constant format and a valid NUL-terminated string.
-                unsafe { libc::syslog(priority(&text), c"%s".as_ptr(), msg.as_ptr()) };
-            }
+        if self.syslog
+            && let Ok(msg) = std::ffi::CString::new(text.trim_end().replace('\0', " "))
+        {
+            // SAFETY: a constant format and a valid NUL-terminated string.
+            unsafe { libc::syslog(prio, c"%s".as_ptr(), msg.as_ptr()) };
         }
     }
+}
+
+/// Set by [`reopen`] (SIGHUP): the writer reopens the log file before its
+/// next line.
+static REOPEN: AtomicBool = AtomicBool::new(false);
+
+/// The ha.cf `logfile`, reopened when it was moved or removed (logrotate),
+/// so lines never go on into `ha-log.1` or a deleted file.
+struct LogFile {
+    path: PathBuf,
+    file: File,
+}
+
+impl LogFile {
+    fn open(path: &Path) -> Option<LogFile> {
+        Some(LogFile {
+            path: path.to_path_buf(),
+            file: open_append(path)?,
+        })
+    }
+
+    fn write(&mut self, buf: &[u8]) {
+        // One stat per line: lines are state changes, rare enough, and the
+        // first line after logrotate already lands in the new file.
+        let asked = REOPEN.swap(false, Ordering::Relaxed);
+        if (asked || self.moved())
+            && let Some(f) = open_append(&self.path)
+        {
+            self.file = f;
+        }
+        // A full disk must not stop anything: ignore file errors.
+        let _ = self.file.write_all(buf);
+    }
+
+    /// The path no longer names the file we write (renamed or deleted).
+    fn moved(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        let Ok(open) = self.file.metadata() else {
+            return true;
+        };
+        match std::fs::metadata(&self.path) {
+            Ok(now) => (now.dev(), now.ino()) != (open.dev(), open.ino()),
+            Err(_) => true,
+        }
+    }
+}
+
+/// Reopen the log file before the next line (SIGHUP, as logrotate set-ups
+/// send it); a moved or deleted file is noticed at the next line without it.
+pub fn reopen() {
+    REOPEN.store(true, Ordering::Relaxed);
+}
+
+/// Whether stderr is the journal: `JOURNAL_STREAM` names stderr's device
+/// and inode (systemd sets it for the service's own stream only).
+fn stderr_is_journal() -> bool {
+    use std::os::fd::AsFd;
+    use std::os::unix::fs::MetadataExt;
+    let Some(stream) = std::env::var_os("JOURNAL_STREAM") else {
+        return false;
+    };
+    let Ok(fd) = io::stderr().as_fd().try_clone_to_owned() else {
+        return false;
+    };
+    let Ok(meta) = File::from(fd).metadata() else {
+        return false;
+    };
+    stream.to_string_lossy() == format!("{}:{}", meta.dev(), meta.ino())
 }
 
 /// Lines waiting for the writer thread; beyond this many, new lines are
@@ -55,7 +129,12 @@ struct TeeWriter {
 fn priority(line: &str) -> libc::c_int {
     let head: String = line.chars().take(40).collect();
     if head.contains("ERROR") {
-        libc::LOG_ERR
+        // The original's critical lines keep their word (see `emit`).
+        if line.contains("ERROR CRIT:") {
+            libc::LOG_CRIT
+        } else {
+            libc::LOG_ERR
+        }
     } else if head.contains(" WARN ") {
         libc::LOG_WARNING
     } else if head.contains("DEBUG") || head.contains("TRACE") {
@@ -121,7 +200,7 @@ fn open_append(path: &Path) -> Option<File> {
 pub fn init(logging: Option<&Logging>, debug: u32) {
     let file = logging
         .and_then(|l| l.logfile.as_deref())
-        .and_then(open_append);
+        .and_then(LogFile::open);
     let level = if debug > 0 || std::env::var_os("HEARTBEAT_DEBUG").is_some() {
         tracing::Level::DEBUG
     } else {
@@ -138,6 +217,7 @@ pub fn init(logging: Option<&Logging>, debug: u32) {
     let mut sinks = Sinks {
         file,
         syslog: facility.is_some(),
+        journal: stderr_is_journal(),
     };
     let spawned = std::thread::Builder::new()
         .name("log".into())
@@ -216,6 +296,30 @@ mod tests {
         assert_eq!(
             priority("2026-11-23T20:21:10Z  INFO Link up"),
             libc::LOG_INFO
+        );
+        assert_eq!(
+            priority("2026-11-23T20:21:10Z ERROR CRIT: resource stop failed"),
+            libc::LOG_CRIT
+        );
+        assert_eq!(
+            priority("2026-11-23T20:21:10Z DEBUG packet"),
+            libc::LOG_DEBUG
+        );
+    }
+
+    #[test]
+    fn a_moved_log_file_is_reopened_at_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ha-log");
+        let mut f = LogFile::open(&path).unwrap();
+        f.write(b"one\n");
+        std::fs::rename(&path, dir.path().join("ha-log.1")).unwrap();
+        reopen();
+        f.write(b"two\n");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "two\n");
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("ha-log.1")).unwrap(),
+            "one\n"
         );
     }
 

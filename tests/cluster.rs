@@ -713,8 +713,8 @@ fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
 }
 
 /// Alpha is stopped, bravo runs alone: the original's words and exit
-/// codes (heartbeat-spec §8.1: 1 for a dead node, an unknown node or a
-/// stopped daemon) and a standby nobody could take refused.
+/// codes (1 for a dead node or a stopped daemon, 11 for an unknown node,
+/// as the original's cl_status answers: tests/cl_status_compat.rs) and a standby nobody could take refused.
 fn tools_with_the_peer_gone(lab: &Lab) {
     let answer = |i: usize, tool: &str, args: &[&str]| {
         let out = lab.tool(i, tool, args);
@@ -730,7 +730,7 @@ fn tools_with_the_peer_gone(lab: &Lab) {
     let unknown = answer(B, "cl_status", &["nodestatus", "charlie"]);
     check!(
         lab,
-        unknown.0 == Some(1) && unknown.2 == "Error. May be due to incorrect node name",
+        unknown.0 == Some(11) && unknown.2 == "Error. May be due to incorrect node name",
         "nodestatus of an unknown node: {unknown:?}"
     );
     let stopped = answer(A, "cl_status", &["hbstatus"]);

@@ -3,6 +3,7 @@
 //! (`hb_takeover`, `hb_standby`, `cl_status`) and tests share them.
 
 pub mod check;
+pub mod cl_status;
 pub mod ctl;
 pub mod export;
 pub mod resource;

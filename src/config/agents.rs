@@ -27,8 +27,11 @@ impl AgentSearch {
             .map(PathBuf::from)
             .unwrap_or_else(|| {
                 // A build tree runs its own agents; an installed binary the packaged ones.
+                // A package build (HEARTBEAT_PACKAGED at compile time, set by
+                // contrib/debian/build) never looks at the tree it was built in,
+                // which may well still exist on the build host.
                 let dev = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/resource-agents"));
-                if dev.is_dir() {
+                if option_env!("HEARTBEAT_PACKAGED").is_none() && dev.is_dir() {
                     dev.to_path_buf()
                 } else {
                     PathBuf::from("/usr/lib/heartbeat/resource-agents")

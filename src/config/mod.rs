@@ -12,6 +12,7 @@ mod diag;
 pub mod hacf;
 pub mod haresources;
 mod model;
+pub mod parameters;
 
 pub use agents::{AgentSearch, builtin_path, default_timeouts, resolve_agent};
 pub use check::{AUTHKEYS, HACF, HARESOURCES, LoadOptions, Loaded, load};

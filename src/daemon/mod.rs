@@ -4,7 +4,9 @@
 //! a branch below starts to choose who holds what, it belongs in `core`.
 
 mod chains;
+mod hangup;
 mod setup;
+mod watchdog;
 
 pub use setup::{EXIT_NOT_CONFIGURED, agent_env, load_config};
 
@@ -130,7 +132,7 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
             .context("opening the ping socket")?;
     }
     crate::respawn::spawn_all(&cfg.respawn);
-    setup::sd_notify("READY=1");
+    setup::sd_notify("READY=1\nSTATUS=running: media and control socket open");
 
     let now = Instant::now();
     let wall = SystemTime::now()
@@ -171,6 +173,8 @@ impl Driver {
         use tokio::signal::unix::{SignalKind, signal};
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sigint = signal(SignalKind::interrupt())?;
+        hangup::watch()?;
+        watchdog::start();
         let mut input = Input::Timer;
         loop {
             let effects = node.handle(Instant::now(), input);

@@ -131,6 +131,22 @@ fn significant(raw: &str) -> Option<&str> {
     (!t.is_empty()).then_some(t)
 }
 
+/// The directive lines of ha.cf as (line number, name, rest of the line),
+/// comments and blank lines skipped: the one tokenizer behind [`parse`]
+/// and the original's parameter table (`config::parameters`).
+pub(crate) fn directives(text: &str) -> impl Iterator<Item = (usize, &str, &str)> {
+    text.lines().enumerate().filter_map(|(i, raw)| {
+        let line = significant(raw)?;
+        let (name, rest) = match line.find(char::is_whitespace) {
+            Some(pos) => (&line[..pos], line[pos..].trim()),
+            None => (line, ""),
+        };
+        Some((i + 1, name, rest))
+    })
+}
+
+pub(crate) use parser::option_words;
+
 /// Parses ha.cf; errors and warnings go to `diags`.
 pub fn parse(text: &str, file: &Path, diags: &mut Diags) -> HaCf {
     let mut p = Parser {
@@ -139,15 +155,8 @@ pub fn parse(text: &str, file: &Path, diags: &mut Diags) -> HaCf {
         first_udp_medium: None,
         first_serial: None,
     };
-    for (i, raw) in text.lines().enumerate() {
-        let Some(line) = significant(raw) else {
-            continue;
-        };
-        let (name, rest) = match line.find(char::is_whitespace) {
-            Some(pos) => (&line[..pos], line[pos..].trim()),
-            None => (line, ""),
-        };
-        p.directive(i + 1, name, rest);
+    for (n, name, rest) in directives(text) {
+        p.directive(n, name, rest);
     }
     p.cf
 }

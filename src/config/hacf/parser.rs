@@ -18,7 +18,7 @@ pub(super) struct Parser<'a> {
 /// directive of its kind.
 pub(super) type Slot<T> = fn(&mut HaCf) -> &mut Option<T>;
 
-pub(super) fn option_words(rest: &str) -> Vec<&str> {
+pub(crate) fn option_words(rest: &str) -> Vec<&str> {
     rest.split(|c: char| c.is_whitespace() || c == ',')
         .filter(|w| !w.is_empty())
         .collect()
