@@ -616,7 +616,7 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__send__subcmd__arp)
-            opts="-h --count --interval-ms --config-dir --node --state-dir --run-dir --help"
+            opts="-h --count --interval-ms --mode --config-dir --node --state-dir --run-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -627,6 +627,10 @@ _heartbeat() {
                     return 0
                     ;;
                 --interval-ms)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --mode)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -118,6 +118,7 @@ complete -c heartbeat -n "__fish_heartbeat_using_subcommand resource" -l run-dir
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand resource" -s h -l help -d 'Print help'
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l count -d 'Number of announcements' -r
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l interval-ms -d 'Milliseconds between announcements' -r
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l mode -d 'IPv4 frames to send: both (request and reply), request or reply' -r
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l config-dir -d 'Directory holding ha.cf, authkeys, haresources and resource.d/' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l node -d 'This node\'s name (default: `uname -n`)' -r
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l state-dir -d 'Persistent state: generation number, uuid' -r -F

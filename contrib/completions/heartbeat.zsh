@@ -203,6 +203,7 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 '--count=[Number of announcements]:COUNT:_default' \
 '--interval-ms=[Milliseconds between announcements]:INTERVAL_MS:_default' \
+'--mode=[IPv4 frames to send\: both (request and reply), request or reply]:MODE:_default' \
 '--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
 '--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
 '--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
