@@ -123,6 +123,10 @@ struct Sim {
     double_bound: Option<Duration>,
     /// The last moment the nodes could not talk.
     apart_at: Option<Instant>,
+    /// Reports lost since the nodes could talk again, while a group is
+    /// still held by both: each one costs a keepalive until the next
+    /// report carries the same news.
+    lost_since_apart: u32,
     /// The longest a group stayed on both nodes after they could talk again.
     worst_double: Duration,
     violations: Vec<String>,
@@ -175,6 +179,7 @@ impl Sim {
             next_keepalive: now,
             double_bound: None,
             apart_at: None,
+            lost_since_apart: 0,
             worst_double: Duration::ZERO,
             violations: Vec::new(),
             start: now,
@@ -342,7 +347,11 @@ impl Sim {
         };
         let report = own.report();
         let from_gen = Generation(self.nodes[i].generation);
-        if self.net.partitioned || self.rng.chance(self.net.drop_per_mille) {
+        if self.net.partitioned {
+            return;
+        }
+        if self.rng.chance(self.net.drop_per_mille) {
+            self.lost_since_apart += 1;
             return;
         }
         let copies = if self.rng.chance(self.net.dup_per_mille) {
@@ -368,10 +377,10 @@ impl Sim {
     }
 
     /// How long after a heal a group may still be held by both: the
-    /// conflict is seen in the next report each way (a keepalive, plus
-    /// one per report lost: four in all, each up to the net's delay late,
-    /// twice for the answer), then the loser's start in progress finishes
-    /// and its stop runs.
+    /// conflict is seen in the next report each way (four keepalives in
+    /// all, each up to the net's delay late, twice for the answer), then
+    /// the loser's start in progress finishes and its stop runs. Each
+    /// report lost after the heal adds a keepalive (see `check`).
     fn double_hold_bound(&self) -> Duration {
         let chains = self
             .nodes
@@ -383,17 +392,22 @@ impl Sim {
     fn check(&mut self) {
         if self.net.partitioned || !(self.alive(0) && self.alive(1)) {
             self.apart_at = Some(self.now);
+            self.lost_since_apart = 0;
             return;
         }
         let a = self.nodes[0].own.as_ref().unwrap().groups();
         let b = self.nodes[1].own.as_ref().unwrap().groups();
         let since = self.apart_at.map(|t| self.now.duration_since(t));
+        let mut doubled = false;
         for (ga, gb) in a.iter().zip(&b) {
             if ga.local_state == LocalState::Stopped || gb.local_state == LocalState::Stopped {
                 continue;
             }
+            doubled = true;
             self.worst_double = self.worst_double.max(since.unwrap_or_default());
-            let excused = matches!((self.double_bound, since), (Some(b), Some(s)) if s <= b);
+            let lost = KEEPALIVE * self.lost_since_apart;
+            let excused =
+                matches!((self.double_bound, since), (Some(b), Some(s)) if s <= b + lost);
             if !excused {
                 let t = self.now.duration_since(self.start).as_secs_f64();
                 self.violations.push(format!(
@@ -401,6 +415,10 @@ impl Sim {
                     ga.id, ga.local_state, gb.local_state
                 ));
             }
+        }
+        // Losses only excuse the conflict they delayed, never a later one.
+        if !doubled {
+            self.lost_since_apart = 0;
         }
     }
 
