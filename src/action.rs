@@ -3,6 +3,7 @@
 //! schedules (one action per group at a time), the daemon runs it through
 //! `resources`, the simulator fakes it.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// One run of a group's chain.
@@ -66,4 +67,20 @@ impl fmt::Display for ChainFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.detail)
     }
+}
+
+/// One resource's action inside a chain run, as the chain runner measured
+/// it: the pieces of a transition's timeline (`core::timeline`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    /// The haresources spec, e.g. `IPaddr::10.0.0.1/24`.
+    pub resource: String,
+    /// `start` or `stop`.
+    pub action: String,
+    /// When it ended, in milliseconds since the chain run began.
+    pub ended_ms: f64,
+    pub ok: bool,
+    /// A virtual address whose first announcement (gratuitous ARP or
+    /// unsolicited neighbour advertisement) went out as this step ended.
+    pub announced: bool,
 }

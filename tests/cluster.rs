@@ -458,6 +458,28 @@ fn killed_active_node_fails_over_the_vip_filesystem_and_service() {
         "VIP on {:?}",
         lab.vip_holders()
     );
+    // Bravo's timeline of the takeover: every resource's start, in chain
+    // order, the VIP's announcement first, the whole within the run.
+    let t = &status_json(&lab, B)["last_transition"];
+    let steps: Vec<&str> = t["steps"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|s| s["resource"].as_str()).collect())
+        .unwrap_or_default();
+    check!(
+        lab,
+        t["kind"] == "takeover" && t["result"] == "ok" && steps.len() >= 3,
+        "bravo's last transition: {t}"
+    );
+    check!(
+        lab,
+        steps[0].starts_with(lab::VIP) && t["steps"][0]["announced"] == true,
+        "the VIP is not the announced first step: {t}"
+    );
+    let announced = t["announced_ms"].as_f64().unwrap_or(f64::MAX);
+    let ended = t["ended_ms"].as_f64().unwrap_or(0.0);
+    let in_order = announced <= ended;
+    check!(lab, in_order, "announced after the end: {t}");
+    println!("measured: bravo's takeover timeline: {t}");
     let heard = lab.wait_for(Duration::from_secs(3), |_| {
         let r = std::fs::read_to_string(&record).unwrap_or_default();
         r.contains("peer-dead bravo alpha")

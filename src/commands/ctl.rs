@@ -61,6 +61,9 @@ pub fn status(g: &Globals, json: bool) -> i32 {
         let c: Vec<String> = nonzero.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!("counters: {}", c.join(" "));
     }
+    if let Some(t) = &s.last_transition {
+        println!("{t}");
+    }
     0
 }
 

@@ -119,6 +119,10 @@ pub struct StatusReport {
     pub deadtime_ms: u64,
     pub warntime_ms: u64,
     pub initdead_ms: u64,
+    /// The latest takeover, release, restart or re-announce, with where its
+    /// time went.
+    #[serde(default)]
+    pub last_transition: Option<crate::core::Transition>,
 }
 
 #[cfg(test)]

@@ -15,13 +15,15 @@ mod receive;
 #[cfg(test)]
 mod sim;
 mod status;
+pub mod timeline;
 
 pub use counters::{Counters, DropReason};
 pub use locks::Locks;
 pub use node::Node;
 pub use notice::{Notice, PeerNotice};
+pub use timeline::{Timelines, Transition};
 
-use crate::action::{ChainAction, ChainFailure};
+use crate::action::{ChainAction, ChainFailure, Step};
 use crate::config::{
     AuthKeys, AutoFailback, ClusterConfig, GroupId, MonitorPolicy, NodeName, Timings,
 };
@@ -139,6 +141,8 @@ pub enum Input {
         group: GroupIdx,
         action: ChainAction,
         result: Result<(), ChainFailure>,
+        /// Each resource's action as the runner measured it.
+        steps: Vec<Step>,
     },
     /// A control-socket request; answered by exactly one [`Effect::Answer`].
     Request {

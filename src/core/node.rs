@@ -5,8 +5,9 @@
 
 use super::locks::Locks;
 use super::notice::{Notice, PeerNotice};
+use super::timeline::Timelines;
 use super::{Counters, Effect, HookEvent, Input, NodeConfig, RequestId};
-use crate::action::{ChainAction, ChainFailure};
+use crate::action::{ChainAction, ChainFailure, Step};
 use crate::control::{Request, Response};
 use crate::media::{OutKind, Outgoing};
 use crate::membership::{self, Membership, MembershipConfig, PeerState};
@@ -43,6 +44,8 @@ pub struct Node {
     pub(super) peer_ever_up: bool,
     pub(super) peer_digest_checked: bool,
     pub(super) reach: u32,
+    /// Each group's transition under way and the last one (for status).
+    pub(super) timelines: Timelines,
     /// The standby/takeover request being carried out (one at a time).
     pending_request: Option<RequestId>,
     pending_shutdown: Vec<RequestId>,
@@ -97,6 +100,7 @@ impl Node {
             peer_ever_up: false,
             peer_digest_checked: false,
             reach: 0,
+            timelines: Timelines::default(),
             pending_request: None,
             pending_shutdown: Vec::new(),
             shutdown: Shutdown::No,
@@ -122,7 +126,8 @@ impl Node {
                 group,
                 action,
                 result,
-            } => self.on_chain_done(now, group, action, result, &mut fx),
+                steps,
+            } => self.on_chain_done(now, group, action, (result, steps), &mut fx),
             Input::Request { id, request, io } => self.on_request(now, id, request, io, &mut fx),
             Input::Reach(local) => {
                 fx.push(Effect::Log(Notice::PingReach { reachable: local }));
@@ -177,7 +182,7 @@ impl Node {
         self.on_membership_events(now, events, fx);
         self.ownership_input(now, ownership::Input::Tick, fx);
         for g in self.locks.due_monitors(now) {
-            self.begin_run(g, ChainAction::Monitor, fx);
+            self.begin_run(now, g, ChainAction::Monitor, fx);
         }
     }
 
@@ -364,7 +369,7 @@ impl Node {
         match out {
             Output::Run(g, action) => {
                 if self.locks.request(g, action) {
-                    self.begin_run(g, action, fx);
+                    self.begin_run(now, g, action, fx);
                 }
             }
             Output::SendReport => self.send_report(now, fx),
@@ -417,8 +422,11 @@ impl Node {
     // ----- chains -----
 
     /// The lock for `g` is held for `action`: say so and ask for the run.
-    fn begin_run(&mut self, g: GroupIdx, action: ChainAction, fx: &mut Vec<Effect>) {
+    fn begin_run(&mut self, now: Instant, g: GroupIdx, action: ChainAction, fx: &mut Vec<Effect>) {
         let spec = &self.cfg.groups[g.0];
+        let cause = self.ownership.groups().swap_remove(g.0).cause;
+        self.timelines
+            .begin(now, g, action, spec.id.to_string(), cause);
         if action != ChainAction::Monitor {
             fx.push(Effect::Log(Notice::ChainBegins {
                 action,
@@ -439,13 +447,14 @@ impl Node {
         now: Instant,
         g: GroupIdx,
         action: ChainAction,
-        result: Result<(), ChainFailure>,
+        (result, steps): (Result<(), ChainFailure>, Vec<Step>),
         fx: &mut Vec<Effect>,
     ) {
         let (expected, next) = self.locks.finished(g, action);
         if !expected {
             return;
         }
+        self.timelines.finish(now, g, steps, &result);
         let id = self.cfg.groups[g.0].id.clone();
         let hook = |event| Effect::Notify {
             event,
@@ -500,7 +509,7 @@ impl Node {
             }
         }
         if let Some(next) = next {
-            self.begin_run(g, next, fx);
+            self.begin_run(now, g, next, fx);
         }
         self.send_report(now, fx);
     }

@@ -10,15 +10,16 @@ mod watchdog;
 
 pub use setup::{EXIT_NOT_CONFIGURED, agent_env, load_config};
 
+use crate::action::{ChainAction, ChainFailure, Step};
 use crate::config::{ClusterConfig, ResourceGroup};
 use crate::control::{self, Pending, Response};
 use crate::core::{Effect, Encoding, Input, IoCounters, Node, NodeConfig, RequestId};
+use crate::generation;
 use crate::globals::Globals;
 use crate::media::{MediaSet, Received};
 use crate::membership::LinkId;
 use crate::ownership::{Generation, GroupIdx};
 use crate::resources::{AgentEnv, lock::ResourceLock};
-use crate::{action::ChainAction, action::ChainFailure, generation};
 use anyhow::{Context, Result};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,7 +71,7 @@ pub fn run(g: &Globals, opts: &DaemonOptions) -> i32 {
 }
 
 /// What a finished chain task sends back.
-type ChainResult = (GroupIdx, ChainAction, Result<(), ChainFailure>);
+type ChainResult = (GroupIdx, ChainAction, Result<(), ChainFailure>, Vec<Step>);
 
 /// The edges the loop reads from.
 struct Inputs {
@@ -188,8 +189,8 @@ impl Driver {
             input = tokio::select! {
                 biased;
                 Some(pkt) = inputs.packets.recv() => packet(pkt),
-                Some((group, action, result)) = inputs.chains.recv() => {
-                    Input::ChainDone { group, action, result }
+                Some((group, action, result, steps)) = inputs.chains.recv() => {
+                    Input::ChainDone { group, action, result, steps }
                 }
                 Some(p) = inputs.requests.recv() => self.request(p),
                 Some(local) = inputs.reach.recv() => Input::Reach(local),
@@ -262,10 +263,11 @@ impl Driver {
         } else {
             crate::vip::DuplicateCheck::Off
         };
+        env.steps = crate::resources::StepLog::starting(Instant::now());
         let tx = self.chain_tx.clone();
         tokio::spawn(async move {
             let result = chains::run(&group, action, &env).await;
-            let _ = tx.send((g, action, result)).await;
+            let _ = tx.send((g, action, result, env.steps.take())).await;
         });
     }
 }

@@ -81,6 +81,8 @@ pub struct AgentEnv {
     pub duplicate_check: crate::vip::DuplicateCheck,
     /// How the in-process VIP announces itself.
     pub announce: crate::vip::AnnouncePolicy,
+    /// Where a chain run's steps are timed (the daemon's timeline).
+    pub steps: super::steps::StepLog,
 }
 
 /// A completed call. For `Start`/`Stop` it exists only on success.

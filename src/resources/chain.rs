@@ -77,7 +77,7 @@ async fn start_chain(
             continue;
         }
         tracing::info!(resource = %r.spec, group = %g.id, "Running {} start", r.spec);
-        if let Err(error) = run_action(r, Action::Start, env).await {
+        if let Err(error) = timed(r, Action::Start, env).await {
             tracing::error!(
                 resource = %r.spec, group = %g.id,
                 "CRIT: Giving up resources due to failure of {}: {error}", r.spec
@@ -120,7 +120,7 @@ pub async fn status_group(g: &ResourceGroup, env: &AgentEnv) -> Vec<(String, Res
 pub async fn reannounce_group(g: &ResourceGroup, env: &AgentEnv) -> Result<(), StartFailure> {
     let mut first = None;
     for r in &g.resources {
-        if let Err(error) = run_action(r, Action::Start, env).await {
+        if let Err(error) = timed(r, Action::Start, env).await {
             tracing::error!(resource = %r.spec, group = %g.id, "re-announce of {} failed: {error}", r.spec);
             first.get_or_insert(StartFailure {
                 resource: r.spec.clone(),
@@ -130,6 +130,13 @@ pub async fn reannounce_group(g: &ResourceGroup, env: &AgentEnv) -> Result<(), S
         }
     }
     first.map_or(Ok(()), Err)
+}
+
+/// A start or stop, its end recorded in the run's step log.
+async fn timed(r: &Resource, action: Action, env: &AgentEnv) -> Result<(), AgentError> {
+    let result = run_action(r, action, env).await.map(|_| ());
+    env.steps.record(r, action, result.is_ok());
+    result
 }
 
 async fn stop_all<'a>(
@@ -150,7 +157,7 @@ async fn stop_one(r: &Resource, env: &AgentEnv) -> Result<(), StopFailure> {
     tracing::info!(resource = %r.spec, "Running {} stop", r.spec);
     let mut last = None;
     for attempt in 1..=STOP_TRIES {
-        match run_action(r, Action::Stop, env).await {
+        match timed(r, Action::Stop, env).await {
             Ok(_) => return Ok(()),
             Err(e) => {
                 last = Some(e);

@@ -8,6 +8,7 @@
 pub mod agent;
 pub mod chain;
 pub mod lock;
+pub mod steps;
 
 pub use agent::{
     Action, ActionOutcome, AgentEnv, AgentError, KILL_GRACE, ResourceStatus, run_action,
@@ -17,3 +18,4 @@ pub use chain::{
     start_group_fresh, status_group, status_of, stop_group,
 };
 pub use lock::{LockError, ResourceLock};
+pub use steps::StepLog;

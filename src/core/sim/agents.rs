@@ -3,7 +3,7 @@
 //! chain's timeout) and how long it takes.
 
 use super::{AGENT_TIMEOUT, Event, NAMES, Sim};
-use crate::action::{ChainAction, ChainFailure};
+use crate::action::{ChainAction, ChainFailure, Step};
 use crate::core::Input;
 use crate::ownership::GroupIdx;
 
@@ -138,12 +138,21 @@ impl Sim {
             _ => {}
         }
         let g = GroupIdx(group);
+        // One step stands for the whole fake chain; a start announces.
+        let steps = vec![Step {
+            resource: format!("fake-{group}"),
+            action: action.word().to_string(),
+            ended_ms: 0.0,
+            ok: ok.is_ok(),
+            announced: ok.is_ok() && matches!(action, ChainAction::Start | ChainAction::Reannounce),
+        }];
         self.input(
             i,
             Input::ChainDone {
                 group: g,
                 action,
                 result: ok,
+                steps,
             },
         );
     }

@@ -79,6 +79,52 @@ fn killed_active_node_fails_over_the_vip_filesystem_and_service() {
 }
 
 #[test]
+fn each_transition_is_timed_from_the_decision_to_the_result() {
+    let mut sim = Sim::new(&[("vip", A)]);
+    sim.both_up();
+    sim.request(A, Request::Standby { which: Which::All });
+    sim.run_for(Duration::from_millis(600));
+    let release = sim
+        .status(A)
+        .and_then(|s| s.last_transition)
+        .expect("a release");
+    assert_eq!(
+        (release.kind.as_str(), release.result.as_deref()),
+        ("release", Some("ok"))
+    );
+    assert_eq!(release.announced_ms, None, "a release announces nothing");
+    let handover = sim
+        .status(B)
+        .and_then(|s| s.last_transition)
+        .expect("a takeover");
+    assert_eq!(handover.cause, "alpha released it");
+    sim.crash(B);
+    let crashed = sim.now;
+    sim.run_for(secs(5));
+    let t = sim
+        .status(A)
+        .and_then(|s| s.last_transition)
+        .expect("a takeover");
+    assert_eq!(
+        (t.kind.as_str(), t.result.as_deref()),
+        ("takeover", Some("ok"))
+    );
+    assert!(t.cause.contains("dead"), "{t:?}");
+    // The fake chain takes 100 ms to start (the agents' start delay): the
+    // timeline spans exactly the run, and it began at the death, after
+    // deadtime, not at the crash.
+    let ended = t.ended_ms.expect("ended");
+    assert!((ended - 100.0).abs() < 20.0, "{t:?}");
+    assert_eq!(t.announced_ms, Some(0.0), "the step's announcement is kept");
+    let began = sim.now - Duration::from_secs_f64(t.began_secs_ago);
+    assert!(
+        began.duration_since(crashed) >= timings().deadtime - timings().keepalive,
+        "{t:?}"
+    );
+    ok(&sim);
+}
+
+#[test]
 fn standby_and_clean_stop_move_the_vip_without_waiting_for_deadtime() {
     let mut sim = Sim::new(&[("vip", A)]);
     sim.both_up();

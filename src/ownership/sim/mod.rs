@@ -406,8 +406,7 @@ impl Sim {
             doubled = true;
             self.worst_double = self.worst_double.max(since.unwrap_or_default());
             let lost = KEEPALIVE * self.lost_since_apart;
-            let excused =
-                matches!((self.double_bound, since), (Some(b), Some(s)) if s <= b + lost);
+            let excused = matches!((self.double_bound, since), (Some(b), Some(s)) if s <= b + lost);
             if !excused {
                 let t = self.now.duration_since(self.start).as_secs_f64();
                 self.violations.push(format!(
