@@ -10,9 +10,10 @@ use super::{Counters, Effect, HookEvent, Input, NodeConfig, RequestId};
 use crate::action::{ChainAction, ChainFailure, Step};
 use crate::control::{Request, Response};
 use crate::media::{OutKind, Outgoing};
-use crate::membership::{self, Membership, MembershipConfig, PeerState};
-use crate::ownership::{self, GroupIdx, Ownership, OwnershipConfig};
+use crate::membership::{self, LinkId, Membership, MembershipConfig, PeerState};
+use crate::ownership::{self, GroupIdx, LocalState, Ownership, OwnershipConfig};
 use crate::wire::{self, CommonFields, Message};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 /// How often a rejected-packet reason is logged at most.
@@ -46,6 +47,8 @@ pub struct Node {
     pub(super) reach: u32,
     /// Each group's transition under way and the last one (for status).
     pub(super) timelines: Timelines,
+    /// Links declared dead and not back yet.
+    lost_links: BTreeSet<LinkId>,
     /// The standby/takeover request being carried out (one at a time).
     pending_request: Option<RequestId>,
     pending_shutdown: Vec<RequestId>,
@@ -101,6 +104,7 @@ impl Node {
             peer_digest_checked: false,
             reach: 0,
             timelines: Timelines::default(),
+            lost_links: BTreeSet::new(),
             pending_request: None,
             pending_shutdown: Vec::new(),
             shutdown: Shutdown::No,
@@ -275,11 +279,17 @@ impl Node {
                         beyond_deadtime,
                     })));
                 }
-                Event::LinkUp { link } => fx.push(Effect::Log(Notice::Peer(PeerNotice::LinkUp {
-                    peer: peer.clone(),
-                    link: self.cfg.links[link.0].clone(),
-                }))),
+                Event::LinkUp { link } => {
+                    fx.push(Effect::Log(Notice::Peer(PeerNotice::LinkUp {
+                        peer: peer.clone(),
+                        link: self.cfg.links[link.0].clone(),
+                    })));
+                    if self.lost_links.remove(&link) {
+                        self.reannounce_held(now, fx);
+                    }
+                }
                 Event::LinkDead { link } => {
+                    self.lost_links.insert(link);
                     fx.push(Effect::Log(Notice::Peer(PeerNotice::LinkDead {
                         peer: peer.clone(),
                         link: self.cfg.links[link.0].clone(),
@@ -302,6 +312,21 @@ impl Node {
                     self.counters.local_stalls += 1;
                     fx.push(Effect::Log(Notice::LocalStall { gap }));
                 }
+            }
+        }
+    }
+
+    /// A link came back after it was lost: whatever it crosses (a switch
+    /// that restarted, a cable replugged) may have forgotten where the
+    /// addresses live, so every group running here is announced again.
+    fn reannounce_held(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        let running: Vec<GroupIdx> = (self.ownership.groups().iter().enumerate())
+            .filter(|(_, g)| g.local_state == LocalState::Running)
+            .map(|(i, _)| GroupIdx(i))
+            .collect();
+        for g in running {
+            if self.locks.request(g, ChainAction::Reannounce) {
+                self.begin_run(now, g, ChainAction::Reannounce, fx);
             }
         }
     }

@@ -342,6 +342,31 @@ fn cutting_udp_while_the_serial_line_stays_up_moves_nothing() {
 }
 
 #[test]
+fn a_link_coming_back_makes_the_holder_announce_again() {
+    let mut sim = Sim::new(&[("vip", A)]);
+    sim.both_up();
+    sim.media[0].cut = [true, true];
+    sim.run_for(secs(5));
+    assert_eq!(
+        sim.nodes[A].agents[0].reannounces, 0,
+        "nothing while it is away"
+    );
+    sim.media[0].cut = [false, false];
+    sim.run_for(secs(2));
+    // The holder announces its address again; the other node holds
+    // nothing to announce, and nothing moved.
+    assert_eq!(sim.nodes[A].agents[0].reannounces, 1);
+    assert_eq!(sim.nodes[B].agents[0].reannounces, 0);
+    assert_eq!(sim.nodes[B].agents[0].starts, 0);
+    let t = sim
+        .status(A)
+        .and_then(|s| s.last_transition)
+        .expect("timed");
+    assert_eq!(t.kind, "re-announce");
+    ok(&sim);
+}
+
+#[test]
 fn a_serial_line_alone_keeps_the_peer_alive_and_carries_death_detection() {
     let mut sim = Sim::new(&[("vip", A)]);
     sim.media.remove(0);
