@@ -3,10 +3,7 @@
 //! stories users rely on. Each test builds its own lab with a unique prefix
 //! and tears it down in `Drop`, also when it fails.
 
-#[path = "support/capture.rs"]
-mod capture;
-
-use capture::Capture;
+use hb_lab::capture::Capture;
 use hb_lab::{self as lab, Lab, LabConfig, NODES};
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};

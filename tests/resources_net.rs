@@ -8,6 +8,7 @@
 
 mod support;
 
+use hb_lab::capture::Capture;
 use heartbeat::arp::GarpMode;
 use heartbeat::config::Resource;
 use heartbeat::resources::{
@@ -17,7 +18,6 @@ use heartbeat::vip::AnnouncePolicy;
 use std::process::Command;
 use std::time::Duration;
 use support::agents::{AgentWorld, group, heartbeat_bin, ours, rt, vip};
-use support::capture::Capture;
 use support::{Netns, addr, lan, require_root, unique_prefix, wait_until};
 
 /// How a body builds its IPaddr item: [`ours`] (the shell agent) or [`vip`].

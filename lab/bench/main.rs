@@ -238,12 +238,13 @@ fn hand_overs(
             for run in 0..args.runs {
                 let s = scenarios::hand_over(env, f, &t, failure, run);
                 println!(
-                    "{:10} {:22} {:28} run {run}: total {} detect {}{}",
+                    "{:10} {:22} {:28} run {run}: total {} detect {} announced {}{}",
                     f.short(),
                     failure.name(),
                     t.label,
                     report::opt_ms(s.total_ms),
                     report::opt_ms(s.detect_ms),
+                    report::opt_ms(s.announced_ms),
                     s.error
                         .as_deref()
                         .map(|e| format!("  ERROR {e}"))

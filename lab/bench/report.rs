@@ -168,11 +168,59 @@ impl Results {
         let _ = writeln!(
             m,
             "### Hand-over times (failure → first HTTP answer from bravo on the VIP)\n\n\
-             | scenario | flavor | timings | ok/runs | min | median | max | detect (median) | after detect (median) | median vs ours |\n\
-             |---|---|---|---|---|---|---|---|---|---|"
+             | scenario | flavor | timings | ok/runs | min | median | max | detect (median) | after detect (median) | VIP announced on the wire (median) | detect → announced (median) | median vs ours |\n\
+             |---|---|---|---|---|---|---|---|---|---|---|---|"
         );
         for (failure, flavor, timing) in &self.sample_groups() {
             self.hand_over_row(m, failure, flavor, timing);
+        }
+        self.own_timeline_table(m);
+    }
+
+    /// Where ours spends a takeover, from bravo's own timeline: from its
+    /// decision (death declared, release received) to the VIP announced and
+    /// to the whole chain started.
+    fn own_timeline_table(&self, m: &mut String) {
+        let own: Vec<&Sample> = self
+            .samples
+            .iter()
+            .filter(|s| s.transition.is_some())
+            .collect();
+        if own.is_empty() {
+            return;
+        }
+        let _ = writeln!(
+            m,
+            "\n### Ours: bravo's own timeline of the takeover (decision → …, ms)\n\n\
+             | scenario | timings | runs | VIP announced: min / median / max | group started: min / median / max |\n|---|---|---|---|---|"
+        );
+        for (failure, flavor, timing) in &self.sample_groups() {
+            let group: Vec<&&Sample> = own
+                .iter()
+                .filter(|s| {
+                    s.failure.name() == failure && &s.flavor == flavor && &s.timing == timing
+                })
+                .collect();
+            let pick = |f: fn(&heartbeat::core::Transition) -> Option<f64>| -> Vec<f64> {
+                group
+                    .iter()
+                    .filter_map(|s| f(s.transition.as_ref()?))
+                    .collect()
+            };
+            let three = |v: Vec<f64>| match stats(&v) {
+                Some((a, b, c)) => format!("{a:.2} / {b:.2} / {c:.2}"),
+                None => "-".into(),
+            };
+            if group.is_empty() {
+                continue;
+            }
+            let _ = writeln!(
+                m,
+                "| {failure} | {timing} | {} | {} | {} |",
+                group.len(),
+                three(pick(|t| t.announced_ms)),
+                three(pick(|t| t.ended_ms)),
+            );
         }
     }
 
@@ -190,6 +238,11 @@ impl Results {
             .filter_map(|s| Some(s.total_ms? - s.detect_ms?))
             .collect();
         let detects: Vec<f64> = group.iter().filter_map(|s| s.detect_ms).collect();
+        let announced: Vec<f64> = group.iter().filter_map(|s| s.announced_ms).collect();
+        let detect_to_announced: Vec<f64> = group
+            .iter()
+            .filter_map(|s| Some(s.announced_ms? - s.detect_ms?))
+            .collect();
         let fast = timing.starts_with("fastest");
         let ratio = match (stats(&totals), self.median_of("ours", failure, fast, false)) {
             (Some((_, med, _)), Some(ours)) if ours > 0.0 => format!("{:.2}×", med / ours),
@@ -202,7 +255,7 @@ impl Results {
         let st = stats(&totals);
         let _ = writeln!(
             m,
-            "| {failure} | {flavor} | {timing} | {}/{} | {} | {} | {} | {} | {} | {ratio} |",
+            "| {failure} | {flavor} | {timing} | {}/{} | {} | {} | {} | {} | {} | {} | {} | {ratio} |",
             totals.len(),
             group.len(),
             cell(st, 0),
@@ -210,6 +263,8 @@ impl Results {
             cell(st, 2),
             cell(stats(&detects), 1),
             cell(stats(&after), 1),
+            cell(stats(&announced), 1),
+            cell(stats(&detect_to_announced), 1),
         );
     }
 

@@ -7,7 +7,7 @@ use hb_lab::{self as lab, Flavor, Lab, LabConfig, VIP};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// ha.cf timings (keepalived derives `advert_int` from `keepalive`).
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -85,6 +85,12 @@ pub struct Sample {
     pub error: Option<String>,
     /// Bravo's log lines from the failure on, with the ms they appeared at.
     pub timeline: Vec<(f64, String)>,
+    /// Failure to the first gratuitous ARP for the VIP seen by the client.
+    #[serde(default)]
+    pub announced_ms: Option<f64>,
+    /// Ours only: bravo's own timeline of the takeover (`status --json`).
+    #[serde(default)]
+    pub transition: Option<heartbeat::core::Transition>,
 }
 
 pub struct Env<'a> {
@@ -171,6 +177,8 @@ pub fn hand_over(env: &Env, flavor: Flavor, t: &Timing, failure: Failure, run: u
         detect_ms: None,
         error: None,
         timeline: Vec::new(),
+        announced_ms: None,
+        transition: None,
     };
     let mut lab = match bring_up(env, flavor, t, "bf") {
         Ok(l) => l,
@@ -180,6 +188,8 @@ pub fn hand_over(env: &Env, flavor: Flavor, t: &Timing, failure: Failure, run: u
         }
     };
     let watch = LogWatch::start(lab.log_file(1));
+    let capture = lab::capture::Capture::try_start(&lab.client_ns, "eth0", "arp");
+    let t0_wall = SystemTime::now();
     let t0 = Instant::now();
     let acted = match failure {
         Failure::Kill => {
@@ -214,7 +224,27 @@ pub fn hand_over(env: &Env, flavor: Flavor, t: &Timing, failure: Failure, run: u
         .into_iter()
         .map(|(at, l)| (ms_between(t0, at), l))
         .collect();
+    s.announced_ms = match &capture {
+        Ok(c) => c
+            .first_announcement(VIP, t0_wall)
+            .and_then(|at| at.duration_since(t0_wall).ok())
+            .map(|d| d.as_secs_f64() * 1000.0),
+        Err(e) => {
+            println!("  no capture of the announcement: {e}");
+            None
+        }
+    };
+    if flavor == Flavor::Ours {
+        s.transition = last_transition(&lab, 1);
+    }
     s
+}
+
+/// Node `i`'s own timeline of its latest transition (ours only).
+fn last_transition(lab: &Lab, i: usize) -> Option<heartbeat::core::Transition> {
+    let out = lab.ctl(i, &["status", "--json"]);
+    let status: heartbeat::control::StatusReport = serde_json::from_slice(&out.stdout).ok()?;
+    status.last_transition
 }
 
 /// Kills the load generator when dropped.

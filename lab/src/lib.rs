@@ -16,9 +16,11 @@
 //! One concept per module: [`config`](LabConfig) and the fixed topology
 //! names, the [`Lab`] fixture itself (`cluster`), its network (`topology`,
 //! `netns`), shared disk (`disk`), node configs (`node_config`), daemon
-//! processes (`daemon`), serial line (`serial`) and probes (`observe`).
+//! processes (`daemon`), serial line (`serial`), probes (`observe`) and a
+//! LAN capture (`capture`).
 //! Everything is re-exported here, so users name it `hb_lab::X`.
 
+pub mod capture;
 mod cluster;
 mod config;
 mod daemon;

@@ -9,7 +9,6 @@
 #![allow(dead_code)]
 
 pub mod agents;
-pub mod capture;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
