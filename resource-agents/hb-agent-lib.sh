@@ -7,6 +7,11 @@
 # An agent sets HB_AGENT, defines agent_params (positional args -> OCF_RESKEY_*),
 # agent_meta_data, agent_validate, agent_start, agent_stop and agent_monitor
 # (0 running, 7 stopped, else an OCF error), then calls hb_main "$@".
+#
+# Stop is never gated by agent_validate (the OCF stop contract): a stop of
+# something that is not there succeeds even when its interface, mount point
+# or helper program is gone, so agent_stop checks only what it needs itself.
+# Parameters are data: always quoted, never eval'ed, never read as options.
 
 OCF_SUCCESS=0
 OCF_ERR_GENERIC=1
@@ -30,6 +35,34 @@ hb_have() {
     command -v "$1" >/dev/null 2>&1
 }
 
+# hb_plain NAME VALUE: refuse (log, return 1) a parameter value with a
+# control character (a newline in a mail header starts a new header) or a
+# leading dash (a command it is passed to would read it as an option).
+hb_plain() {
+    case "$2" in
+        *[[:cntrl:]]*)
+            hb_log ERROR "$1 contains a control character"
+            return 1
+            ;;
+        -*)
+            hb_log ERROR "$1 [$2] starts with a dash"
+            return 1
+            ;;
+    esac
+    return 0
+}
+
+# hb_no_dotdot NAME PATH: refuse a path with a ".." component.
+hb_no_dotdot() {
+    case "/$2/" in
+        */../*)
+            hb_log ERROR "$1 [$2] has a .. component"
+            return 1
+            ;;
+    esac
+    return 0
+}
+
 # A state file under HA_RSCTMP named after the agent and a key.
 hb_state_file() {
     mkdir -p "$HB_RSCTMP" || return 1
@@ -46,7 +79,8 @@ hb_main() {
         hb_usage >&2
         exit "$OCF_ERR_ARGS"
     fi
-    eval "HB_ACTION=\${$#}"
+    # The last argument is the action.
+    for HB_ACTION in "$@"; do :; done
     if [ "$#" -gt 1 ]; then
         # Heartbeat style: everything before the action is the agent's arguments.
         hb_nargs=$(($# - 1))
@@ -75,7 +109,11 @@ hb_main() {
             agent_validate
             exit "$?"
             ;;
-        start | stop | monitor | status) ;;
+        stop)
+            agent_stop
+            exit "$?"
+            ;;
+        start | monitor | status) ;;
         *)
             hb_usage >&2
             exit "$OCF_ERR_UNIMPLEMENTED"
@@ -89,10 +127,6 @@ hb_main() {
     case "$HB_ACTION" in
         start)
             agent_start
-            exit "$?"
-            ;;
-        stop)
-            agent_stop
             exit "$?"
             ;;
         monitor)

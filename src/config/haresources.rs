@@ -5,6 +5,7 @@
 //! ha.cf and the filesystem at hand.
 
 use super::agents::safe_component;
+use super::arguments;
 use super::diag::Diags;
 use std::net::Ipv4Addr;
 use std::path::Path;
@@ -85,14 +86,14 @@ pub fn parse_resource(spec: &str) -> Result<(String, Vec<String>), String> {
                 ));
             }
         }
-        return Ok((head.to_string(), args));
+        return checked(spec, head.to_string(), args);
     }
     // A bare address, possibly with /cidr[/iface[/broadcast]], means IPaddr.
     let addr = head.split('/').next().unwrap_or("");
     if addr.parse::<Ipv4Addr>().is_ok() {
         let mut all = vec![head.to_string()];
         all.extend(args);
-        return Ok(("IPaddr".to_string(), all));
+        return checked(spec, "IPaddr".to_string(), all);
     }
     if ip_like(addr) {
         return Err(format!(
@@ -104,7 +105,15 @@ pub fn parse_resource(spec: &str) -> Result<(String, Vec<String>), String> {
             "resource [{spec}]: invalid agent name [{head}] (no '/', not empty)"
         ));
     }
-    Ok((head.to_string(), args))
+    checked(spec, head.to_string(), args)
+}
+
+/// The item, once its arguments passed [`arguments::check`].
+fn checked(spec: &str, name: String, args: Vec<String>) -> Result<(String, Vec<String>), String> {
+    match arguments::check(&name, &args) {
+        Ok(()) => Ok((name, args)),
+        Err(e) => Err(format!("resource [{}]: {e}", spec.escape_debug())),
+    }
 }
 
 /// Parses haresources into groups, in file order.

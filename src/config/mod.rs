@@ -5,6 +5,7 @@
 //! files (and of which agents exist), so `heartbeat check` can run anywhere.
 
 pub mod agents;
+mod arguments;
 pub mod authkeys;
 pub(crate) mod check;
 mod compare;

@@ -67,13 +67,8 @@ pub fn notify(config_dir: &Path, env: &AgentEnv, event: &'static str, node: &str
     if !meta.is_file() || meta.permissions().mode() & 0o111 == 0 {
         return;
     }
-    let mut cmd = tokio::process::Command::new(&hook);
-    cmd.args([event, node, subject.as_str()])
-        .env_clear()
-        .env("PATH", &env.path_env)
-        .envs(env.extra.iter().map(|(k, v)| (k, v)))
-        .stdin(std::process::Stdio::null())
-        .kill_on_drop(true);
+    let mut cmd = resources::clean_command(&hook, env);
+    cmd.args([event, node, subject.as_str()]).kill_on_drop(true);
     tokio::spawn(async move {
         match tokio::time::timeout(Duration::from_secs(30), cmd.status()).await {
             Ok(Ok(st)) if st.success() => {}

@@ -65,11 +65,9 @@ pub fn agent_env(g: &Globals, cfg: &ClusterConfig) -> AgentEnv {
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "heartbeat".into());
-    let path = std::env::var("PATH").unwrap_or_else(|_| "/usr/sbin:/usr/bin:/sbin:/bin".into());
     let rsctmp: PathBuf = g.run_dir.join("rsctmp");
     let _ = std::fs::create_dir_all(&rsctmp);
     AgentEnv {
-        path_env: path,
         extra: vec![
             ("HEARTBEAT_BIN".into(), exe),
             ("HA_RSCTMP".into(), rsctmp.display().to_string()),

@@ -9,6 +9,7 @@ use crate::config::{AgentKind, Resource};
 use nix::errno::Errno;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
+use std::io::ErrorKind;
 use std::path::Path;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
@@ -68,11 +69,19 @@ impl std::fmt::Display for ResourceStatus {
     }
 }
 
-/// The environment every agent gets on top of PATH and LANG=C. Nothing of
-/// the caller's own environment leaks in, so a chain behaves the same from
-/// the daemon, a shell or systemd.
-#[derive(Clone, Debug, Default)]
+/// The PATH every agent gets, whatever the daemon's own PATH is: an
+/// agent must not find its `mount` or `ip` in a directory an operator's
+/// login shell (or a unit's `Environment=`) happened to put first.
+pub const AGENT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// The environment every agent gets: PATH, LANG=C, LC_ALL=C, the
+/// variables below and, for OCF agents, the OCF_* ones of the call.
+/// Nothing of the caller's own environment leaks in (no IFS, ENV,
+/// BASH_ENV, LD_PRELOAD, secrets), so a chain behaves the same from the
+/// daemon, a shell or systemd, and cannot be steered through it.
+#[derive(Clone, Debug)]
 pub struct AgentEnv {
+    /// [`AGENT_PATH`] outside tests (which put their fakes first).
     pub path_env: String,
     /// E.g. HA_RSCTMP, HEARTBEAT_BIN.
     pub extra: Vec<(String, String)>,
@@ -83,6 +92,30 @@ pub struct AgentEnv {
     pub announce: crate::vip::AnnouncePolicy,
     /// Where a chain run's steps are timed (the daemon's timeline).
     pub steps: super::steps::StepLog,
+}
+
+impl Default for AgentEnv {
+    fn default() -> Self {
+        AgentEnv {
+            path_env: AGENT_PATH.to_string(),
+            extra: Vec::new(),
+            duplicate_check: Default::default(),
+            announce: Default::default(),
+        }
+    }
+}
+
+/// A program of ours to run (agent or hook) with `env` and nothing else of
+/// ours: the one place a child's environment is made.
+pub fn clean_command(program: &Path, env: &AgentEnv) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.env_clear()
+        .env("PATH", &env.path_env)
+        .env("LANG", "C")
+        .env("LC_ALL", "C")
+        .envs(env.extra.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null());
+    cmd
 }
 
 /// A completed call. For `Start`/`Stop` it exists only on success.
@@ -139,10 +172,13 @@ pub async fn run_action(
     let mut cmd = command_for(r, action, env)?;
     let path = r.agent.path.display().to_string();
     tracing::debug!(resource = %r.spec, "running {path} {verb}");
-    let mut child = cmd.spawn().map_err(|source| AgentError::Spawn {
-        path: path.clone(),
-        source,
-    })?;
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(source) if action == Action::Stop && source.kind() == ErrorKind::NotFound => {
+            return Ok(stop_of_vanished_agent(r, &path));
+        }
+        Err(source) => return Err(AgentError::Spawn { path, source }),
+    };
     let pgid = child.id().map(|id| Pid::from_raw(id as i32));
     let out = log_lines(child.stdout.take(), r.spec.clone(), false);
     let err = log_lines(child.stderr.take(), r.spec.clone(), true);
@@ -169,6 +205,20 @@ pub async fn run_action(
     drain(err).await;
     let code = exit_code(status);
     interpret(r, action, code, output, &path)
+}
+
+/// The OCF stop contract for an agent that was uninstalled since the
+/// configuration was loaded: what it managed went with it (a package's
+/// removal stops its service), so there is nothing left to stop. Failing
+/// instead would keep the group held here for ever and the daemon from
+/// shutting down.
+fn stop_of_vanished_agent(r: &Resource, path: &str) -> ActionOutcome {
+    tracing::warn!(resource = %r.spec, "{path} is gone (uninstalled?): stop of {} counts as done", r.spec);
+    ActionOutcome {
+        exit_code: 0,
+        status: ResourceStatus::Stopped,
+        output: Vec::new(),
+    }
 }
 
 /// The in-process VIP, under the same timeout and outcome rules as a script.
@@ -221,14 +271,8 @@ async fn run_vip(
 }
 
 fn command_for(r: &Resource, action: Action, env: &AgentEnv) -> Result<Command, AgentError> {
-    let mut cmd = Command::new(&r.agent.path);
-    cmd.env_clear()
-        .env("PATH", &env.path_env)
-        .env("LANG", "C")
-        .env("LC_ALL", "C")
-        .env("HA_IPADDR_DUPLICATE_CHECK", env.duplicate_check.word())
-        .envs(env.extra.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
+    let mut cmd = clean_command(&r.agent.path, env);
+    cmd.env("HA_IPADDR_DUPLICATE_CHECK", env.duplicate_check.word())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         // Its own group, so a timeout reaches every process it spawned.

@@ -11,7 +11,8 @@ pub mod lock;
 pub mod steps;
 
 pub use agent::{
-    Action, ActionOutcome, AgentEnv, AgentError, KILL_GRACE, ResourceStatus, run_action,
+    AGENT_PATH, Action, ActionOutcome, AgentEnv, AgentError, KILL_GRACE, ResourceStatus,
+    clean_command, run_action,
 };
 pub use chain::{
     STOP_RETRY_DELAY, STOP_TRIES, StartFailure, StopFailure, reannounce_group, start_group,

@@ -286,3 +286,60 @@ impl AgentWorld {
         })
     }
 }
+
+/// The `Dump` agent (heartbeat or OCF convention): each call appends its
+/// argv as `argv [A] [B] …` and then its whole environment to
+/// `$HA_RSCTMP/dump`; it exits 0 (a silent status: running).
+pub const DUMP: &str = r#"#!/bin/sh
+{
+    printf 'argv'
+    printf ' [%s]' "$@"
+    printf '\n'
+    env
+} >>"$HA_RSCTMP/dump"
+"#;
+
+impl AgentWorld {
+    /// `Dump::ARG…` in this world (see [`DUMP`]).
+    pub fn dump_agent(&self, args: &[&str]) -> Resource {
+        let path = self.script("resource.d/Dump", DUMP);
+        let spec = std::iter::once("Dump")
+            .chain(args.iter().copied())
+            .collect::<Vec<_>>()
+            .join("::");
+        resource(
+            &spec,
+            AgentKind::Heartbeat,
+            &path,
+            args.iter().map(|a| a.to_string()).collect(),
+        )
+    }
+
+    /// What the Dump agent wrote so far.
+    pub fn dumped(&self) -> String {
+        std::fs::read_to_string(self.rsctmp().join("dump")).unwrap_or_default()
+    }
+
+    /// Agents from now on find no program named in `gone`: PATH becomes
+    /// one directory of links to everything the current PATH (fakes
+    /// first) offers but those, as after an uninstall.
+    pub fn uninstall(&mut self, gone: &[&str]) {
+        let bin = self.dir.path().join("bin");
+        let _ = std::fs::remove_dir_all(&bin);
+        std::fs::create_dir_all(&bin).unwrap();
+        for dir in std::env::split_paths(&self.env.path_env) {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let name = e.file_name();
+                let link = bin.join(&name);
+                if gone.iter().any(|g| name == **g) || link.symlink_metadata().is_ok() {
+                    continue;
+                }
+                std::os::unix::fs::symlink(e.path(), link).unwrap();
+            }
+        }
+        self.env.path_env = bin.display().to_string();
+    }
+}
