@@ -101,6 +101,7 @@ impl Default for AgentEnv {
             extra: Vec::new(),
             duplicate_check: Default::default(),
             announce: Default::default(),
+            steps: Default::default(),
         }
     }
 }
