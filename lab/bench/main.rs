@@ -42,13 +42,17 @@ pub struct Args {
         default_value = "ours,original,keepalived"
     )]
     flavors: Vec<Flavor>,
-    /// Parts to run: failover, links, switchover, soak, idle, flood.
+    /// Parts to run: failover, links, switchover, stop, soak, idle, flood.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "failover,links,switchover,soak,idle,flood"
+        default_value = "failover,links,switchover,stop,soak,idle,flood"
     )]
     only: Vec<String>,
+    /// The group is the VIP alone and the web service runs on both nodes
+    /// all the time, as keepalived runs it: what moves is the address only.
+    #[arg(long)]
+    vip_only: bool,
     /// Fastest timings as keepalive/deadtime in ms, per flavor.
     #[arg(long, default_value = "50/200")]
     fast_ours: String,
@@ -107,7 +111,14 @@ fn standard_timing() -> Timing {
 /// Deadtime candidates for the soak, smallest first (keepalive/deadtime ms).
 fn soak_candidates(f: Flavor) -> Vec<Timing> {
     let pairs: &[(u64, u64)] = match f {
-        Flavor::Ours => &[(10, 50), (20, 100), (50, 200), (100, 500), (200, 1000)],
+        Flavor::Ours => &[
+            (10, 30),
+            (10, 50),
+            (20, 100),
+            (50, 200),
+            (100, 500),
+            (200, 1000),
+        ],
         Flavor::Original => &[
             (10, 50),
             (20, 100),
@@ -178,6 +189,7 @@ fn main() {
     });
     let env = Env {
         heartbeat_bin: &bin,
+        vip_only: args.vip_only,
     };
     let want = |p: &str| args.only.iter().any(|o| o == p);
     let mut results = report::Results::new(&args_line(), args.runs, soak_secs, idle_secs);
@@ -193,6 +205,7 @@ fn main() {
         ("failover", Failure::Kill),
         ("links", Failure::Links),
         ("switchover", Failure::Standby),
+        ("stop", Failure::Stop),
     ] {
         if want(part) {
             hand_overs(&args, &env, &standard, failure, &mut results);
@@ -229,12 +242,15 @@ fn hand_overs(
     results: &mut report::Results,
 ) {
     for &f in &args.flavors {
-        let timings = if failure == Failure::Standby {
+        let timings = if failure.planned() {
             vec![standard.clone()]
         } else {
             vec![standard.clone(), fast_timing(args, f)]
         };
-        for t in timings {
+        for mut t in timings {
+            if env.vip_only {
+                t.label.push_str(", VIP only");
+            }
             for run in 0..args.runs {
                 let s = scenarios::hand_over(env, f, &t, failure, run);
                 println!(

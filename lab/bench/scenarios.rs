@@ -60,6 +60,9 @@ pub enum Failure {
     Links,
     /// Planned: hb_standby (keepalived: SIGTERM of the master).
     Standby,
+    /// Planned: a clean stop of the active daemon (SIGTERM, as `systemctl
+    /// stop` or a reboot sends it).
+    Stop,
 }
 
 impl Failure {
@@ -68,7 +71,13 @@ impl Failure {
             Failure::Kill => "unplanned: SIGKILL",
             Failure::Links => "unplanned: links down",
             Failure::Standby => "planned switchover",
+            Failure::Stop => "planned: clean stop (SIGTERM)",
         }
+    }
+
+    /// Planned hand-overs run at the standard timings only: no detection.
+    pub fn planned(self) -> bool {
+        matches!(self, Failure::Standby | Failure::Stop)
     }
 }
 
@@ -91,10 +100,16 @@ pub struct Sample {
     /// Ours only: bravo's own timeline of the takeover (`status --json`).
     #[serde(default)]
     pub transition: Option<heartbeat::core::Transition>,
+    /// Ours only, after `hb_standby`: alpha's own timeline of the release.
+    #[serde(default)]
+    pub release: Option<heartbeat::core::Transition>,
 }
 
 pub struct Env<'a> {
     pub heartbeat_bin: &'a Path,
+    /// The group is the VIP alone; the web service runs on both nodes, as
+    /// keepalived deployments run it (`LabConfig::service_on_both`).
+    pub vip_only: bool,
 }
 
 /// Lines that mean "the passive node decided the active one is gone".
@@ -122,7 +137,12 @@ pub fn bring_up(env: &Env, flavor: Flavor, t: &Timing, tag: &str) -> Result<Lab,
     cfg.deadtime = t.deadtime.clone();
     cfg.initdead = t.initdead.clone();
     cfg.shared_disk = false;
-    cfg.resources = Some(format!("{VIP}/24/eth0 webnode"));
+    cfg.service_on_both = env.vip_only;
+    cfg.resources = Some(if env.vip_only {
+        format!("{VIP}/24/eth0")
+    } else {
+        format!("{VIP}/24/eth0 webnode")
+    });
     let mut lab = Lab::create(cfg).map_err(|e| format!("lab: {e}"))?;
     lab.start(0).map_err(|e| format!("start alpha: {e}"))?;
     lab.start(1).map_err(|e| format!("start bravo: {e}"))?;
@@ -179,6 +199,7 @@ pub fn hand_over(env: &Env, flavor: Flavor, t: &Timing, failure: Failure, run: u
         timeline: Vec::new(),
         announced_ms: None,
         transition: None,
+        release: None,
     };
     let mut lab = match bring_up(env, flavor, t, "bf") {
         Ok(l) => l,
@@ -200,6 +221,10 @@ pub fn hand_over(env: &Env, flavor: Flavor, t: &Timing, failure: Failure, run: u
             .set_link(0, "eth0", false)
             .and_then(|_| lab.set_link(0, "eth1", false)),
         Failure::Standby => lab.standby(0),
+        Failure::Stop => {
+            lab.signal(0, nix::sys::signal::Signal::SIGTERM);
+            Ok(())
+        }
     };
     if let Err(e) = acted {
         s.error = Some(format!("could not cause the failure: {e}"));
@@ -224,9 +249,10 @@ pub fn hand_over(env: &Env, flavor: Flavor, t: &Timing, failure: Failure, run: u
         .into_iter()
         .map(|(at, l)| (ms_between(t0, at), l))
         .collect();
+    let bravo_mac = lab::capture::Capture::mac_of(&lab.nodes[1].ns, "eth0").unwrap_or_default();
     s.announced_ms = match &capture {
         Ok(c) => c
-            .first_announcement(VIP, t0_wall)
+            .first_announcement(VIP, &bravo_mac, t0_wall)
             .and_then(|at| at.duration_since(t0_wall).ok())
             .map(|d| d.as_secs_f64() * 1000.0),
         Err(e) => {
@@ -236,6 +262,9 @@ pub fn hand_over(env: &Env, flavor: Flavor, t: &Timing, failure: Failure, run: u
     };
     if flavor == Flavor::Ours {
         s.transition = last_transition(&lab, 1);
+        if failure == Failure::Standby {
+            s.release = last_transition(&lab, 0);
+        }
     }
     s
 }

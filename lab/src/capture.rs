@@ -75,15 +75,33 @@ impl Capture {
         self.lines().iter().filter(|l| announces(l, ip)).count()
     }
 
-    /// When the first announcement of `ip` at or after `since` went by.
-    pub fn first_announcement(&self, ip: &str, since: SystemTime) -> Option<SystemTime> {
+    /// When the first announcement of `ip` sent from the hardware address
+    /// `mac` (the new holder's: the old one may still be repeating its own)
+    /// at or after `since` went by.
+    pub fn first_announcement(&self, ip: &str, mac: &str, since: SystemTime) -> Option<SystemTime> {
         let since = since.duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
         self.lines()
             .iter()
             .filter(|l| announces(l, ip))
-            .filter_map(|l| l.split_whitespace().next()?.parse::<f64>().ok())
+            .filter_map(|l| {
+                let mut words = l.split_whitespace();
+                let t = words.next()?.parse::<f64>().ok()?;
+                (words.next()? == mac).then_some(t)
+            })
             .find(|&t| t >= since)
             .map(|t| UNIX_EPOCH + Duration::from_secs_f64(t))
+    }
+
+    /// The hardware address of `iface` in namespace `ns`.
+    pub fn mac_of(ns: &str, iface: &str) -> Option<String> {
+        let out = std::process::Command::new("ip")
+            .args(["-n", ns, "-o", "link", "show", iface])
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let mut words = text.split_whitespace();
+        words.find(|w| *w == "link/ether")?;
+        words.next().map(String::from)
     }
 
     /// The frames seen so far whose line contains `word`.

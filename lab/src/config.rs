@@ -42,6 +42,10 @@ pub struct LabConfig {
     /// Run bravo with another flavor than alpha (a mixed pair during an
     /// upgrade: our daemon beside the original).
     pub peer_flavor: Option<Flavor>,
+    /// The web service runs on both nodes all the time, started by the
+    /// lab, as keepalived deployments run it; the cluster moves only what
+    /// `resources` names (for the bench's "VIP only" class).
+    pub service_on_both: bool,
 }
 
 impl LabConfig {
@@ -62,6 +66,7 @@ impl LabConfig {
             shared_disk: true,
             flavor: Flavor::Ours,
             peer_flavor: None,
+            service_on_both: false,
         }
     }
 }

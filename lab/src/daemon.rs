@@ -33,6 +33,9 @@ impl Lab {
             .append(true)
             .open(self.nodes[i].dir.join("daemon.out"))?;
         let err = out.try_clone()?;
+        if self.flavor_of(i) == Flavor::Keepalived || self.cfg.service_on_both {
+            self.start_standing_web(i)?;
+        }
         let mut cmd = match self.flavor_of(i) {
             Flavor::Ours => {
                 let bin = self.cfg.heartbeat_bin.clone();
@@ -41,19 +44,16 @@ impl Lab {
                 cmd
             }
             Flavor::Original => flavor::original_command(&self.nodes[i]),
-            Flavor::Keepalived => {
-                self.start_keepalived_web(i)?;
-                flavor::keepalived_command(&self.nodes[i])
-            }
+            Flavor::Keepalived => flavor::keepalived_command(&self.nodes[i]),
         };
         let child = cmd.stdin(Stdio::null()).stdout(out).stderr(err).spawn()?;
         self.nodes[i].daemon = Some(child);
         Ok(())
     }
 
-    /// keepalived moves only the address: the web service runs on both
-    /// nodes all the time, started by the lab.
-    fn start_keepalived_web(&mut self, i: usize) -> io::Result<()> {
+    /// keepalived moves only the address (and so does a "VIP only" lab):
+    /// the web service runs on both nodes all the time, started by the lab.
+    fn start_standing_web(&mut self, i: usize) -> io::Result<()> {
         if self.nodes[i].dir.join("web.ready").exists() {
             return Ok(());
         }
