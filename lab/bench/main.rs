@@ -76,7 +76,8 @@ pub struct Args {
     /// separately) in the tables.
     #[arg(long)]
     merge: Vec<PathBuf>,
-    /// Where the timeline plot of one failover per flavor goes.
+    /// Where the timeline plot of one failover per flavor goes (the
+    /// switchover's goes beside it, as switchover-timeline.svg).
     #[arg(long, default_value = "lab/bench/failover-timeline.svg")]
     svg: PathBuf,
 }
@@ -298,10 +299,16 @@ fn floods(args: &Args, env: &Env, results: &mut report::Results) {
 /// Saves the results, writes the timeline plot and prints the tables.
 fn finish(args: &Args, results: &report::Results) {
     results.save(&args.out);
-    if let Some(svg) = results.timeline_svg() {
-        match std::fs::write(&args.svg, svg) {
-            Ok(()) => println!("timeline plot in {}", args.svg.display()),
-            Err(e) => eprintln!("{}: {e}", args.svg.display()),
+    let switchover_svg = args.svg.with_file_name("switchover-timeline.svg");
+    for (plot, path) in [
+        (report::Plot::Failover, &args.svg),
+        (report::Plot::Switchover, &switchover_svg),
+    ] {
+        if let Some(svg) = results.timeline_svg(plot) {
+            match std::fs::write(path, svg) {
+                Ok(()) => println!("timeline plot in {}", path.display()),
+                Err(e) => eprintln!("{}: {e}", path.display()),
+            }
         }
     }
     println!("\n{}", results.markdown());

@@ -378,11 +378,11 @@ const TOP: f64 = 60.0;
 const LANE_H: f64 = 90.0;
 
 impl Results {
-    /// The median run of each flavor's unplanned failover (SIGKILL, fastest
-    /// timings) on one time axis: detection, takeover steps seen in bravo's
-    /// log, and the first answer from bravo.
-    pub fn timeline_svg(&self) -> Option<String> {
-        let lanes = self.median_kill_runs();
+    /// The median run of each flavor's `plot` on one time axis: detection
+    /// (for a failure), takeover steps seen in bravo's log, and the first
+    /// answer from bravo.
+    pub fn timeline_svg(&self, plot: Plot) -> Option<String> {
+        let lanes = self.median_runs(plot);
         if lanes.is_empty() {
             return None;
         }
@@ -398,7 +398,7 @@ impl Results {
             span,
         };
         let mut o = String::new();
-        svg_title(&mut o, TOP + LANE_H * lanes.len() as f64 + 50.0);
+        svg_title(&mut o, plot, TOP + LANE_H * lanes.len() as f64 + 50.0);
         svg_time_axis(&mut o, &ax, TOP + LANE_H * lanes.len() as f64 + 10.0);
         for (n, s) in lanes.iter().enumerate() {
             svg_lane(&mut o, &ax, TOP + LANE_H * n as f64 + 30.0, s);
@@ -407,9 +407,9 @@ impl Results {
         Some(o)
     }
 
-    /// Per flavor, the run of median total among its successful SIGKILL
-    /// runs at the fastest timings.
-    fn median_kill_runs(&self) -> Vec<&Sample> {
+    /// Per flavor, the run of median total among its successful runs of
+    /// `plot`.
+    fn median_runs(&self, plot: Plot) -> Vec<&Sample> {
         let mut lanes: Vec<&Sample> = Vec::new();
         for flavor in ["ours", "original", "keepalived"] {
             let mut runs: Vec<&Sample> = self
@@ -417,8 +417,8 @@ impl Results {
                 .iter()
                 .filter(|s| {
                     s.flavor == flavor
-                        && s.failure == crate::scenarios::Failure::Kill
-                        && s.timing.starts_with("fastest")
+                        && s.failure == plot.failure()
+                        && s.timing.starts_with("fastest") == (plot == Plot::Failover)
                         && s.total_ms.is_some()
                 })
                 .collect();
@@ -435,14 +435,46 @@ impl Results {
     }
 }
 
+/// Which hand-over a timeline plot shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plot {
+    /// SIGKILL of alpha's daemon at each flavor's fastest timings.
+    Failover,
+    /// `hb_standby` (keepalived: SIGTERM) at the standard timings.
+    Switchover,
+}
+
+impl Plot {
+    fn failure(self) -> crate::scenarios::Failure {
+        match self {
+            Plot::Failover => crate::scenarios::Failure::Kill,
+            Plot::Switchover => crate::scenarios::Failure::Standby,
+        }
+    }
+
+    fn title(self) -> (&'static str, &'static str) {
+        match self {
+            Plot::Failover => (
+                "One unplanned failover (SIGKILL of alpha's daemon, fastest timings; median run)",
+                "t = 0: kill. Blue: until bravo logs alpha dead. Orange: takeover until the client gets bravo's answer on the VIP.",
+            ),
+            Plot::Switchover => (
+                "One planned switchover (hb_standby on alpha; keepalived: SIGTERM; median run)",
+                "t = 0: the command. Orange: until the client gets bravo's answer on the VIP.",
+            ),
+        }
+    }
+}
+
 /// The opening `<svg>` tag, background, title and legend.
-fn svg_title(o: &mut String, height: f64) {
+fn svg_title(o: &mut String, plot: Plot, height: f64) {
+    let (title, legend) = plot.title();
     let _ = writeln!(
         o,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"960\" height=\"{height:.0}\" \
          font-family=\"sans-serif\" font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
-         <text x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"bold\">One unplanned failover (SIGKILL of alpha's daemon, fastest timings; median run)</text>\n\
-         <text x=\"10\" y=\"42\" fill=\"#555\">t = 0: kill. Blue: until bravo logs alpha dead. Orange: takeover until the client gets bravo's answer on the VIP.</text>"
+         <text x=\"10\" y=\"22\" font-size=\"15\" font-weight=\"bold\">{title}</text>\n\
+         <text x=\"10\" y=\"42\" fill=\"#555\">{legend}</text>"
     );
 }
 
