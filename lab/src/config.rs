@@ -13,6 +13,9 @@ pub const LAN_PREFIX: &str = "10.213.7";
 pub const VIP: &str = "10.213.7.100";
 /// The crossover link carrying heartbeats.
 pub const XOVER_PREFIX: &str = "10.213.8";
+/// The last byte of the attacker's address on the LAN and the crossover
+/// (see [`LabConfig::attacker`]).
+pub const ATTACKER_HOST: u8 = 66;
 
 #[derive(Clone, Debug)]
 pub struct LabConfig {
@@ -42,6 +45,10 @@ pub struct LabConfig {
     /// Run bravo with another flavor than alpha (a mixed pair during an
     /// upgrade: our daemon beside the original).
     pub peer_flavor: Option<Flavor>,
+    /// Add a third namespace, the attacker, on the LAN and on the
+    /// crossover (which then runs through a bridge instead of one veth
+    /// pair); its address is `.`[`ATTACKER_HOST`] on both.
+    pub attacker: bool,
 }
 
 impl LabConfig {
@@ -62,6 +69,7 @@ impl LabConfig {
             shared_disk: true,
             flavor: Flavor::Ours,
             peer_flavor: None,
+            attacker: false,
         }
     }
 }
