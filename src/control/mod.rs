@@ -310,7 +310,10 @@ mod tests {
         assert!(answer.contains("\"ok\":true"), "{answer}");
         // The silent clients' clocks started just before ours.
         let waited = started.elapsed();
-        assert!(waited >= REQUEST_TIMEOUT - Duration::from_secs(1), "{waited:?}");
+        assert!(
+            waited >= REQUEST_TIMEOUT - Duration::from_secs(1),
+            "{waited:?}"
+        );
         assert!(started.elapsed() < REQUEST_TIMEOUT * 2);
         let mut buf = Vec::new();
         let n = silent[0].read_to_end(&mut buf).await.unwrap();
