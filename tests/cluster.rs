@@ -3,73 +3,15 @@
 //! stories users rely on. Each test builds its own lab with a unique prefix
 //! and tears it down in `Drop`, also when it fails.
 
+#[macro_use]
+#[path = "support/lab_cluster.rs"]
+mod lab_cluster;
+
 use hb_lab::capture::Capture;
 use hb_lab::{self as lab, Lab, LabConfig, NODES};
+use lab_cluster::*;
 use nix::sys::signal::Signal;
 use std::time::{Duration, Instant};
-
-const A: usize = 0;
-const B: usize = 1;
-
-fn root(test: &str) -> bool {
-    hb_lab::skip::unless_root(test)
-}
-
-fn config(tag: &str) -> LabConfig {
-    LabConfig::new(
-        &lab::unique_prefix(tag),
-        std::path::Path::new(env!("CARGO_BIN_EXE_heartbeat")),
-    )
-}
-
-/// A lab whose only resource is the built-in state-file agent: membership
-/// tests need no VIP or disk.
-fn dummy_config(tag: &str) -> LabConfig {
-    let mut c = config(tag);
-    c.resources = Some("Dummy::g1".into());
-    c.shared_disk = false;
-    c
-}
-
-fn stdout(o: &std::process::Output) -> String {
-    String::from_utf8_lossy(&o.stdout).trim().to_string()
-}
-
-fn nodestatus(lab: &Lab, observer: usize, of: usize) -> String {
-    stdout(&lab.tool(observer, "cl_status", &["nodestatus", NODES[of]]))
-}
-
-fn status_json(lab: &Lab, i: usize) -> serde_json::Value {
-    let out = lab.ctl(i, &["status", "--json"]);
-    serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null)
-}
-
-fn dump_logs(lab: &Lab) {
-    for (i, name) in NODES.iter().enumerate() {
-        eprintln!("==== {name} log ====\n{}", lab.log(i));
-        let out = std::fs::read_to_string(lab.nodes[i].dir.join("daemon.out")).unwrap_or_default();
-        eprintln!("==== {name} output ====\n{out}");
-    }
-}
-
-/// Assert with the daemons' logs attached, so a CI failure explains itself.
-macro_rules! check {
-    ($lab:expr, $cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            dump_logs(&$lab);
-            panic!($($msg)+);
-        }
-    };
-}
-
-fn start_both(lab: &mut Lab) {
-    lab.start(A).expect("start alpha");
-    lab.start(B).expect("start bravo");
-    let up = lab.wait_for(Duration::from_secs(15), |l| {
-        nodestatus(l, A, B) == "active" && nodestatus(l, B, A) == "active"
-    });
-    check!(lab, up, "the two daemons never saw each other");
-}
 
 /// Wait until node `i`'s resources are settled in state `word` (the VIP can
 /// answer before the rest of the chain has started; a request in that
@@ -291,43 +233,12 @@ fn forged_replayed_and_garbage_packets_are_counted_and_change_nothing() {
 
 /// One of bravo's packets as it arrives on alpha's crossover interface.
 fn capture_from_bravo(lab: &Lab) -> Vec<u8> {
-    let ns_a = lab.nodes[A].ns.clone();
-    lab::in_netns(&ns_a, || {
-        use socket2::{Domain, Protocol, Socket, Type};
-        let s = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP)).unwrap();
-        s.set_reuse_address(true).unwrap();
-        s.set_reuse_port(true).unwrap();
-        s.bind_device(Some(b"eth1")).unwrap();
-        s.bind(
-            &"0.0.0.0:694"
-                .parse::<std::net::SocketAddr>()
-                .unwrap()
-                .into(),
-        )
-        .unwrap();
-        let s: std::net::UdpSocket = s.into();
-        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
-        let mut buf = vec![0u8; 65536];
-        loop {
-            let (n, from) = s.recv_from(&mut buf).expect("a packet from bravo");
-            if from.ip().to_string() == "10.213.8.2" {
-                return buf[..n].to_vec();
-            }
-        }
-    })
-    .unwrap()
+    capture_packet(&lab.nodes[A].ns, "eth1", "10.213.8.2")
 }
 
 /// Send `packets` to alpha from bravo's address.
 fn send_as_bravo(lab: &Lab, packets: Vec<Vec<u8>>) {
-    let ns = lab.nodes[B].ns.clone();
-    lab::in_netns(&ns, move || {
-        let s = std::net::UdpSocket::bind("10.213.8.2:0").expect("bind");
-        for p in &packets {
-            s.send_to(p, "10.213.8.1:694").expect("send");
-        }
-    })
-    .unwrap();
+    send_packets(&lab.nodes[B].ns, "10.213.8.2", "10.213.8.1:694", &packets);
 }
 
 /// Every kind of bad packet sent was dropped and counted by its reason.

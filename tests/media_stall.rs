@@ -9,12 +9,13 @@
 //! some 20 s of lab traffic), so each daemon's next serial write would block.
 
 mod support;
+#[macro_use]
+#[path = "support/lab_cluster.rs"]
+mod lab_cluster;
 
 use hb_lab::{self as lab, Lab, LabConfig, NODES};
+use lab_cluster::{A, B, dump_logs};
 use std::time::{Duration, Instant};
-
-const A: usize = 0;
-const B: usize = 1;
 const DEADTIME: Duration = Duration::from_millis(500);
 
 fn config(tag: &str) -> LabConfig {
@@ -53,24 +54,6 @@ fn holder(st: &serde_json::Value) -> String {
         .as_str()
         .unwrap_or("?")
         .to_string()
-}
-
-fn dump_logs(lab: &Lab) {
-    for (i, name) in NODES.iter().enumerate() {
-        eprintln!("==== {name} log ====\n{}", lab.log(i));
-        let out = std::fs::read_to_string(lab.nodes[i].dir.join("daemon.out")).unwrap_or_default();
-        eprintln!("==== {name} output ====\n{out}");
-    }
-}
-
-/// Assert with the daemons' logs attached, so a failure explains itself.
-macro_rules! check {
-    ($lab:expr, $cond:expr, $($msg:tt)+) => {
-        if !$cond {
-            dump_logs(&$lab);
-            panic!($($msg)+);
-        }
-    };
 }
 
 /// Both nodes see the peer active, both links up, and the group settled on alpha.

@@ -43,6 +43,8 @@ pub struct Lab {
     pub nodes: Vec<LabNode>,
     pub client_ns: String,
     pub switch_ns: String,
+    /// The attacker's namespace when [`LabConfig::attacker`] is set.
+    pub attacker_ns: Option<String>,
     pub loop_dev: Option<String>,
     pub(crate) relay: Option<SerialRelay>,
     pub(crate) namespaces: Vec<String>,
@@ -62,6 +64,7 @@ impl Lab {
         let mut lab = Lab {
             client_ns: format!("{}c", cfg.prefix),
             switch_ns: format!("{}s", cfg.prefix),
+            attacker_ns: cfg.attacker.then(|| format!("{}x", cfg.prefix)),
             nodes: Vec::new(),
             loop_dev: None,
             relay: None,

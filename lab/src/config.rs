@@ -13,6 +13,9 @@ pub const LAN_PREFIX: &str = "10.213.7";
 pub const VIP: &str = "10.213.7.100";
 /// The crossover link carrying heartbeats.
 pub const XOVER_PREFIX: &str = "10.213.8";
+/// The last byte of the attacker's address on the LAN and the crossover
+/// (see [`LabConfig::attacker`]).
+pub const ATTACKER_HOST: u8 = 66;
 
 #[derive(Clone, Debug)]
 pub struct LabConfig {
@@ -46,6 +49,10 @@ pub struct LabConfig {
     /// lab, as keepalived deployments run it; the cluster moves only what
     /// `resources` names (for the bench's "VIP only" class).
     pub service_on_both: bool,
+    /// Add a third namespace, the attacker, on the LAN and on the
+    /// crossover (which then runs through a bridge instead of one veth
+    /// pair); its address is `.`[`ATTACKER_HOST`] on both.
+    pub attacker: bool,
 }
 
 impl LabConfig {
@@ -67,6 +74,7 @@ impl LabConfig {
             flavor: Flavor::Ours,
             peer_flavor: None,
             service_on_both: false,
+            attacker: false,
         }
     }
 }

@@ -36,7 +36,9 @@ mod topology;
 pub mod web;
 
 pub use cluster::{Lab, LabNode};
-pub use config::{LAN_PREFIX, LabConfig, NODES, VIP, XOVER_PREFIX, parse_ms, unique_prefix};
+pub use config::{
+    ATTACKER_HOST, LAN_PREFIX, LabConfig, NODES, VIP, XOVER_PREFIX, parse_ms, unique_prefix,
+};
 pub use flavor::{Flavor, ORIGINAL_DAEMON, ORIGINAL_HACF, ORIGINAL_HB_STANDBY};
 pub use netns::in_netns;
 pub use node_config::{WEBNODE, webnode_agent};

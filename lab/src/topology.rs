@@ -1,11 +1,12 @@
 //! The lab's network: a namespace per node, one for the client and one
 //! for the LAN switch (a bridge), veth cables from every member's eth0 to
-//! the switch, a crossover veth (eth1) between the nodes, and cutting or
-//! restoring a node's link.
+//! the switch, a crossover veth (eth1) between the nodes (or, with an
+//! attacker, a bridge the attacker shares), and cutting or restoring a
+//! node's link.
 
 use crate::netns::ip;
 use crate::serial::SerialRelay;
-use crate::{LAN_PREFIX, Lab, LabNode, NODES, XOVER_PREFIX};
+use crate::{ATTACKER_HOST, LAN_PREFIX, Lab, LabNode, NODES, XOVER_PREFIX};
 use std::fs;
 use std::io;
 
@@ -49,6 +50,14 @@ impl Lab {
                 daemon: None,
             });
         }
+        if let Some(x) = self.attacker_ns.clone() {
+            self.add_ns(&x)?;
+            members.push((
+                x.clone(),
+                format!("{LAN_PREFIX}.{ATTACKER_HOST}/24"),
+                "px".to_string(),
+            ));
+        }
         // LAN: every member's eth0 plugged into the switch's bridge.
         for (ns, addr, port) in &members {
             ip(&[
@@ -58,25 +67,7 @@ impl Lab {
             ip(&["-n", ns, "addr", "add", addr, "dev", "eth0"])?;
             ip(&["-n", ns, "link", "set", "eth0", "up"])?;
         }
-        // Crossover cable between the two nodes: eth1.
-        let (a, b) = (self.nodes[0].ns.clone(), self.nodes[1].ns.clone());
-        ip(&[
-            "-n", &a, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1", "netns", &b,
-        ])?;
-        for (i, ns) in [&a, &b].iter().enumerate() {
-            ip(&[
-                "-n",
-                ns,
-                "addr",
-                "add",
-                &format!("{XOVER_PREFIX}.{}/24", i + 1),
-                "brd",
-                "+",
-                "dev",
-                "eth1",
-            ])?;
-            ip(&["-n", ns, "link", "set", "eth1", "up"])?;
-        }
+        self.build_crossover()?;
         if self.cfg.shared_disk {
             self.make_disk()?;
         }
@@ -84,6 +75,50 @@ impl Lab {
             self.relay = Some(SerialRelay::start(&self.dir)?);
         }
         self.write_configs()?;
+        Ok(())
+    }
+
+    /// The crossover (eth1): one veth pair between the nodes, or with an
+    /// attacker a second bridge in the switch namespace that it shares.
+    fn build_crossover(&mut self) -> io::Result<()> {
+        let (a, b) = (self.nodes[0].ns.clone(), self.nodes[1].ns.clone());
+        let mut ends = vec![(a.clone(), 1u8), (b.clone(), 2)];
+        match self.attacker_ns.clone() {
+            None => {
+                ip(&[
+                    "-n", &a, "link", "add", "eth1", "type", "veth", "peer", "name", "eth1",
+                    "netns", &b,
+                ])?;
+            }
+            Some(x) => {
+                let sw = self.switch_ns.clone();
+                ip(&["-n", &sw, "link", "add", "br1", "type", "bridge"])?;
+                ip(&["-n", &sw, "link", "set", "br1", "up"])?;
+                ends.push((x, ATTACKER_HOST));
+                for (i, (ns, _)) in ends.iter().enumerate() {
+                    let port = format!("x{i}");
+                    ip(&[
+                        "-n", &sw, "link", "add", &port, "type", "veth", "peer", "name", "eth1",
+                        "netns", ns,
+                    ])?;
+                    ip(&["-n", &sw, "link", "set", &port, "master", "br1", "up"])?;
+                }
+            }
+        }
+        for (ns, host) in &ends {
+            ip(&[
+                "-n",
+                ns,
+                "addr",
+                "add",
+                &format!("{XOVER_PREFIX}.{host}/24"),
+                "brd",
+                "+",
+                "dev",
+                "eth1",
+            ])?;
+            ip(&["-n", ns, "link", "set", "eth1", "up"])?;
+        }
         Ok(())
     }
 

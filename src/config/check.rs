@@ -57,6 +57,29 @@ fn read(path: &Path, diags: &mut Diags) -> Option<String> {
     }
 }
 
+fn read_authkeys(dir: &Path, diags: &mut Diags) -> Option<AuthKeys> {
+    let auth_path = dir.join(AUTHKEYS);
+    match std::fs::metadata(&auth_path) {
+        Ok(meta) => read(&auth_path, diags)
+            .and_then(|t| authkeys::parse(&t, meta.permissions().mode(), &auth_path, diags)),
+        Err(e) => {
+            diags.error(&auth_path, None, format!("cannot open keyfile: {e}"));
+            None
+        }
+    }
+}
+
+/// Reads and validates only `authkeys` in `config_dir`: what the daemon
+/// re-reads on SIGHUP, so a key is rotated one node at a time without a
+/// restart.
+pub fn load_authkeys(config_dir: &Path) -> Result<AuthKeys, ConfigErrors> {
+    let mut diags = Diags::default();
+    match read_authkeys(config_dir, &mut diags) {
+        Some(keys) if diags.errors.is_empty() => Ok(keys),
+        _ => Err(ConfigErrors(diags.errors)),
+    }
+}
+
 /// Reads and validates the configuration in `opts.config_dir`.
 pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
     let dir = &opts.config_dir;
@@ -69,15 +92,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
         .map(|cf| cf.nodes.iter().map(|n| n.value.clone()).collect());
     let settings = cf.and_then(|cf| hacf::settle(cf, &opts.node, &hacf_path, &mut diags));
 
-    let auth_path = dir.join(AUTHKEYS);
-    let auth = match std::fs::metadata(&auth_path) {
-        Ok(meta) => read(&auth_path, &mut diags)
-            .and_then(|t| authkeys::parse(&t, meta.permissions().mode(), &auth_path, &mut diags)),
-        Err(e) => {
-            diags.error(&auth_path, None, format!("cannot open keyfile: {e}"));
-            None
-        }
-    };
+    let auth = read_authkeys(dir, &mut diags);
 
     let hares_path = dir.join(HARESOURCES);
     let raw_groups = if hares_path.exists() {

@@ -16,7 +16,7 @@ mod model;
 pub mod parameters;
 
 pub use agents::{AgentSearch, builtin_path, default_timeouts, resolve_agent};
-pub use check::{AUTHKEYS, HACF, HARESOURCES, LoadOptions, Loaded, load};
+pub use check::{AUTHKEYS, HACF, HARESOURCES, LoadOptions, Loaded, load, load_authkeys};
 pub use compare::{compare, config_digest};
 pub use diag::{ConfigErrors, Diagnostic, Diags};
 pub use model::*;

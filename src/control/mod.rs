@@ -12,7 +12,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 
 pub const SOCKET_NAME: &str = "heartbeat.sock";
@@ -117,6 +117,14 @@ pub struct ControlServer {
 /// kernel's backlog rather than costing a task each.
 const MAX_CONNECTIONS: u32 = 64;
 
+/// The longest request line read; a real one is under 100 bytes. A longer
+/// one is answered with an error instead of being buffered.
+pub const MAX_REQUEST: usize = 64 * 1024;
+
+/// How long a client may take to send its request line: one that connects
+/// and never writes must not hold one of the `MAX_CONNECTIONS` for ever.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl ControlServer {
     /// Wait until every connection that got its answer has written it (or
     /// `timeout` passed). Connections still waiting for an answer end when
@@ -173,11 +181,14 @@ pub async fn serve(run_dir: &Path, tx: mpsc::Sender<Pending>) -> std::io::Result
 /// write it.
 async fn answer_one(stream: tokio::net::UnixStream, tx: mpsc::Sender<Pending>) {
     let (rd, mut wr) = stream.into_split();
-    let mut lines = tokio::io::BufReader::new(rd).lines();
-    let Ok(Some(line)) = lines.next_line().await else {
+    let mut reader = tokio::io::BufReader::new(rd);
+    let Some(line) = read_request(&mut reader).await else {
         return;
     };
-    let response = match serde_json::from_str::<Request>(&line) {
+    let refused = line.is_err();
+    let response = match line.and_then(|l| {
+        serde_json::from_slice::<Request>(&l).map_err(|e| format!("bad request: {e}"))
+    }) {
         Ok(request) => {
             let (reply, rx) = oneshot::channel();
             if tx.send(Pending { request, reply }).await.is_err() {
@@ -188,15 +199,41 @@ async fn answer_one(stream: tokio::net::UnixStream, tx: mpsc::Sender<Pending>) {
                 Err(_) => return,
             }
         }
-        Err(e) => Response::Done {
-            ok: false,
-            message: format!("bad request: {e}"),
-        },
+        Err(message) => Response::Done { ok: false, message },
     };
     let mut out = serde_json::to_string(&response).expect("responses serialise");
     out.push('\n');
     let _ = wr.write_all(out.as_bytes()).await;
     let _ = wr.shutdown().await;
+    if refused {
+        // Closing with unread bytes would reset the connection and lose
+        // the answer: read on a little (bounded) before closing.
+        let mut rest = (&mut reader).take(16 * MAX_REQUEST as u64);
+        let mut sink = tokio::io::sink();
+        let drain = tokio::io::copy(&mut rest, &mut sink);
+        let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+    }
+}
+
+/// The request line, or why it is refused; `None` when the client sent
+/// nothing in time (it is then just disconnected).
+async fn read_request<R>(reader: &mut R) -> Option<Result<Vec<u8>, String>>
+where
+    R: tokio::io::AsyncBufRead + Unpin,
+{
+    let mut line = Vec::new();
+    let mut limited = reader.take(MAX_REQUEST as u64 + 1);
+    let read = tokio::time::timeout(REQUEST_TIMEOUT, limited.read_until(b'\n', &mut line)).await;
+    match read {
+        Ok(Ok(n)) if n > 0 => {}
+        _ => return None,
+    }
+    if line.last() != Some(&b'\n') && line.len() > MAX_REQUEST {
+        return Some(Err(format!(
+            "request refused: longer than {MAX_REQUEST} bytes"
+        )));
+    }
+    Some(Ok(line))
 }
 
 #[cfg(test)]
@@ -210,6 +247,77 @@ mod tests {
         assert_eq!(accept_backoff(7), Duration::from_millis(640));
         assert_eq!(accept_backoff(8), Duration::from_secs(1));
         assert_eq!(accept_backoff(1000), Duration::from_secs(1));
+    }
+
+    /// A daemon that answers every status request with "ok".
+    fn answering(mut rx: mpsc::Receiver<Pending>) {
+        tokio::spawn(async move {
+            while let Some(p) = rx.recv().await {
+                let _ = p.reply.send(Response::Done {
+                    ok: true,
+                    message: "ok".into(),
+                });
+            }
+        });
+    }
+
+    async fn exchange(stream: &mut tokio::net::UnixStream, req: &[u8]) -> String {
+        use tokio::io::AsyncReadExt;
+        let _ = stream.write_all(req).await;
+        let mut answer = String::new();
+        let _ = stream.read_to_string(&mut answer).await;
+        answer
+    }
+
+    #[tokio::test]
+    async fn a_request_over_the_size_limit_is_refused_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = mpsc::channel::<Pending>(4);
+        let _server = serve(dir.path(), tx).await.unwrap();
+        answering(rx);
+        let path = socket_path(dir.path());
+        let mut big = vec![b' '; MAX_REQUEST + 10];
+        big.extend_from_slice(b"{\"request\":\"status\"}\n");
+        let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
+        let answer = exchange(&mut s, &big).await;
+        assert!(
+            answer.contains("longer than 65536 bytes") && answer.contains("\"ok\":false"),
+            "{answer}"
+        );
+        // Just under the limit is read and answered.
+        let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
+        let answer = exchange(&mut s, b"{\"request\":\"status\"}\n").await;
+        assert!(answer.contains("\"ok\":true"), "{answer}");
+    }
+
+    #[tokio::test]
+    async fn a_client_that_never_writes_is_dropped_after_the_timeout_and_blocks_no_one() {
+        use tokio::io::AsyncReadExt;
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = mpsc::channel::<Pending>(4);
+        let _server = serve(dir.path(), tx).await.unwrap();
+        answering(rx);
+        let path = socket_path(dir.path());
+        let mut silent = Vec::new();
+        for _ in 0..MAX_CONNECTIONS {
+            silent.push(tokio::net::UnixStream::connect(&path).await.unwrap());
+        }
+        let started = tokio::time::Instant::now();
+        // Every slot is taken by a silent client: the next one is answered
+        // once they time out, not never.
+        let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
+        let answer = exchange(&mut s, b"{\"request\":\"status\"}\n").await;
+        assert!(answer.contains("\"ok\":true"), "{answer}");
+        // The silent clients' clocks started just before ours.
+        let waited = started.elapsed();
+        assert!(
+            waited >= REQUEST_TIMEOUT - Duration::from_secs(1),
+            "{waited:?}"
+        );
+        assert!(started.elapsed() < REQUEST_TIMEOUT * 2);
+        let mut buf = Vec::new();
+        let n = silent[0].read_to_end(&mut buf).await.unwrap();
+        assert_eq!(n, 0, "the silent client is closed without an answer");
     }
 
     #[tokio::test]

@@ -18,10 +18,22 @@ pub struct Counters {
     pub dropped_missing_trailer: u64,
     pub dropped_missing_field: u64,
     pub dropped_bad_field: u64,
+    /// A header field (`t`, `src`, `seq`, `hg`, …) given twice: which one
+    /// counts would be a guess, and the original never sends that.
+    pub dropped_duplicate_field: u64,
     /// A sequence number we already saw, beyond the reorder window.
     pub dropped_replay: u64,
     /// From an incarnation older than the peer's current one.
     pub dropped_old_generation: u64,
+    /// A generation no real node can have (see `membership::MAX_GENERATION`).
+    pub dropped_future_generation: u64,
+    /// A sequence number no real node can reach (`membership::MAX_SEQ`).
+    pub dropped_future_seq: u64,
+    /// Our own node name with another generation, uuid or a sequence
+    /// number we never sent: not our broadcast looping back.
+    pub dropped_own_name: u64,
+    /// The peer's name with another uuid within the same generation.
+    pub dropped_uuid_mismatch: u64,
     /// From a node that is not in ha.cf.
     pub dropped_unknown_node: u64,
     /// A `t=hbrsc` whose fields do not parse.
@@ -45,6 +57,10 @@ pub enum DropReason {
     Wire(WireError),
     Replay,
     OldGeneration,
+    FutureGeneration,
+    FutureSeq,
+    OwnName,
+    UuidMismatch,
     UnknownNode,
     BadReport,
 }
@@ -56,6 +72,10 @@ impl DropReason {
             DropReason::Wire(e) => e.reason(),
             DropReason::Replay => "replay",
             DropReason::OldGeneration => "old_generation",
+            DropReason::FutureGeneration => "future_generation",
+            DropReason::FutureSeq => "future_seq",
+            DropReason::OwnName => "own_name",
+            DropReason::UuidMismatch => "uuid_mismatch",
             DropReason::UnknownNode => "unknown_node",
             DropReason::BadReport => "bad_report",
         }
@@ -76,9 +96,14 @@ impl Counters {
                 WireError::MissingTrailer => &mut self.dropped_missing_trailer,
                 WireError::MissingField(_) => &mut self.dropped_missing_field,
                 WireError::BadField { .. } => &mut self.dropped_bad_field,
+                WireError::DuplicateField(_) => &mut self.dropped_duplicate_field,
             },
             DropReason::Replay => &mut self.dropped_replay,
             DropReason::OldGeneration => &mut self.dropped_old_generation,
+            DropReason::FutureGeneration => &mut self.dropped_future_generation,
+            DropReason::FutureSeq => &mut self.dropped_future_seq,
+            DropReason::OwnName => &mut self.dropped_own_name,
+            DropReason::UuidMismatch => &mut self.dropped_uuid_mismatch,
             DropReason::UnknownNode => &mut self.dropped_unknown_node,
             DropReason::BadReport => &mut self.dropped_bad_report,
         };
@@ -97,8 +122,13 @@ impl Counters {
             + self.dropped_missing_trailer
             + self.dropped_missing_field
             + self.dropped_bad_field
+            + self.dropped_duplicate_field
             + self.dropped_replay
             + self.dropped_old_generation
+            + self.dropped_future_generation
+            + self.dropped_future_seq
+            + self.dropped_own_name
+            + self.dropped_uuid_mismatch
             + self.dropped_unknown_node
             + self.dropped_bad_report
     }
@@ -127,6 +157,22 @@ mod tests {
         assert_eq!(c.dropped_bad_digest, 1);
         assert_eq!(c.dropped_replay, 2);
         assert_eq!(c.dropped_total(), 3);
+        for why in [
+            DropReason::FutureGeneration,
+            DropReason::FutureSeq,
+            DropReason::OwnName,
+            DropReason::UuidMismatch,
+            DropReason::Wire(WireError::DuplicateField("hg")),
+        ] {
+            let mut one = Counters::default();
+            one.count_drop(&why);
+            assert_eq!(
+                one.nonzero(),
+                vec![(format!("dropped_{}", why.reason()), 1)],
+                "{why:?}"
+            );
+            assert_eq!(one.dropped_total(), 1);
+        }
         assert_eq!(
             c.nonzero(),
             vec![

@@ -154,6 +154,9 @@ pub enum Input {
     Reach(u32),
     /// SIGTERM or SIGINT: a planned stop.
     Signal(&'static str),
+    /// authkeys as re-read on SIGHUP: sign with its active key from now on
+    /// and accept every key it lists (a key is rotated one node at a time).
+    AuthKeys(AuthKeys),
     /// [`Node::poll_timeout`] was reached (or any wake-up).
     Timer,
 }

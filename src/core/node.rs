@@ -34,7 +34,10 @@ pub struct Node {
     pub(super) ownership: Ownership,
     pub(super) locks: Locks,
     pub(super) counters: Counters,
-    seq: u64,
+    pub(super) seq: u64,
+    /// The peer's uuid and the generation it came with: another uuid in
+    /// the same generation is a spoof (see `receive.rs`).
+    pub(super) peer_uuid: Option<(u64, [u8; 16])>,
     /// `None` until the first `handle`, which sends `init`.
     next_keepalive: Option<Instant>,
     /// When a dropped packet was last logged, per reason: a flood of one
@@ -97,6 +100,7 @@ impl Node {
             locks,
             counters: Counters::default(),
             seq: 0,
+            peer_uuid: None,
             next_keepalive: None,
             last_bad_log: Vec::new(),
             peer_active: false,
@@ -140,6 +144,13 @@ impl Node {
                 self.send_report(now, &mut fx);
             }
             Input::Signal(cause) => self.begin_shutdown(now, cause, &mut fx),
+            Input::AuthKeys(keys) => {
+                fx.push(Effect::Log(Notice::AuthKeysReloaded {
+                    signing: keys.active,
+                    accepting: keys.keys.keys().copied().collect(),
+                }));
+                self.cfg.auth = keys;
+            }
             Input::Timer => {}
         }
         self.tick(now, &mut fx);
@@ -297,6 +308,13 @@ impl Node {
                 }
                 Event::PeerRestarted { old_hg, new_hg } => {
                     fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerRestarted {
+                        peer: peer.clone(),
+                        old_hg,
+                        new_hg,
+                    })))
+                }
+                Event::PeerRolledBack { old_hg, new_hg } => {
+                    fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerRolledBack {
                         peer: peer.clone(),
                         old_hg,
                         new_hg,

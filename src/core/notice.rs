@@ -47,6 +47,12 @@ pub enum PeerNotice {
         peer: NodeName,
         silent_for: Duration,
     },
+    /// Came back with a lower generation than its dead one.
+    PeerRolledBack {
+        peer: NodeName,
+        old_hg: u64,
+        new_hg: u64,
+    },
     PeerShutdownNotice {
         peer: NodeName,
     },
@@ -102,6 +108,11 @@ pub enum Notice {
     PingReach {
         reachable: u32,
     },
+    /// authkeys re-read on SIGHUP.
+    AuthKeysReloaded {
+        signing: u8,
+        accepting: Vec<u8>,
+    },
     /// A decision of the ownership machine (its words live in
     /// `ownership/notice.rs`).
     Ownership(ownership::Notice),
@@ -133,7 +144,7 @@ impl PeerNotice {
             }
             | PeerNotice::PeerReturned { .. } => Level::Crit,
             PeerNotice::LateHeartbeat { .. } => Level::Warn,
-            PeerNotice::ConfigDiffers { .. } => Level::Error,
+            PeerNotice::ConfigDiffers { .. } | PeerNotice::PeerRolledBack { .. } => Level::Error,
             _ => Level::Info,
         }
     }
@@ -216,6 +227,16 @@ impl fmt::Display for PeerNotice {
                  group without restarting (see docs/failover.md)",
                 ms(silent_for)
             ),
+            PeerNotice::PeerRolledBack {
+                peer,
+                old_hg,
+                new_hg,
+            } => write!(
+                f,
+                "Node {peer} came back with generation {new_hg}, lower than its previous {old_hg}: its \
+                 state directory (hb_generation) was restored from an older copy; accepted as a new \
+                 incarnation after {old_hg} was dead for deadtime. Fix the state directory's backup"
+            ),
             PeerNotice::PeerShutdownNotice { peer } => {
                 write!(f, "Received shutdown notice from '{peer}'.")
             }
@@ -232,6 +253,10 @@ impl fmt::Display for Notice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Notice::Peer(n) => n.fmt(f),
+            Notice::AuthKeysReloaded { signing, accepting } => write!(
+                f,
+                "authkeys reloaded: signing with key {signing}, accepting keys {accepting:?}"
+            ),
             Notice::LocalStall { gap } => write!(
                 f,
                 "This node was stalled {} ms; reading queued packets before judging the peer",

@@ -27,8 +27,11 @@ impl Node {
         let Some(hg) = self.sent_by_our_peer(now, &h, fx) else {
             return;
         };
-        if !self.fresh(now, link, hg, h.seq, fx) {
+        if !self.same_uuid(now, hg, &h, fx) || !self.fresh(now, link, hg, h.seq, fx) {
             return;
+        }
+        if let Some(uuid) = h.srcuuid {
+            self.peer_uuid = Some((hg, uuid));
         }
         let dt = msg
             .get("dt")
@@ -87,9 +90,21 @@ impl Node {
     /// The sender's generation if the message comes from our peer and is
     /// meant for us. Our own broadcasts looping back and messages addressed
     /// to another node are ignored silently: both are normal on a shared
-    /// medium.
+    /// medium. A message in our name that we cannot have sent is counted.
     fn sent_by_our_peer(&mut self, now: Instant, h: &Header, fx: &mut Vec<Effect>) -> Option<u64> {
-        if h.src == self.cfg.me || h.dest.as_ref().is_some_and(|d| *d != self.cfg.me) {
+        if h.src == self.cfg.me {
+            if !self.could_be_ours(h) {
+                let (hg, seq) = (h.hg, h.seq);
+                self.reject(
+                    now,
+                    DropReason::OwnName,
+                    || format!("message in our own name that we never sent (generation {hg:?}, seq {seq:?})"),
+                    fx,
+                );
+            }
+            return None;
+        }
+        if h.dest.as_ref().is_some_and(|d| *d != self.cfg.me) {
             return None;
         }
         if h.src != self.cfg.peer {
@@ -113,6 +128,35 @@ impl Node {
         h.hg
     }
 
+    /// Whether a message in our name can be one of ours looping back: our
+    /// generation, our uuid and a sequence number we already used.
+    fn could_be_ours(&self, h: &Header) -> bool {
+        h.hg.is_none_or(|g| g == self.cfg.generation.0)
+            && h.srcuuid.is_none_or(|u| u == self.cfg.uuid)
+            && h.seq.is_none_or(|s| s <= self.seq)
+    }
+
+    /// Whether the packet's uuid fits the peer's: within one generation the
+    /// uuid cannot change (it lives in `hb_uuid`, read once at start); a
+    /// new generation may bring a new one (a reinstalled node).
+    fn same_uuid(&mut self, now: Instant, hg: u64, h: &Header, fx: &mut Vec<Effect>) -> bool {
+        let Some(uuid) = h.srcuuid else {
+            return true;
+        };
+        match self.peer_uuid {
+            Some((known_hg, known)) if known_hg == hg && known != uuid => {
+                self.reject(
+                    now,
+                    DropReason::UuidMismatch,
+                    || format!("uuid differs from the one generation {hg} of the peer uses"),
+                    fx,
+                );
+                false
+            }
+            _ => true,
+        }
+    }
+
     /// Whether the replay window lets the message through. A duplicate (the
     /// same packet on a second medium) still proves that medium alive.
     fn fresh(
@@ -123,7 +167,7 @@ impl Node {
         seq: Option<u64>,
         fx: &mut Vec<Effect>,
     ) -> bool {
-        match self.membership.classify(hg, seq) {
+        match self.membership.classify(now, hg, seq) {
             membership::Verdict::Accept => return true,
             membership::Verdict::Duplicate => {
                 self.counters.duplicate += 1;
@@ -136,10 +180,31 @@ impl Node {
                 || format!("replayed seq {seq:?} of generation {hg}"),
                 fx,
             ),
-            membership::Verdict::OldGeneration => self.reject(
+            membership::Verdict::OldGeneration => {
+                let current = self.membership.peer_generation().unwrap_or_default();
+                self.reject(
+                    now,
+                    DropReason::OldGeneration,
+                    || {
+                        format!(
+                            "generation {hg} is older than the peer's current {current}: a replay, or \
+                             the peer's state directory was restored from an older copy (then it is \
+                             accepted once {current} has been dead for deadtime)"
+                        )
+                    },
+                    fx,
+                )
+            }
+            membership::Verdict::FutureGeneration => self.reject(
                 now,
-                DropReason::OldGeneration,
-                || format!("generation {hg} is older than the peer's current one"),
+                DropReason::FutureGeneration,
+                || format!("generation {hg} is beyond any real node's"),
+                fx,
+            ),
+            membership::Verdict::FutureSeq => self.reject(
+                now,
+                DropReason::FutureSeq,
+                || format!("sequence number {seq:?} is beyond any real node's"),
                 fx,
             ),
         }

@@ -174,7 +174,7 @@ impl Driver {
         use tokio::signal::unix::{SignalKind, signal};
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sigint = signal(SignalKind::interrupt())?;
-        hangup::watch()?;
+        let mut keys = hangup::watch(self.g.config_dir.clone())?;
         watchdog::start();
         let mut input = Input::Timer;
         loop {
@@ -196,6 +196,7 @@ impl Driver {
                 Some(local) = inputs.reach.recv() => Input::Reach(local),
                 _ = sigterm.recv() => Input::Signal("SIGTERM"),
                 _ = sigint.recv() => Input::Signal("SIGINT"),
+                Some(k) = keys.recv() => Input::AuthKeys(k),
                 _ = tokio::time::sleep_until(sleep) => Input::Timer,
             };
         }

@@ -59,10 +59,10 @@ mod replay;
 #[cfg(test)]
 mod tests;
 
-pub use replay::{REORDER_WINDOW, Verdict};
+pub use replay::{MAX_GENERATION, MAX_GENERATION_JUMP, MAX_SEQ, REORDER_WINDOW, Verdict};
 
 use crate::config::NodeName;
-use replay::SeqWindow;
+use replay::{SeqWindow, implausible_generation};
 use std::time::{Duration, Instant};
 
 /// What membership needs from the configuration.
@@ -164,6 +164,14 @@ pub enum Event {
         old_hg: u64,
         new_hg: u64,
     },
+    /// Came back, after its current generation was dead for its dead
+    /// interval, with a *lower* generation: its state directory (with
+    /// `hb_generation`) was restored from an older copy. Accepted as a new
+    /// incarnation, like a restart.
+    PeerRolledBack {
+        old_hg: u64,
+        new_hg: u64,
+    },
     /// Came back after being declared dead with the same generation: the
     /// peer never stopped, we were partitioned.
     PeerReturned {
@@ -229,13 +237,41 @@ impl Membership {
 
     /// Judges a packet without changing state. Packets without a sequence
     /// number (`NS_*`) cannot be told apart from their copies, so they are
-    /// accepted unless their generation is old.
-    pub fn classify(&self, hg: u64, seq: Option<u64>) -> Verdict {
-        match self.generation {
-            Some(known) if hg < known => Verdict::OldGeneration,
-            Some(known) if hg == known => seq.map_or(Verdict::Accept, |s| self.seqs.classify(s)),
-            _ => Verdict::Accept,
+    /// accepted unless their generation is old or implausible.
+    ///
+    /// A lower generation is refused while the current one lives, and
+    /// accepted as a new incarnation once the current one has been dead
+    /// and silent for its dead interval: a node whose state directory was
+    /// restored from a backup must not be locked out forever. (A replay of
+    /// an older generation is then accepted too; the current generation
+    /// was gone for a dead interval by then, so it is taken for a restart.)
+    pub fn classify(&self, now: Instant, hg: u64, seq: Option<u64>) -> Verdict {
+        if implausible_generation(self.generation, hg) {
+            return Verdict::FutureGeneration;
         }
+        let fresh_seqs = SeqWindow::default();
+        let window = match self.generation {
+            // The generation that said goodbye, superseded by a rolled-back
+            // one: its stragglers are old news.
+            Some(known) if self.shut_down == Some(hg) && hg != known => {
+                return Verdict::OldGeneration;
+            }
+            Some(known) if hg < known && !self.rollback_allowed(now) => {
+                return Verdict::OldGeneration;
+            }
+            Some(known) if hg == known => &self.seqs,
+            _ => &fresh_seqs,
+        };
+        seq.map_or(Verdict::Accept, |s| window.classify(s))
+    }
+
+    /// Whether a lower generation may start a new incarnation: the current
+    /// one was heard, then died and stayed silent for its dead interval.
+    fn rollback_allowed(&self, now: Instant) -> bool {
+        self.state == PeerState::Dead
+            && self
+                .last_heard
+                .is_some_and(|t| now.saturating_duration_since(t) >= self.dead_interval())
     }
 
     /// A packet that proves `link` works but must not otherwise count (a
@@ -373,7 +409,7 @@ impl Membership {
     ) {
         // The shell is meant to drop these; if it does not, they still prove
         // the medium works but say nothing new about the peer.
-        if self.classify(hg, seq) != Verdict::Accept || self.shut_down == Some(hg) {
+        if self.classify(now, hg, seq) != Verdict::Accept || self.shut_down == Some(hg) {
             self.hear_link(now, link, events);
             return;
         }
@@ -381,6 +417,15 @@ impl Membership {
         let restarted = match self.generation {
             Some(old) if hg > old => {
                 events.push(Event::PeerRestarted {
+                    old_hg: old,
+                    new_hg: hg,
+                });
+                self.seqs = SeqWindow::default();
+                self.advertised_dt = None;
+                true
+            }
+            Some(old) if hg < old => {
+                events.push(Event::PeerRolledBack {
                     old_hg: old,
                     new_hg: hg,
                 });

@@ -12,6 +12,22 @@
 /// while anything older is treated as a replay.
 pub const REORDER_WINDOW: u64 = 128;
 
+/// The largest sequence number a real peer can reach: a thousand messages
+/// a second for eight thousand years. Anything above is a forged or broken
+/// packet, and accepting it would lock the real peer's lower numbers out
+/// as replays until it restarts.
+pub const MAX_SEQ: u64 = 1 << 48;
+
+/// A generation starts at the Unix time of a node's first start and rises
+/// by one per restart, so no real one reaches 2^40 (the year 36812)…
+pub const MAX_GENERATION: u64 = 1 << 40;
+
+/// …nor jumps by more than 2^32 over the one we know (a node whose state
+/// directory was lost restarts from the current Unix time, which is below
+/// 2^32 until 2106). A larger jump, once accepted, would make every packet
+/// of the real peer an old generation.
+pub const MAX_GENERATION_JUMP: u64 = 1 << 32;
+
 /// What the replay filter thinks of a packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Verdict {
@@ -25,8 +41,19 @@ pub enum Verdict {
     /// slow.
     Replay,
     /// A generation below the highest one seen: traffic from a process that
-    /// has since restarted.
+    /// has since restarted (or from a node whose state directory was
+    /// restored, accepted once its current generation is dead).
     OldGeneration,
+    /// A generation no real node can have reached (see [`MAX_GENERATION`]).
+    FutureGeneration,
+    /// A sequence number no real node can have reached (see [`MAX_SEQ`]).
+    FutureSeq,
+}
+
+/// Whether generation `hg` is beyond what a real node can send, given the
+/// one we know (if any).
+pub(super) fn implausible_generation(known: Option<u64>, hg: u64) -> bool {
+    hg >= MAX_GENERATION || known.is_some_and(|k| hg > k.saturating_add(MAX_GENERATION_JUMP))
 }
 
 /// Sequence numbers seen in one generation: the highest, plus a bitmap of the
@@ -39,6 +66,9 @@ pub(super) struct SeqWindow {
 
 impl SeqWindow {
     pub(super) fn classify(&self, seq: u64) -> Verdict {
+        if seq >= MAX_SEQ {
+            return Verdict::FutureSeq;
+        }
         let Some(highest) = self.highest else {
             return Verdict::Accept;
         };
@@ -91,7 +121,34 @@ mod tests {
         assert_eq!(w.classify(7), Verdict::Accept);
         w.record(7);
         assert_eq!(w.classify(8), Verdict::Accept);
-        assert_eq!(w.classify(u64::MAX), Verdict::Accept);
+        assert_eq!(w.classify(MAX_SEQ - 1), Verdict::Accept);
+    }
+
+    #[test]
+    fn a_huge_sequence_number_is_refused_even_as_the_first() {
+        let mut w = SeqWindow::default();
+        assert_eq!(w.classify(u64::MAX), Verdict::FutureSeq);
+        assert_eq!(w.classify(MAX_SEQ), Verdict::FutureSeq);
+        w.record(7);
+        assert_eq!(w.classify(u64::MAX), Verdict::FutureSeq);
+        // A wrap from the top back to zero is never reached: zero after
+        // real traffic is a replay.
+        w.record(7 + REORDER_WINDOW);
+        assert_eq!(w.classify(0), Verdict::Replay);
+    }
+
+    #[test]
+    fn generations_beyond_a_real_nodes_reach_are_implausible() {
+        assert!(!implausible_generation(None, 1_700_000_000));
+        assert!(implausible_generation(None, MAX_GENERATION));
+        assert!(implausible_generation(None, u64::MAX));
+        let k = 1_700_000_000;
+        assert!(!implausible_generation(Some(k), k + 1));
+        assert!(!implausible_generation(Some(k), k + MAX_GENERATION_JUMP));
+        assert!(implausible_generation(Some(k), k + MAX_GENERATION_JUMP + 1));
+        // A small counter-based generation replaced by the Unix time of a
+        // lost state directory's restart is a real restart.
+        assert!(!implausible_generation(Some(12), 1_700_000_000));
     }
 
     #[test]

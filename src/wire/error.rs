@@ -35,6 +35,8 @@ pub enum WireError {
     MissingTrailer,
     #[error("message has no `{0}` field")]
     MissingField(&'static str),
+    #[error("field `{0}` appears more than once: expected it once")]
+    DuplicateField(&'static str),
     #[error("field `{name}` has an invalid value: expected {expected}")]
     BadField {
         name: &'static str,
@@ -56,6 +58,7 @@ impl WireError {
             WireError::MissingTrailer => "missing_trailer",
             WireError::MissingField(_) => "missing_field",
             WireError::BadField { .. } => "bad_field",
+            WireError::DuplicateField(_) => "duplicate_field",
         }
     }
 }

@@ -36,9 +36,25 @@ pub struct CommonFields {
     pub ttl: u32,
 }
 
+/// The fields [`header`] reads, each of which may appear at most once.
+const HEADER_FIELDS: [&str; 8] = ["t", "src", "srcuuid", "seq", "hg", "ts", "ttl", "dest"];
+
 /// Reads the common fields. `t` and `src` are required; the others are
-/// optional but must be well formed when present.
+/// optional but must be well formed when present, and none may appear
+/// twice: a second `hg` or `src` that one reader skips and another takes
+/// is how a crafted message says two things at once.
 pub fn header(msg: &Message) -> Result<Header, WireError> {
+    for name in HEADER_FIELDS {
+        if msg
+            .fields()
+            .iter()
+            .filter(|f| f.name == name)
+            .nth(1)
+            .is_some()
+        {
+            return Err(WireError::DuplicateField(name));
+        }
+    }
     let t = msg.get("t").ok_or(WireError::MissingField("t"))?.to_owned();
     let src = node_name("src", msg.get("src").ok_or(WireError::MissingField("src"))?)?;
     let srcuuid = match msg.fields().iter().find(|f| f.name == "srcuuid") {
@@ -218,5 +234,18 @@ mod tests {
         let mut m = Message::new();
         m.add("t", "status").add("src", "two words");
         assert_eq!(header(&m).map_err(|e| e.reason()), Err("bad_field"));
+    }
+
+    #[test]
+    fn a_header_field_given_twice_is_refused() {
+        for name in HEADER_FIELDS {
+            let mut m = Message::new();
+            m.add("t", "status");
+            add_common_fields(&mut m, &common(Some(1), None));
+            m.add("dest", "nodeb");
+            let copy = m.fields().iter().find(|f| f.name == name).unwrap().clone();
+            m.push(&copy.name, copy.value);
+            assert_eq!(header(&m), Err(WireError::DuplicateField(name)), "{name}");
+        }
     }
 }

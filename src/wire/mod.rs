@@ -83,6 +83,7 @@ mod tests {
                 name: "seq",
                 expected: "hex",
             },
+            WireError::DuplicateField("hg"),
         ];
         let labels: std::collections::BTreeSet<_> = all.iter().map(WireError::reason).collect();
         assert_eq!(labels.len(), all.len());

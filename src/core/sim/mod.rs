@@ -12,6 +12,7 @@
 //! (`property.rs`) ask what must happen.
 
 mod agents;
+mod hostile;
 mod media;
 mod property;
 mod scenarios;

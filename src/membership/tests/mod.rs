@@ -77,7 +77,7 @@ impl Harness {
         dt: Option<Duration>,
     ) -> Vec<Event> {
         let now = self.t(self.now);
-        match self.m.classify(hg, seq) {
+        match self.m.classify(now, hg, seq) {
             Verdict::Accept => self.m.handle(
                 now,
                 Input::Packet {
@@ -88,7 +88,10 @@ impl Harness {
                 },
             ),
             Verdict::Duplicate => self.m.link_heard(now, LinkId(link)),
-            Verdict::Replay | Verdict::OldGeneration => Vec::new(),
+            Verdict::Replay
+            | Verdict::OldGeneration
+            | Verdict::FutureGeneration
+            | Verdict::FutureSeq => Vec::new(),
         }
     }
 
@@ -317,9 +320,15 @@ fn restart_with_new_generation_while_up_resets_sequence_tracking() {
         Some(h.t(1000)),
         "a new process is up anew"
     );
-    assert_eq!(h.m.classify(HG + 1, Some(2)), Verdict::Accept);
-    assert_eq!(h.m.classify(HG + 1, Some(1)), Verdict::Duplicate);
-    assert_eq!(h.m.classify(HG, Some(201)), Verdict::OldGeneration);
+    assert_eq!(h.m.classify(h.t(h.now), HG + 1, Some(2)), Verdict::Accept);
+    assert_eq!(
+        h.m.classify(h.t(h.now), HG + 1, Some(1)),
+        Verdict::Duplicate
+    );
+    assert_eq!(
+        h.m.classify(h.t(h.now), HG, Some(201)),
+        Verdict::OldGeneration
+    );
 }
 
 #[test]
@@ -347,15 +356,21 @@ fn replays_and_old_generations_are_refused() {
         h.packet(0, seq);
     }
     assert_eq!(
-        h.m.classify(HG, Some(300 - REORDER_WINDOW)),
+        h.m.classify(h.t(h.now), HG, Some(300 - REORDER_WINDOW)),
         Verdict::Replay
     );
-    assert_eq!(h.m.classify(HG, Some(1)), Verdict::Replay);
-    assert_eq!(h.m.classify(HG, Some(250)), Verdict::Duplicate);
-    assert_eq!(h.m.classify(HG, Some(301)), Verdict::Accept);
-    assert_eq!(h.m.classify(HG - 1, Some(5000)), Verdict::OldGeneration);
-    assert_eq!(h.m.classify(HG - 1, None), Verdict::OldGeneration);
-    assert_eq!(h.m.classify(HG, None), Verdict::Accept);
+    assert_eq!(h.m.classify(h.t(h.now), HG, Some(1)), Verdict::Replay);
+    assert_eq!(h.m.classify(h.t(h.now), HG, Some(250)), Verdict::Duplicate);
+    assert_eq!(h.m.classify(h.t(h.now), HG, Some(301)), Verdict::Accept);
+    assert_eq!(
+        h.m.classify(h.t(h.now), HG - 1, Some(5000)),
+        Verdict::OldGeneration
+    );
+    assert_eq!(
+        h.m.classify(h.t(h.now), HG - 1, None),
+        Verdict::OldGeneration
+    );
+    assert_eq!(h.m.classify(h.t(h.now), HG, None), Verdict::Accept);
 }
 
 #[test]
@@ -364,9 +379,9 @@ fn duplicate_on_second_link_keeps_that_link_up() {
     let mut events = Vec::new();
     for seq in 2..=20 {
         events.extend(h.run_until((seq - 1) * KEEPALIVE));
-        assert_eq!(h.m.classify(HG, Some(seq)), Verdict::Accept);
+        assert_eq!(h.m.classify(h.t(h.now), HG, Some(seq)), Verdict::Accept);
         events.extend(h.packet(0, seq));
-        assert_eq!(h.m.classify(HG, Some(seq)), Verdict::Duplicate);
+        assert_eq!(h.m.classify(h.t(h.now), HG, Some(seq)), Verdict::Duplicate);
         events.extend(h.packet(1, seq));
     }
     assert!(events.is_empty(), "nothing changed: {events:?}");
@@ -478,6 +493,87 @@ fn late_heartbeat_beyond_our_deadtime_but_within_the_advertised_one_is_not_flagg
             interval: ms(6000),
             beyond_deadtime: false
         }]
+    );
+}
+
+#[test]
+fn a_far_future_generation_is_refused_and_the_real_peer_stays_up() {
+    let mut h = Harness::up(1);
+    let now = h.t(h.now);
+    for hg in [u64::MAX, MAX_GENERATION, HG + MAX_GENERATION_JUMP + 1] {
+        assert_eq!(h.m.classify(now, hg, Some(2)), Verdict::FutureGeneration);
+        assert!(h.packet_from(0, hg, Some(2), None).is_empty());
+    }
+    assert_eq!(h.m.peer_generation(), Some(HG));
+    assert_eq!(h.m.classify(now, HG, Some(2)), Verdict::Accept);
+}
+
+#[test]
+fn a_huge_sequence_number_is_refused_so_the_real_ones_still_count() {
+    let mut h = Harness::up(1);
+    let now = h.t(h.now);
+    assert_eq!(h.m.classify(now, HG, Some(u64::MAX)), Verdict::FutureSeq);
+    // Also as the first packet of a new generation.
+    assert_eq!(h.m.classify(now, HG + 1, Some(MAX_SEQ)), Verdict::FutureSeq);
+    assert!(h.packet_from(0, HG, Some(u64::MAX), None).is_empty());
+    assert_eq!(h.m.classify(now, HG, Some(2)), Verdict::Accept);
+}
+
+#[test]
+fn a_rolled_back_generation_is_refused_while_the_current_one_lives() {
+    let mut h = Harness::up(1);
+    h.run_until(2000);
+    h.packet(0, 2);
+    assert_eq!(
+        h.m.classify(h.t(h.now), HG - 5, Some(1)),
+        Verdict::OldGeneration
+    );
+    assert!(h.packet_from(0, HG - 5, Some(1), None).is_empty());
+    assert_eq!(h.m.peer_generation(), Some(HG));
+}
+
+#[test]
+fn a_rolled_back_generation_is_a_new_incarnation_once_the_current_is_dead_for_deadtime() {
+    let mut h = Harness::up(1);
+    // The current generation goes silent (its node was stopped and its
+    // state directory restored); its rolled-back successor is refused
+    // until the current one is dead.
+    h.run_until(DEADTIME - 1);
+    assert!(h.packet_from(0, HG - 5, Some(1), None).is_empty());
+    assert_eq!(
+        peer_deaths(&h.run_until(DEADTIME)),
+        vec![DeathCause::Silence]
+    );
+    let events = h.packet_from(0, HG - 5, Some(1), None);
+    assert_eq!(
+        events,
+        vec![
+            Event::PeerRolledBack {
+                old_hg: HG,
+                new_hg: HG - 5
+            },
+            Event::PeerUp { restarted: true },
+            Event::LinkUp { link: LinkId(0) },
+        ]
+    );
+    assert_eq!(h.m.peer_generation(), Some(HG - 5));
+    // Its own numbering starts afresh; the superseded generation is old.
+    assert_eq!(h.m.classify(h.t(h.now), HG - 5, Some(2)), Verdict::Accept);
+}
+
+#[test]
+fn after_a_clean_shutdown_a_rolled_back_generation_waits_for_deadtime() {
+    let mut h = Harness::up(1);
+    h.run_until(1000);
+    h.packet(0, 2);
+    h.m.handle(h.t(1000), Input::PeerShutdown { hg: HG });
+    assert_eq!(h.m.peer_state(), PeerState::Dead);
+    h.run_until(1000 + DEADTIME - 1);
+    assert!(h.packet_from(0, HG - 1, Some(1), None).is_empty());
+    h.run_until(1000 + DEADTIME);
+    assert!(
+        h.packet_from(0, HG - 1, Some(1), None)
+            .contains(&Event::PeerUp { restarted: true })
     );
 }
 

@@ -58,14 +58,14 @@ proptest! {
                 Step::Tick => (m.handle(now, Input::Tick), true),
                 Step::Packet { link, hg_offset, seq, dt } => {
                     let hg = HG + hg_offset;
-                    match m.classify(hg, seq) {
+                    match m.classify(now, hg, seq) {
                         Verdict::Accept => {
                             accepted.push(now);
                             let input = Input::Packet { link: LinkId(link), hg, seq, dt: dt.map(ms) };
                             (m.handle(now, input), true)
                         }
                         Verdict::Duplicate => (m.link_heard(now, LinkId(link)), false),
-                        Verdict::Replay | Verdict::OldGeneration => (Vec::new(), false),
+                        Verdict::Replay | Verdict::OldGeneration | Verdict::FutureGeneration | Verdict::FutureSeq => (Vec::new(), false),
                     }
                 }
                 Step::Shutdown { hg_offset } => {
@@ -230,7 +230,7 @@ proptest! {
             }
             now = at;
             let (hg, seq) = (HG + a.hg_offset, Some(a.seq));
-            match m.classify(hg, seq) {
+            match m.classify(base + ms(now), hg, seq) {
                 Verdict::Accept => {
                     p.accept(now, hg, a.dt);
                     let input = Input::Packet { link: LinkId(a.link), hg, seq, dt: a.dt.map(ms) };
@@ -238,7 +238,7 @@ proptest! {
                     dead_at = dead_since(&m, dead_at, now);
                 }
                 Verdict::Duplicate => { m.link_heard(base + ms(now), LinkId(a.link)); }
-                Verdict::Replay | Verdict::OldGeneration => {}
+                Verdict::Replay | Verdict::OldGeneration | Verdict::FutureGeneration | Verdict::FutureSeq => {}
             }
         }
         // Silence from here on: ticks until the peer is dead, or well past
