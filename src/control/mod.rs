@@ -92,6 +92,13 @@ pub fn request(run_dir: &Path, req: &Request, timeout: Duration) -> Result<Respo
     serde_json::from_str(&answer).map_err(|e| ControlError::BadAnswer(format!("{e}: {answer:?}")))
 }
 
+/// Reads one request line the way the daemon does. Public so that the fuzz
+/// target `control_request` (fuzz/) exercises the daemon's own parser;
+/// serde_json bounds the nesting depth (128) and the caller the line length.
+pub fn parse_request(line: &str) -> Result<Request, serde_json::Error> {
+    serde_json::from_str(line)
+}
+
 /// A request waiting for the daemon's answer.
 pub struct Pending {
     pub request: Request,
@@ -177,7 +184,7 @@ async fn answer_one(stream: tokio::net::UnixStream, tx: mpsc::Sender<Pending>) {
     let Ok(Some(line)) = lines.next_line().await else {
         return;
     };
-    let response = match serde_json::from_str::<Request>(&line) {
+    let response = match parse_request(&line) {
         Ok(request) => {
             let (reply, rx) = oneshot::channel();
             if tx.send(Pending { request, reply }).await.is_err() {
@@ -202,6 +209,22 @@ async fn answer_one(stream: tokio::net::UnixStream, tx: mpsc::Sender<Pending>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_nesting_is_bounded() {
+        // An unknown field is skipped, but its nesting still costs stack:
+        // the parser gives up at a depth of 128 instead of overflowing.
+        let deep = |depth: usize| {
+            format!(
+                r#"{{"request":"status","x":{}{}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        assert!(matches!(parse_request(&deep(100)), Ok(Request::Status)));
+        let err = parse_request(&deep(100_000)).unwrap_err();
+        assert!(err.to_string().contains("recursion limit"), "{err}");
+    }
 
     #[test]
     fn accept_errors_back_off_from_10_ms_to_one_second() {

@@ -20,6 +20,7 @@ pub use counters::{Counters, DropReason};
 pub use locks::Locks;
 pub use node::Node;
 pub use notice::{Notice, PeerNotice};
+pub use receive::report_of;
 
 use crate::action::{ChainAction, ChainFailure};
 use crate::config::{
