@@ -10,6 +10,11 @@ use super::diag::Diags;
 use std::net::Ipv4Addr;
 use std::path::Path;
 
+/// The most groups haresources may list. Each node reports every group in
+/// one packet, and the receiver refuses a report with more (a bound on what
+/// a peer can make it allocate).
+pub const MAX_GROUPS: usize = 1024;
+
 /// One `Name::arg1::arg2` item, before its agent is located.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawResource {
@@ -159,6 +164,13 @@ pub fn parse(text: &str, file: &Path, diags: &mut Diags) -> Vec<RawGroup> {
             );
             continue;
         }
+        if groups.len() == MAX_GROUPS {
+            d.error(
+                line,
+                format!("more than {MAX_GROUPS} resource groups: peers refuse a larger report"),
+            );
+            break;
+        }
         groups.push(RawGroup {
             node: node.to_string(),
             resources,
@@ -279,6 +291,22 @@ mod tests {
             d.errors[0]
                 .message
                 .contains("resource group [10.0.0.5] defined twice (first on line 1)")
+        );
+    }
+
+    #[test]
+    fn group_count_is_bounded() {
+        let text: String = (0..=MAX_GROUPS)
+            .map(|i| format!("alpha Dummy::g{i}\n"))
+            .collect();
+        let (groups, d) = run(&text);
+        assert_eq!(groups.len(), MAX_GROUPS);
+        assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
+        assert_eq!(d.errors[0].line, Some(MAX_GROUPS + 1));
+        assert!(
+            d.errors[0]
+                .message
+                .contains("more than 1024 resource groups")
         );
     }
 

@@ -92,6 +92,13 @@ pub fn request(run_dir: &Path, req: &Request, timeout: Duration) -> Result<Respo
     serde_json::from_str(&answer).map_err(|e| ControlError::BadAnswer(format!("{e}: {answer:?}")))
 }
 
+/// Reads one request line the way the daemon does. Public so that the fuzz
+/// target `control_request` (fuzz/) exercises the daemon's own parser;
+/// serde_json bounds the nesting depth (128) and the caller the line length.
+pub fn parse_request(line: &[u8]) -> Result<Request, serde_json::Error> {
+    serde_json::from_slice(line)
+}
+
 /// A request waiting for the daemon's answer.
 pub struct Pending {
     pub request: Request,
@@ -186,21 +193,20 @@ async fn answer_one(stream: tokio::net::UnixStream, tx: mpsc::Sender<Pending>) {
         return;
     };
     let refused = line.is_err();
-    let response = match line.and_then(|l| {
-        serde_json::from_slice::<Request>(&l).map_err(|e| format!("bad request: {e}"))
-    }) {
-        Ok(request) => {
-            let (reply, rx) = oneshot::channel();
-            if tx.send(Pending { request, reply }).await.is_err() {
-                return;
+    let response =
+        match line.and_then(|l| parse_request(&l).map_err(|e| format!("bad request: {e}"))) {
+            Ok(request) => {
+                let (reply, rx) = oneshot::channel();
+                if tx.send(Pending { request, reply }).await.is_err() {
+                    return;
+                }
+                match rx.await {
+                    Ok(r) => r,
+                    Err(_) => return,
+                }
             }
-            match rx.await {
-                Ok(r) => r,
-                Err(_) => return,
-            }
-        }
-        Err(message) => Response::Done { ok: false, message },
-    };
+            Err(message) => Response::Done { ok: false, message },
+        };
     let mut out = serde_json::to_string(&response).expect("responses serialise");
     out.push('\n');
     let _ = wr.write_all(out.as_bytes()).await;
@@ -239,6 +245,25 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn request_nesting_is_bounded() {
+        // An unknown field is skipped, but its nesting still costs stack:
+        // the parser gives up at a depth of 128 instead of overflowing.
+        let deep = |depth: usize| {
+            format!(
+                r#"{{"request":"status","x":{}{}}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            )
+        };
+        assert!(matches!(
+            parse_request(deep(100).as_bytes()),
+            Ok(Request::Status)
+        ));
+        let err = parse_request(deep(100_000).as_bytes()).unwrap_err();
+        assert!(err.to_string().contains("recursion limit"), "{err}");
+    }
 
     #[test]
     fn accept_errors_back_off_from_10_ms_to_one_second() {

@@ -21,6 +21,7 @@ pub use counters::{Counters, DropReason};
 pub use locks::Locks;
 pub use node::Node;
 pub use notice::{Notice, PeerNotice};
+pub use receive::report_of;
 pub use timeline::{Timelines, Transition};
 
 use crate::action::{ChainAction, ChainFailure, Step};

@@ -12,6 +12,19 @@ use crate::ownership;
 use crate::wire::{self, Header, Message, WireError};
 use std::time::{Duration, Instant};
 
+/// The resource report a verified `t=hbrsc` message carries (its string
+/// fields; a newer peer's other types are ignored). Public so the fuzz
+/// target `report` (fuzz/) reads reports exactly as the node does.
+pub fn report_of(msg: &Message) -> Result<ownership::Report, ownership::ReportError> {
+    let fields: Vec<(String, String)> = (msg.fields().iter())
+        .filter_map(|f| match &f.value {
+            wire::Value::Str(v) => Some((f.name.clone(), v.clone())),
+            _ => None,
+        })
+        .collect();
+    ownership::Report::from_fields(&fields)
+}
+
 impl Node {
     pub(super) fn on_packet(
         &mut self,
@@ -278,15 +291,7 @@ impl Node {
                 })));
             }
         }
-        let fields: Vec<(String, String)> = msg
-            .fields()
-            .iter()
-            .filter_map(|f| match &f.value {
-                wire::Value::Str(v) => Some((f.name.clone(), v.clone())),
-                _ => None,
-            })
-            .collect();
-        match ownership::Report::from_fields(&fields) {
+        match report_of(msg) {
             Ok(report) => self.ownership_input(
                 now,
                 ownership::Input::PeerReport(report, ownership::Generation(hg)),

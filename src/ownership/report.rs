@@ -4,6 +4,7 @@
 //! fields come off the network (signed, but possibly from a newer or buggy
 //! peer).
 
+use crate::config::haresources::MAX_GROUPS;
 use std::fmt;
 use thiserror::Error;
 
@@ -227,6 +228,18 @@ const F_REPLY: &str = "srep";
 const F_STARTING: &str = "gs";
 
 const GROUPS_EXPECTED: &str = "comma-separated groups like `HY12` (H or -, Y or -, epoch)";
+const GROUPS_BOUND: &str = "no more groups than haresources may list";
+
+/// How much of a bad value an error carries: a peer may send a value as
+/// long as a packet, and the error ends up in a log line.
+const SHOWN_CHARS: usize = 64;
+
+fn shown(value: &str) -> String {
+    match value.char_indices().nth(SHOWN_CHARS) {
+        None => value.to_string(),
+        Some((cut, _)) => format!("{}…", &value[..cut]),
+    }
+}
 
 impl Report {
     /// The message fields, in a fixed order. Groups are encoded as
@@ -285,7 +298,7 @@ impl Report {
             |field: &'static str, expected: &'static str, value: &str| ReportError::Invalid {
                 field,
                 expected,
-                value: value.to_string(),
+                value: shown(value),
             };
         let number = |name: &'static str| -> Result<u64, ReportError> {
             let v = need(name)?;
@@ -307,6 +320,9 @@ impl Report {
         let mut groups = if groups_text.is_empty() {
             Vec::new()
         } else {
+            if groups_text.split(',').nth(MAX_GROUPS).is_some() {
+                return Err(invalid(F_GROUPS, GROUPS_BOUND, groups_text));
+            }
             groups_text
                 .split(',')
                 .map(|g| parse_group(g).ok_or_else(|| invalid(F_GROUPS, GROUPS_EXPECTED, g)))
@@ -381,8 +397,11 @@ fn parse_group(s: &str) -> Option<GroupReport> {
 }
 
 /// Set `starting` on the groups `v` lists by index; `None` if one is not
-/// an index of `groups`.
+/// an index of `groups`, or if it lists more indices than there are groups.
 fn mark_starting(groups: &mut [GroupReport], v: &str) -> Option<()> {
+    if v.split(',').nth(groups.len()).is_some() {
+        return None;
+    }
     for i in v.split(',') {
         let i = usize::try_from(parse_decimal(i)?).ok()?;
         groups.get_mut(i)?.starting = true;
@@ -486,6 +505,43 @@ mod tests {
             Report::from_fields(&f),
             Err(ReportError::Invalid { field: "v", .. })
         ));
+    }
+
+    #[test]
+    fn report_group_count_is_bounded() {
+        let group_list = |n: usize| vec!["--0"; n].join(",");
+        let mut f = sample().to_fields();
+        f.retain(|(k, _)| k != "gs");
+        f[4].1 = group_list(MAX_GROUPS);
+        assert_eq!(Report::from_fields(&f).unwrap().groups.len(), MAX_GROUPS);
+        f[4].1 = group_list(MAX_GROUPS + 1);
+        assert!(matches!(
+            Report::from_fields(&f),
+            Err(ReportError::Invalid { field: "g", expected, .. }) if expected == GROUPS_BOUND
+        ));
+    }
+
+    #[test]
+    fn starting_list_is_no_longer_than_the_groups() {
+        let mut f = sample().to_fields();
+        let gs = f.iter().position(|(k, _)| k == "gs").unwrap();
+        f[gs].1 = "0,1".into();
+        assert!(Report::from_fields(&f).is_ok());
+        f[gs].1 = "0,1,0".into();
+        assert!(matches!(
+            Report::from_fields(&f),
+            Err(ReportError::Invalid { field: "gs", .. })
+        ));
+    }
+
+    #[test]
+    fn report_errors_carry_only_the_start_of_a_long_value() {
+        let mut f = sample().to_fields();
+        f[1].1 = "x".repeat(100_000);
+        let Err(ReportError::Invalid { value, .. }) = Report::from_fields(&f) else {
+            panic!("a version of letters is invalid");
+        };
+        assert_eq!(value, format!("{}…", "x".repeat(SHOWN_CHARS)));
     }
 
     #[test]

@@ -186,6 +186,21 @@ ld=0.01 0.05 0.03 1/84 24809\nttl=3\n";
     }
 
     #[test]
+    fn auth_digest_length_is_bounded() {
+        let k = keys(AuthMethod::Crc, "");
+        let value = |digits: usize| format!("1 {}", "a".repeat(digits));
+        // The longest digest we know (sha256) is 64 digits; 128 is the limit.
+        assert_eq!(
+            check(&k, value(128).as_bytes(), b""),
+            Err(WireError::BadDigest { key: 1 })
+        );
+        assert_eq!(
+            check(&k, value(129).as_bytes(), b"").map_err(|e| e.reason()),
+            Err("garbage")
+        );
+    }
+
+    #[test]
     fn malformed_auth_values_are_garbage() {
         let k = keys(AuthMethod::Crc, "");
         for bad in [

@@ -322,6 +322,24 @@ mod tests {
     }
 
     #[test]
+    fn classic_field_count_is_bounded() {
+        let frame = |fields: usize| {
+            let mut bytes = b">>>\n".to_vec();
+            bytes.extend(std::iter::repeat_n(b"a=b\n", fields).flatten());
+            bytes.extend_from_slice(b"<<<\n");
+            bytes
+        };
+        assert_eq!(
+            decode_classic(&frame(MAX_FIELDS)).map(|m| m.len()),
+            Ok(MAX_FIELDS)
+        );
+        assert_eq!(
+            decode_classic(&frame(MAX_FIELDS + 1)),
+            Err(WireError::TooManyFields)
+        );
+    }
+
+    #[test]
     fn split_drops_noise_between_frames_and_keeps_the_unfinished_one() {
         let k = keys(AuthMethod::Crc);
         let frame = sign_classic(&sample(), &k);

@@ -205,6 +205,17 @@ mod tests {
     }
 
     #[test]
+    fn node_names_are_bounded() {
+        let with_src = |len: usize| {
+            let mut m = Message::new();
+            m.add("t", "status").add("src", "n".repeat(len));
+            header(&m).map(|h| h.src.as_str().len())
+        };
+        assert_eq!(with_src(255), Ok(255));
+        assert_eq!(with_src(256).map_err(|e| e.reason()), Err("bad_field"));
+    }
+
+    #[test]
     fn header_rejects_missing_and_malformed_fields() {
         let mut m = Message::new();
         m.add("src", "nodea");
