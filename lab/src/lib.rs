@@ -32,6 +32,7 @@ mod node_config;
 mod observe;
 mod serial;
 pub mod skip;
+pub mod systemd;
 mod topology;
 pub mod web;
 

@@ -106,6 +106,7 @@ fn kind(k: &AgentKind) -> String {
         AgentKind::Lsb => "lsb".into(),
         AgentKind::Ocf { provider, kind } => format!("ocf {provider}:{kind}"),
         AgentKind::Vip => "in process: netlink and gratuitous ARP".into(),
+        AgentKind::Systemd { unit } => format!("systemd unit {unit}, through systemctl"),
     }
 }
 

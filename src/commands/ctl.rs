@@ -3,6 +3,7 @@
 //! `cl_status`, `hb_standby`, `hb_takeover` with the original's words.
 
 use super::Globals;
+use super::colour::{Palette, Tone};
 use crate::control::{self, ControlError, Request, Response, StatusReport, Which};
 use std::time::Duration;
 
@@ -38,22 +39,35 @@ pub fn status(g: &Globals, json: bool) -> i32 {
         );
         return 0;
     }
+    let p = Palette::for_stdout();
     println!(
         "node {} (generation {}), peer {}: {}",
-        s.node, s.generation, s.peer, s.peer_status
+        s.node,
+        s.generation,
+        s.peer,
+        p.paint(s.peer_status, Tone::peer(s.peer_status))
     );
     println!(
         "timings: keepalive {} ms, warntime {} ms, deadtime {} ms, initdead {} ms",
         s.keepalive_ms, s.warntime_ms, s.deadtime_ms, s.initdead_ms
     );
     for l in &s.links {
-        println!("link {:<16} {}", l.name, l.state);
+        println!(
+            "link {:<16} {}",
+            l.name,
+            p.paint(l.state, Tone::link(l.state))
+        );
     }
     println!("resources: {}", s.rscstatus);
     for gr in &s.groups {
         println!(
             "group {:<32} held by {:<8} (here: {}, preferred {}) for {:.1}s: {}",
-            gr.id, gr.holder, gr.local_state, gr.preferred, gr.since_secs, gr.cause
+            gr.id,
+            gr.holder,
+            p.paint(gr.local_state, Tone::local(gr.local_state)),
+            gr.preferred,
+            gr.since_secs,
+            gr.cause
         );
     }
     let nonzero = s.counters.nonzero();

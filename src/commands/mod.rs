@@ -4,6 +4,7 @@
 
 pub mod check;
 pub mod cl_status;
+pub mod colour;
 pub mod ctl;
 pub mod export;
 pub mod resource;

@@ -64,10 +64,18 @@ impl AgentSearch {
                 _ => Vec::new(),
             };
         }
+        if let Some(unit) = name.strip_prefix("systemd:") {
+            return systemd_unit(unit).into_iter().collect();
+        }
         if !safe_component(name) {
             return Vec::new();
         }
         let mut found = vec![(self.resource_d.join(name), AgentKind::Heartbeat)];
+        // A unit named in full: nothing but the admin's own script of that name comes first.
+        if name.ends_with(UNIT_SUFFIX) {
+            found.extend(systemd_unit(name));
+            return found;
+        }
         // The admin's own script wins; after it, the VIP needs no process.
         if crate::vip::NAMES.contains(&name) {
             found.push((builtin_path(name), AgentKind::Vip));
@@ -76,6 +84,28 @@ impl AgentSearch {
         found.push((self.init_d.join(name), AgentKind::Lsb));
         found
     }
+}
+
+/// The suffix a name needs to be taken for a systemd unit without `systemd:`.
+const UNIT_SUFFIX: &str = ".service";
+
+/// `systemd:NAME` as Pacemaker reads it: NAME is a service unit, its
+/// `.service` implied. No file is looked for: units may be generated or
+/// instances of a template, and systemd itself says at start whether one exists.
+fn systemd_unit(name: &str) -> Option<(PathBuf, AgentKind)> {
+    let valid = |c: char| c.is_ascii_alphanumeric() || ":-_.\\@".contains(c);
+    if name.is_empty() || name.starts_with('.') || !name.chars().all(valid) {
+        return None;
+    }
+    let unit = if name.ends_with(UNIT_SUFFIX) {
+        name.to_string()
+    } else {
+        format!("{name}{UNIT_SUFFIX}")
+    };
+    Some((
+        PathBuf::from(format!("systemd:{unit}")),
+        AgentKind::Systemd { unit },
+    ))
 }
 
 /// The name an in-process agent shows where others show their file.
@@ -100,7 +130,9 @@ pub fn resolve_agent(search: &AgentSearch, name: &str) -> Option<Agent> {
     search
         .candidates(name)
         .into_iter()
-        .find(|(p, kind)| *kind == AgentKind::Vip || is_executable_file(p))
+        .find(|(p, kind)| {
+            matches!(kind, AgentKind::Vip | AgentKind::Systemd { .. }) || is_executable_file(p)
+        })
         .map(|(path, kind)| Agent { kind, path })
 }
 
@@ -212,6 +244,39 @@ mod tests {
         assert!(s.candidates("..").is_empty());
         assert!(s.candidates("ocf:..:evil").is_empty());
         assert_eq!(resolve_agent(&s, "../evil"), None);
+    }
+
+    #[test]
+    fn systemd_units_resolve_by_prefix_or_suffix() {
+        let t = tempfile::tempdir().unwrap();
+        let s = search(t.path());
+        let unit = |u: &str| AgentKind::Systemd { unit: u.into() };
+        for (name, want) in [
+            ("systemd:nginx", "nginx.service"),
+            ("systemd:nginx.service", "nginx.service"),
+            ("nginx.service", "nginx.service"),
+            ("systemd:getty@tty1", "getty@tty1.service"),
+        ] {
+            let a = resolve_agent(&s, name).unwrap();
+            assert_eq!(a.kind, unit(want), "{name}");
+            assert_eq!(a.path, PathBuf::from(format!("systemd:{want}")));
+        }
+        // Without the prefix or the suffix a name stays a script's name.
+        assert_eq!(resolve_agent(&s, "nginx"), None);
+        for bad in [
+            "systemd:",
+            "systemd:../x",
+            "systemd:a b",
+            "systemd:.service",
+        ] {
+            assert_eq!(resolve_agent(&s, bad), None, "{bad}");
+        }
+        // The admin's own script of that name still wins.
+        make(&t.path().join("resource.d/nginx.service"), 0o755);
+        assert_eq!(
+            resolve_agent(&s, "nginx.service").unwrap().kind,
+            AgentKind::Heartbeat
+        );
     }
 
     #[test]

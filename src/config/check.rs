@@ -266,6 +266,16 @@ fn build_resource(
         diags.error(hares_path, Some(r.line), format!("{}: {e}", r.spec));
         return None;
     }
+    if let AgentKind::Systemd { unit } = &agent.kind
+        && !r.args.is_empty()
+    {
+        let why = format!(
+            "{}: systemd unit {unit} takes no arguments (systemctl passes none); put them in the unit or a drop-in",
+            r.spec
+        );
+        diags.error(hares_path, Some(r.line), why);
+        return None;
+    }
     Some(Resource {
         spec: r.spec.clone(),
         name: r.name.clone(),

@@ -194,6 +194,10 @@ pub enum AgentKind {
     /// `IPaddr` / `IPaddr2` served by the daemon itself (`crate::vip`);
     /// the path is a name only (`builtin:IPaddr`), nothing is executed.
     Vip,
+    /// A systemd unit (`systemd:nginx`, `nginx.service`) driven through
+    /// `systemctl`, as Pacemaker's systemd class does; the path is a name
+    /// only (`systemd:nginx.service`).
+    Systemd { unit: String },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -173,6 +173,10 @@ pub fn map_resource(
             }
             (AgentRef::ocf("heartbeat", kind), params)
         }
+        (AgentKind::Systemd { unit }, _) => {
+            let name = unit.strip_suffix(".service").unwrap_or(unit);
+            (AgentRef::Systemd(name.into()), Vec::new())
+        }
         (AgentKind::Heartbeat, name) => (script(r, name, &subject, facts, findings), Vec::new()),
         (AgentKind::Lsb, name) => (init_script(r, name, &subject, facts, findings), Vec::new()),
     };

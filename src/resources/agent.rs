@@ -42,7 +42,7 @@ impl Action {
         }
     }
 
-    fn timeout(self, r: &Resource) -> Duration {
+    pub(super) fn timeout(self, r: &Resource) -> Duration {
         match self {
             Action::Start => r.timeouts.start,
             Action::Stop => r.timeouts.stop,
@@ -169,34 +169,59 @@ pub async fn run_action(
     if r.agent.kind == AgentKind::Vip {
         return run_vip(r, action, env).await;
     }
+    if let AgentKind::Systemd { unit } = &r.agent.kind {
+        return super::systemd::run(r, unit, action, env).await;
+    }
     let verb = action.verb(&r.agent.kind);
-    let mut cmd = command_for(r, action, env)?;
+    let cmd = command_for(r, action, env)?;
     let path = r.agent.path.display().to_string();
     tracing::debug!(resource = %r.spec, "running {path} {verb}");
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(source) if action == Action::Stop && source.kind() == ErrorKind::NotFound => {
-            return Ok(stop_of_vanished_agent(r, &path));
+    match run_program(cmd, &r.spec, verb, &path, action.timeout(r)).await {
+        Err(AgentError::Spawn { source, .. })
+            if action == Action::Stop && source.kind() == ErrorKind::NotFound =>
+        {
+            Ok(stop_of_vanished_agent(r, &path))
         }
-        Err(source) => return Err(AgentError::Spawn { path, source }),
-    };
-    let pgid = child.id().map(|id| Pid::from_raw(id as i32));
-    let out = log_lines(child.stdout.take(), r.spec.clone(), false);
-    let err = log_lines(child.stderr.take(), r.spec.clone(), true);
-    let limit = action.timeout(r);
+        Err(e) => Err(e),
+        Ok((code, output)) => interpret(r, action, code, output, &path),
+    }
+}
 
+/// Run `cmd` (made by [`clean_command`], in its own process group) for
+/// `verb` of `spec` within `limit`, logging its output: its exit code and
+/// stdout lines. On timeout its whole process group is killed.
+pub(super) async fn run_program(
+    mut cmd: Command,
+    spec: &str,
+    verb: &'static str,
+    path: &str,
+    limit: Duration,
+) -> Result<(i32, Vec<String>), AgentError> {
+    let spawn_error = |source| AgentError::Spawn {
+        path: path.to_string(),
+        source,
+    };
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        // Its own group, so a timeout reaches every process it spawned.
+        .process_group(0)
+        .kill_on_drop(true);
+    let mut child = cmd.spawn().map_err(spawn_error)?;
+    let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+    let out = log_lines(child.stdout.take(), spec.to_string(), false);
+    let err = log_lines(child.stderr.take(), spec.to_string(), true);
     let status = match tokio::time::timeout(limit, child.wait()).await {
         Ok(Ok(status)) => status,
-        Ok(Err(source)) => return Err(AgentError::Spawn { path, source }),
+        Ok(Err(source)) => return Err(spawn_error(source)),
         Err(_) => {
-            tracing::error!(resource = %r.spec, "{verb} of {} timed out after {limit:?}, killing it", r.spec);
+            tracing::error!(resource = %spec, "{verb} of {spec} timed out after {limit:?}, killing it");
             if let Some(pgid) = pgid {
                 kill_group(&mut child, pgid).await;
             }
             out.abort();
             err.abort();
             return Err(AgentError::Timeout {
-                spec: r.spec.clone(),
+                spec: spec.to_string(),
                 action: verb,
                 after: limit,
             });
@@ -204,8 +229,7 @@ pub async fn run_action(
     };
     let output = drain(out).await;
     drain(err).await;
-    let code = exit_code(status);
-    interpret(r, action, code, output, &path)
+    Ok((exit_code(status), output))
 }
 
 /// The OCF stop contract for an agent that was uninstalled since the
@@ -213,7 +237,7 @@ pub async fn run_action(
 /// removal stops its service), so there is nothing left to stop. Failing
 /// instead would keep the group held here for ever and the daemon from
 /// shutting down.
-fn stop_of_vanished_agent(r: &Resource, path: &str) -> ActionOutcome {
+pub(super) fn stop_of_vanished_agent(r: &Resource, path: &str) -> ActionOutcome {
     tracing::warn!(resource = %r.spec, "{path} is gone (uninstalled?): stop of {} counts as done", r.spec);
     ActionOutcome {
         exit_code: 0,
@@ -273,18 +297,15 @@ async fn run_vip(
 
 fn command_for(r: &Resource, action: Action, env: &AgentEnv) -> Result<Command, AgentError> {
     let mut cmd = clean_command(&r.agent.path, env);
-    cmd.env("HA_IPADDR_DUPLICATE_CHECK", env.duplicate_check.word())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own group, so a timeout reaches every process it spawned.
-        .process_group(0)
-        .kill_on_drop(true);
+    cmd.env("HA_IPADDR_DUPLICATE_CHECK", env.duplicate_check.word());
     let verb = action.verb(&r.agent.kind);
     match &r.agent.kind {
         AgentKind::Heartbeat => {
             cmd.args(&r.args).arg(verb);
         }
-        AgentKind::Vip => unreachable!("run_action serves the VIP in process"),
+        AgentKind::Vip | AgentKind::Systemd { .. } => {
+            unreachable!("run_action serves these without a script")
+        }
         AgentKind::Lsb => {
             cmd.arg(verb);
         }
@@ -404,7 +425,9 @@ pub fn status_from(kind: &AgentKind, code: i32, output: &[String]) -> ResourceSt
             n => ResourceStatus::Unknown(format!("OCF monitor exit {n}")),
         },
         // No exit code: run_vip answers the status itself.
-        AgentKind::Vip => ResourceStatus::Unknown(format!("in-process status {code}")),
+        AgentKind::Vip | AgentKind::Systemd { .. } => {
+            ResourceStatus::Unknown(format!("in-process status {code}"))
+        }
     }
 }
 

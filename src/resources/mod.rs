@@ -9,6 +9,7 @@ pub mod agent;
 pub mod chain;
 pub mod lock;
 pub mod steps;
+pub mod systemd;
 
 pub use agent::{
     AGENT_PATH, Action, ActionOutcome, AgentEnv, AgentError, KILL_GRACE, ResourceStatus,
