@@ -16,6 +16,7 @@ pub mod export;
 pub mod generation;
 pub mod globals;
 pub mod logging;
+pub mod metrics;
 pub mod media;
 pub mod membership;
 pub mod ownership;

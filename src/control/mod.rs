@@ -24,7 +24,7 @@ pub fn socket_path(run_dir: &Path) -> PathBuf {
 pub use crate::ownership::Which;
 pub use report::{
     GroupHolder, GroupStatus, LinkState, LinkStatus, LocalState, PeerStatus, RscStatus,
-    StatusReport,
+    SCHEMA_VERSION, StatusReport,
 };
 
 mod report;

@@ -5,6 +5,7 @@
 
 use super::locks::Locks;
 use super::notice::{Notice, PeerNotice};
+use super::histogram::AgentDurations;
 use super::timeline::Timelines;
 use super::{Counters, Effect, HookEvent, Input, NodeConfig, RequestId};
 use crate::action::{ChainAction, ChainFailure, Step};
@@ -47,6 +48,8 @@ pub struct Node {
     pub(super) reach: u32,
     /// Each group's transition under way and the last one (for status).
     pub(super) timelines: Timelines,
+    /// How long each resource's agent took, for `heartbeat metrics`.
+    pub(super) durations: AgentDurations,
     /// Links declared dead and not back yet.
     lost_links: BTreeSet<LinkId>,
     /// The standby/takeover request being carried out (one at a time).
@@ -104,6 +107,7 @@ impl Node {
             peer_digest_checked: false,
             reach: 0,
             timelines: Timelines::default(),
+            durations: AgentDurations::default(),
             lost_links: BTreeSet::new(),
             pending_request: None,
             pending_shutdown: Vec::new(),
@@ -479,6 +483,7 @@ impl Node {
         if !expected {
             return;
         }
+        self.durations.observe(&steps);
         self.timelines.finish(now, g, steps, &result);
         let id = self.cfg.groups[g.0].id.clone();
         let hook = |event| Effect::Notify {
