@@ -206,7 +206,11 @@ fn peer_and_links(t: &mut Text, s: &StatusReport) {
     );
     for l in &s.links {
         if let Some(age) = l.last_heard_secs {
-            t.sample("heartbeat_link_last_heard_seconds", &[("link", &l.name)], age);
+            t.sample(
+                "heartbeat_link_last_heard_seconds",
+                &[("link", &l.name)],
+                age,
+            );
         }
     }
 }
@@ -243,7 +247,11 @@ fn groups(t: &mut Text, s: &StatusReport) {
         "Seconds since each resource group's last transition.",
     );
     for g in &s.groups {
-        t.sample("heartbeat_group_state_seconds", &[("group", &g.id)], g.since_secs);
+        t.sample(
+            "heartbeat_group_state_seconds",
+            &[("group", &g.id)],
+            g.since_secs,
+        );
     }
 }
 

@@ -56,7 +56,15 @@ fn http_get(lab: &Lab, i: usize, path: &str) -> String {
         "exec 3<>/dev/tcp/127.0.0.1/{PORT} && printf 'GET {path} HTTP/1.0\\r\\n\\r\\n' >&3 && cat <&3"
     );
     let out = Command::new("ip")
-        .args(["netns", "exec", &lab.nodes[i].ns, "timeout", "10", "bash", "-c"])
+        .args([
+            "netns",
+            "exec",
+            &lab.nodes[i].ns,
+            "timeout",
+            "10",
+            "bash",
+            "-c",
+        ])
         .arg(script)
         .output()
         .expect("running bash in the namespace");
@@ -98,16 +106,20 @@ fn metrics_pass_promtool_are_served_over_http_and_follow_a_failover() {
     c.resources = Some("Dummy::g1".into());
     c.shared_disk = false;
     c.auto_failback = "off".into();
-    c.extra_hacf.push(format!("metrics_listen 127.0.0.1:{PORT}"));
+    c.extra_hacf
+        .push(format!("metrics_listen 127.0.0.1:{PORT}"));
     let mut lab = Lab::create(c).expect("lab");
     lab.start(A).expect("start alpha");
     lab.start(B).expect("start bravo");
-    let holder = |node: &str| format!(r#"heartbeat_group_holder{{group="Dummy::g1",holder="{node}"}}"#);
+    let holder =
+        |node: &str| format!(r#"heartbeat_group_holder{{group="Dummy::g1",holder="{node}"}}"#);
     let settled = lab.wait_for(Duration::from_secs(20), |l| {
         let m = metrics(l, A);
         value(&m, &holder("alpha")) == Some(1.0)
-            && value(&m, r#"heartbeat_group_local_state{group="Dummy::g1",state="running"}"#)
-                == Some(1.0)
+            && value(
+                &m,
+                r#"heartbeat_group_local_state{group="Dummy::g1",state="running"}"#,
+            ) == Some(1.0)
             && value(&m, r#"heartbeat_peer_state{peer="bravo",state="active"}"#) == Some(1.0)
     });
     if !settled {
@@ -138,7 +150,8 @@ fn metrics_pass_promtool_are_served_over_http_and_follow_a_failover() {
     assert!(http_get(&lab, A, "/").starts_with("HTTP/1.0 404"));
 
     // Failover: alpha's daemon dies, bravo takes g1.
-    let start_count = r#"heartbeat_agent_action_duration_seconds_count{resource="Dummy::g1",action="start"}"#;
+    let start_count =
+        r#"heartbeat_agent_action_duration_seconds_count{resource="Dummy::g1",action="start"}"#;
     let b_before = metrics(&lab, B);
     assert_eq!(value(&b_before, "heartbeat_peer_deaths_total"), Some(0.0));
     assert_eq!(value(&b_before, start_count), None, "{b_before}");
@@ -146,24 +159,39 @@ fn metrics_pass_promtool_are_served_over_http_and_follow_a_failover() {
     let took_over = lab.wait_for(Duration::from_secs(15), |l| {
         let m = metrics(l, B);
         value(&m, &holder("bravo")) == Some(1.0)
-            && value(&m, r#"heartbeat_group_local_state{group="Dummy::g1",state="running"}"#)
-                == Some(1.0)
+            && value(
+                &m,
+                r#"heartbeat_group_local_state{group="Dummy::g1",state="running"}"#,
+            ) == Some(1.0)
     });
     if !took_over {
         dump_logs(&lab);
         panic!("bravo never took g1:\n{}", metrics(&lab, B));
     }
     let after = http_get(&lab, B, "/metrics");
-    let body = after.split_once("\r\n\r\n").map(|x| x.1).unwrap_or_default();
+    let body = after
+        .split_once("\r\n\r\n")
+        .map(|x| x.1)
+        .unwrap_or_default();
     check_metrics("bravo's metrics after the failover", body);
-    assert_eq!(value(body, "heartbeat_peer_deaths_total"), Some(1.0), "{body}");
-    assert_eq!(value(body, r#"heartbeat_peer_state{peer="alpha",state="dead"}"#), Some(1.0));
+    assert_eq!(
+        value(body, "heartbeat_peer_deaths_total"),
+        Some(1.0),
+        "{body}"
+    );
+    assert_eq!(
+        value(body, r#"heartbeat_peer_state{peer="alpha",state="dead"}"#),
+        Some(1.0)
+    );
     assert_eq!(value(body, start_count), Some(1.0), "{body}");
     assert_eq!(value(body, &holder("alpha")), Some(0.0));
 
     // A daemon that is gone is a valid scrape saying so.
     let down = metrics(&lab, A);
-    assert_eq!(down, "# HELP heartbeat_up Whether the heartbeat daemon answered on its control socket.\n# TYPE heartbeat_up gauge\nheartbeat_up 0\n");
+    assert_eq!(
+        down,
+        "# HELP heartbeat_up Whether the heartbeat daemon answered on its control socket.\n# TYPE heartbeat_up gauge\nheartbeat_up 0\n"
+    );
     check_metrics("a stopped daemon's metrics", &down);
 }
 
@@ -173,7 +201,10 @@ fn the_shipped_alert_rules_pass_promtool() {
     if !hb_lab::skip::unless(promtool(&["--version"]).is_some(), test, "promtool") {
         return;
     }
-    let rules = concat!(env!("CARGO_MANIFEST_DIR"), "/contrib/prometheus/heartbeat-alerts.yml");
+    let rules = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/contrib/prometheus/heartbeat-alerts.yml"
+    );
     let o = promtool(&["check", "rules", rules]).expect("promtool runs");
     assert!(o.status.success(), "{}", text(&o));
     let dashboard = std::fs::read_to_string(concat!(

@@ -40,10 +40,7 @@ impl Caller {
         match self {
             Caller::Root => Ok(()),
             Caller::Reader if !changes => Ok(()),
-            _ if changes => Err(format!(
-                "permission denied: {} requires root",
-                req.word()
-            )),
+            _ if changes => Err(format!("permission denied: {} requires root", req.word())),
             _ => Err(format!(
                 "permission denied: {} requires root or membership of group {READER_GROUP}",
                 req.word()
@@ -73,7 +70,11 @@ fn parse_groups(status: &str) -> Vec<u32> {
     status
         .lines()
         .find_map(|l| l.strip_prefix("Groups:"))
-        .map(|g| g.split_whitespace().filter_map(|w| w.parse().ok()).collect())
+        .map(|g| {
+            g.split_whitespace()
+                .filter_map(|w| w.parse().ok())
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -70,10 +70,15 @@ impl Request {
 #[serde(tag = "response", rename_all = "lowercase")]
 pub enum Response {
     Status(Box<StatusReport>),
-    Done { ok: bool, message: String },
+    Done {
+        ok: bool,
+        message: String,
+    },
     /// The caller may not ask this (see `access.rs`); the client turns it
     /// into [`ControlError::Denied`].
-    Refused { message: String },
+    Refused {
+        message: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]

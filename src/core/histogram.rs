@@ -102,15 +102,24 @@ mod tests {
     fn durations_count_cumulatively_per_resource_and_action() {
         let mut h = AgentDurations::default();
         h.observe(&[step("apache", "start", 30.0), step("apache", "stop", 2.0)]);
-        h.observe(&[step("apache", "start", 700.0), step("apache", "start", 900_000.0)]);
+        h.observe(&[
+            step("apache", "start", 700.0),
+            step("apache", "start", 900_000.0),
+        ]);
         let r = h.report();
         assert_eq!(r.len(), 2);
         let start = &r[0];
-        assert_eq!((start.resource.as_str(), start.action.as_str()), ("apache", "start"));
+        assert_eq!(
+            (start.resource.as_str(), start.action.as_str()),
+            ("apache", "start")
+        );
         assert_eq!(start.count, 3);
         assert!((start.sum_seconds - 900.73).abs() < 1e-9);
         let at = |le: f64| start.buckets.iter().find(|b| b.0 == le).unwrap().1;
-        assert_eq!((at(0.01), at(0.05), at(0.5), at(1.0), at(300.0)), (0, 1, 1, 2, 2));
+        assert_eq!(
+            (at(0.01), at(0.05), at(0.5), at(1.0), at(300.0)),
+            (0, 1, 1, 2, 2)
+        );
         // Beyond the last bound only the count (le="+Inf") has it.
         assert_eq!(r[1].buckets[0], (0.01, 1));
     }

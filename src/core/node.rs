@@ -3,9 +3,9 @@
 //! into effects. The receive path is in `receive.rs`, the status answer in
 //! `status.rs`.
 
+use super::histogram::AgentDurations;
 use super::locks::Locks;
 use super::notice::{Notice, PeerNotice};
-use super::histogram::AgentDurations;
 use super::timeline::Timelines;
 use super::{Counters, Effect, HookEvent, Input, NodeConfig, RequestId};
 use crate::action::{ChainAction, ChainFailure, Step};

@@ -68,7 +68,10 @@ async fn answer(mut stream: TcpStream, tx: mpsc::Sender<Pending>) {
     let (status, body) = match route(&head) {
         Route::Metrics => match fetch(&tx).await {
             Some(text) => ("200 OK", text),
-            None => ("503 Service Unavailable", "the daemon did not answer\n".into()),
+            None => (
+                "503 Service Unavailable",
+                "the daemon did not answer\n".into(),
+            ),
         },
         Route::NotFound => ("404 Not Found", "try /metrics\n".into()),
         Route::NotAllowed => ("405 Method Not Allowed", "only GET\n".into()),
@@ -139,7 +142,10 @@ mod tests {
 
     #[test]
     fn only_get_metrics_is_served() {
-        assert_eq!(route("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"), Route::Metrics);
+        assert_eq!(
+            route("GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"),
+            Route::Metrics
+        );
         assert_eq!(route("GET /metrics?x=1 HTTP/1.0\r\n\r\n"), Route::Metrics);
         assert_eq!(route("GET / HTTP/1.0\r\n\r\n"), Route::NotFound);
         assert_eq!(route("POST /metrics HTTP/1.0\r\n\r\n"), Route::NotAllowed);

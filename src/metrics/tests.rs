@@ -56,7 +56,10 @@ fn sample() -> StatusReport {
 }
 
 fn has(text: &str, line: &str) {
-    assert!(text.lines().any(|l| l == line), "no line {line:?} in:\n{text}");
+    assert!(
+        text.lines().any(|l| l == line),
+        "no line {line:?} in:\n{text}"
+    );
 }
 
 #[test]
@@ -131,10 +134,7 @@ fn label_values_are_escaped() {
     let mut s = sample();
     s.groups[0].id = "a\"b\\c\nd".into();
     let t = render(&s);
-    has(
-        &t,
-        r#"heartbeat_group_state_seconds{group="a\"b\\c\nd"} 3"#,
-    );
+    has(&t, r#"heartbeat_group_state_seconds{group="a\"b\\c\nd"} 3"#);
 }
 
 #[test]
