@@ -79,6 +79,10 @@ pub struct Step {
     pub action: String,
     /// When it ended, in milliseconds since the chain run began.
     pub ended_ms: f64,
+    /// How long the agent took, in milliseconds (the agent-duration
+    /// histogram of `heartbeat metrics`).
+    #[serde(default)]
+    pub took_ms: f64,
     pub ok: bool,
     /// A virtual address whose first announcement (gratuitous ARP or
     /// unsolicited neighbour advertisement) went out as this step ended.

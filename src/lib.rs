@@ -18,6 +18,7 @@ pub mod globals;
 pub mod logging;
 pub mod media;
 pub mod membership;
+pub mod metrics;
 pub mod ownership;
 pub mod ping;
 pub mod resources;

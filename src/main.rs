@@ -76,6 +76,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Print the status in the Prometheus text format (for node_exporter's textfile collector).
+    Metrics,
     /// Give resource groups to the peer (like hb_standby) and wait for the result.
     Standby {
         #[arg(default_value = "all", value_parser = ["all", "local", "foreign", "failback"])]
@@ -229,6 +231,7 @@ fn main() {
             heartbeat::daemon::run(&globals, &heartbeat::daemon::DaemonOptions { daemonize })
         }
         Command::Status { json } => commands::ctl::status(&globals, json),
+        Command::Metrics => commands::ctl::metrics(&globals),
         Command::Standby { which } => {
             commands::ctl::transition(&globals, false, which.parse().expect("clap checked it"))
         }

@@ -34,6 +34,9 @@ _heartbeat() {
             heartbeat,manpages)
                 cmd="heartbeat__subcmd__manpages"
                 ;;
+            heartbeat,metrics)
+                cmd="heartbeat__subcmd__metrics"
+                ;;
             heartbeat,resource)
                 cmd="heartbeat__subcmd__resource"
                 ;;
@@ -82,6 +85,9 @@ _heartbeat() {
             heartbeat__subcmd__help,manpages)
                 cmd="heartbeat__subcmd__help__subcmd__manpages"
                 ;;
+            heartbeat__subcmd__help,metrics)
+                cmd="heartbeat__subcmd__help__subcmd__metrics"
+                ;;
             heartbeat__subcmd__help,resource)
                 cmd="heartbeat__subcmd__help__subcmd__resource"
                 ;;
@@ -110,7 +116,7 @@ _heartbeat() {
 
     case "${cmd}" in
         heartbeat)
-            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check export daemon status standby takeover stop completions manpages resource send-arp help"
+            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check export daemon status metrics standby takeover stop completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -360,7 +366,7 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__help)
-            opts="check export daemon status standby takeover stop completions manpages resource send-arp help"
+            opts="check export daemon status metrics standby takeover stop completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -471,6 +477,20 @@ _heartbeat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        heartbeat__subcmd__help__subcmd__metrics)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         heartbeat__subcmd__help__subcmd__resource)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -556,6 +576,36 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__manpages)
+            opts="-h --config-dir --node --state-dir --run-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__metrics)
             opts="-h --config-dir --node --state-dir --run-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -133,6 +133,16 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(metrics)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
 (standby)
 _arguments "${_arguments_options[@]}" : \
 '--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
@@ -258,6 +268,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(metrics)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (standby)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -306,6 +320,7 @@ _heartbeat_commands() {
 'export:Write this configuration for another cluster manager' \
 'daemon:Run the cluster daemon in the foreground (systemd style)' \
 'status:Show membership, links and who holds which resource group' \
+'metrics:Print the status in the Prometheus text format (for node_exporter'\''s textfile collector)' \
 'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
 'takeover:Take resource groups from the peer (like hb_takeover) and wait for the result' \
 'stop:Stop the daemon, handing its resource groups to the peer at once' \
@@ -370,6 +385,7 @@ _heartbeat__subcmd__help_commands() {
 'export:Write this configuration for another cluster manager' \
 'daemon:Run the cluster daemon in the foreground (systemd style)' \
 'status:Show membership, links and who holds which resource group' \
+'metrics:Print the status in the Prometheus text format (for node_exporter'\''s textfile collector)' \
 'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
 'takeover:Take resource groups from the peer (like hb_takeover) and wait for the result' \
 'stop:Stop the daemon, handing its resource groups to the peer at once' \
@@ -418,6 +434,11 @@ _heartbeat__subcmd__help__subcmd__manpages_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat help manpages commands' commands "$@"
 }
+(( $+functions[_heartbeat__subcmd__help__subcmd__metrics_commands] )) ||
+_heartbeat__subcmd__help__subcmd__metrics_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help metrics commands' commands "$@"
+}
 (( $+functions[_heartbeat__subcmd__help__subcmd__resource_commands] )) ||
 _heartbeat__subcmd__help__subcmd__resource_commands() {
     local commands; commands=()
@@ -452,6 +473,11 @@ _heartbeat__subcmd__help__subcmd__takeover_commands() {
 _heartbeat__subcmd__manpages_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat manpages commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__metrics_commands] )) ||
+_heartbeat__subcmd__metrics_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat metrics commands' commands "$@"
 }
 (( $+functions[_heartbeat__subcmd__resource_commands] )) ||
 _heartbeat__subcmd__resource_commands() {

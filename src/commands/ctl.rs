@@ -19,7 +19,9 @@ fn ask(g: &Globals, req: &Request, wait: Duration) -> Result<Response, ControlEr
 pub fn fetch_status(g: &Globals) -> Result<StatusReport, ControlError> {
     match ask(g, &Request::Status, STATUS_WAIT)? {
         Response::Status(s) => Ok(*s),
-        Response::Done { message, .. } => Err(ControlError::BadAnswer(message)),
+        Response::Done { message, .. } | Response::Refused { message } => {
+            Err(ControlError::BadAnswer(message))
+        }
     }
 }
 
@@ -29,7 +31,7 @@ pub fn status(g: &Globals, json: bool) -> i32 {
         Ok(s) => s,
         Err(e) => {
             eprintln!("{e}");
-            return 3; // LSB: program is not running
+            return e.exit_code(3); // LSB: program is not running
         }
     };
     if json {
@@ -81,6 +83,22 @@ pub fn status(g: &Globals, json: bool) -> i32 {
     0
 }
 
+/// `heartbeat metrics`: the status in the Prometheus text format, for
+/// node_exporter's textfile collector. A daemon that is not running is
+/// `heartbeat_up 0`, a valid scrape; any other failure is an error, so a
+/// `heartbeat metrics > f.tmp && mv f.tmp f.prom` keeps the last good file.
+pub fn metrics(g: &Globals) -> i32 {
+    match fetch_status(g) {
+        Ok(s) => print!("{}", crate::metrics::render(&s)),
+        Err(ControlError::NotRunning(_)) => print!("{}", crate::metrics::render_down()),
+        Err(e) => {
+            eprintln!("{e}");
+            return e.exit_code(1);
+        }
+    }
+    0
+}
+
 /// Standby or takeover, waiting for the outcome (the original returned at
 /// once and left the admin to guess).
 pub fn transition(g: &Globals, takeover: bool, which: Which) -> i32 {
@@ -94,13 +112,13 @@ pub fn transition(g: &Globals, takeover: bool, which: Which) -> i32 {
             println!("{message}");
             if ok { 0 } else { 1 }
         }
-        Ok(Response::Status(_)) => {
+        Ok(_) => {
             eprintln!("unexpected answer from heartbeat");
             1
         }
         Err(e) => {
             eprintln!("{e}");
-            1
+            e.exit_code(1)
         }
     }
 }
@@ -112,14 +130,14 @@ pub fn stop(g: &Globals) -> i32 {
             println!("{message}");
             if ok { 0 } else { 1 }
         }
-        Ok(Response::Status(_)) => 1,
+        Ok(_) => 1,
         Err(ControlError::NotRunning(_)) => {
             println!("heartbeat is not running");
             0
         }
         Err(e) => {
             eprintln!("{e}");
-            1
+            e.exit_code(1)
         }
     }
 }

@@ -146,6 +146,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
             debug: s.debug,
             hopfudge: s.hopfudge,
             respawn: s.respawn,
+            metrics_listen: s.metrics_listen,
             auth,
             groups,
         },

@@ -298,6 +298,8 @@ pub struct ClusterConfig {
     pub debug: u32,
     pub hopfudge: u32,
     pub respawn: Vec<Respawn>,
+    /// ha.cf `metrics_listen` (ours): serve `GET /metrics` here.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     pub auth: AuthKeys,
     pub groups: Vec<ResourceGroup>,
 }

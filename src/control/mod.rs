@@ -1,9 +1,11 @@
-//! The local control socket (RUN_DIR/heartbeat.sock, mode 0600): how
+//! The local control socket (RUN_DIR/heartbeat.sock): how
 //! `heartbeat status|standby|takeover|stop`, `cl_status`, `hb_standby` and
 //! `hb_takeover` talk to the running daemon.
 //!
 //! One JSON request line, one JSON response line per connection. Framed and
 //! atomic, unlike the original's FIFO, which lost script messages (spec §9.3).
+//! Each connection's caller is checked (`access.rs`): the status for root
+//! and the `haclient` group, changes for root only.
 //! This module owns the protocol types and both ends; it never decides
 //! anything about the cluster.
 
@@ -24,9 +26,10 @@ pub fn socket_path(run_dir: &Path) -> PathBuf {
 pub use crate::ownership::Which;
 pub use report::{
     GroupHolder, GroupStatus, LinkState, LinkStatus, LocalState, PeerStatus, RscStatus,
-    StatusReport,
+    SCHEMA_VERSION, StatusReport,
 };
 
+pub mod access;
 mod report;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -43,11 +46,39 @@ pub enum Request {
     Shutdown,
 }
 
+impl Request {
+    /// Whether it changes anything (root only) or only reads.
+    pub fn changes_state(&self) -> bool {
+        match self {
+            Request::Status => false,
+            Request::Standby { .. } | Request::Takeover { .. } | Request::Shutdown => true,
+        }
+    }
+
+    /// The command's name, for a refusal.
+    pub fn word(&self) -> &'static str {
+        match self {
+            Request::Status => "status",
+            Request::Standby { .. } => "standby",
+            Request::Takeover { .. } => "takeover",
+            Request::Shutdown => "stop",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(tag = "response", rename_all = "lowercase")]
 pub enum Response {
     Status(Box<StatusReport>),
-    Done { ok: bool, message: String },
+    Done {
+        ok: bool,
+        message: String,
+    },
+    /// The caller may not ask this (see `access.rs`); the client turns it
+    /// into [`ControlError::Denied`].
+    Refused {
+        message: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +93,19 @@ pub enum ControlError {
     },
     #[error("heartbeat sent an unreadable answer: {0}")]
     BadAnswer(String),
+    #[error("{0}")]
+    Denied(String),
+}
+
+impl ControlError {
+    /// The exit code for it: LSB's 4 (insufficient privilege) for a
+    /// refusal, `other` for the rest.
+    pub fn exit_code(&self, other: i32) -> i32 {
+        match self {
+            ControlError::Denied(_) => 4,
+            _ => other,
+        }
+    }
 }
 
 /// Client side, blocking: the CLI programs need no runtime.
@@ -81,6 +125,13 @@ pub fn request(run_dir: &Path, req: &Request, timeout: Duration) -> Result<Respo
         {
             return Err(ControlError::NotRunning(path));
         }
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(ControlError::Denied(format!(
+                "permission denied: {} is for root and members of group {}",
+                path.display(),
+                access::READER_GROUP
+            )));
+        }
         Err(e) => return Err(io(e)),
     };
     stream.set_read_timeout(Some(timeout)).map_err(io)?;
@@ -89,7 +140,11 @@ pub fn request(run_dir: &Path, req: &Request, timeout: Duration) -> Result<Respo
     stream.write_all(line.as_bytes()).map_err(io)?;
     let mut answer = String::new();
     BufReader::new(stream).read_line(&mut answer).map_err(io)?;
-    serde_json::from_str(&answer).map_err(|e| ControlError::BadAnswer(format!("{e}: {answer:?}")))
+    match serde_json::from_str(&answer) {
+        Ok(Response::Refused { message }) => Err(ControlError::Denied(message)),
+        Ok(r) => Ok(r),
+        Err(e) => Err(ControlError::BadAnswer(format!("{e}: {answer:?}"))),
+    }
 }
 
 /// Reads one request line the way the daemon does. Public so that the fuzz
@@ -144,12 +199,10 @@ impl ControlServer {
 
 /// Server side: accept connections and hand requests to the daemon.
 pub async fn serve(run_dir: &Path, tx: mpsc::Sender<Pending>) -> std::io::Result<ControlServer> {
-    use std::os::unix::fs::PermissionsExt;
     let path = socket_path(run_dir);
     let _ = std::fs::remove_file(&path);
     let listener = tokio::net::UnixListener::bind(&path)?;
-    // Standby and takeover move services: root only, like the original's FIFO.
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    access::restrict_socket(&path)?;
     let writers = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS as usize));
     let permits = writers.clone();
     tokio::spawn(async move {
@@ -184,29 +237,53 @@ pub async fn serve(run_dir: &Path, tx: mpsc::Sender<Pending>) -> std::io::Result
     Ok(ControlServer { writers })
 }
 
-/// One connection: read its request line, wait for the daemon's answer,
-/// write it.
+/// What the kernel says about the process at the other end.
+fn caller_of(stream: &tokio::net::UnixStream) -> access::Caller {
+    let Ok(cred) = stream.peer_cred() else {
+        return access::Caller::Other;
+    };
+    let mut gids = cred.pid().map(access::groups_of).unwrap_or_default();
+    gids.push(cred.gid());
+    // Looked up per connection, so a group created after start counts.
+    let reader = if cred.uid() == 0 {
+        None
+    } else {
+        access::reader_gid()
+    };
+    access::Caller::classify(cred.uid(), &gids, reader)
+}
+
+/// One connection: read its request line, check the caller may make it,
+/// wait for the daemon's answer, write it.
 async fn answer_one(stream: tokio::net::UnixStream, tx: mpsc::Sender<Pending>) {
+    let caller = caller_of(&stream);
     let (rd, mut wr) = stream.into_split();
     let mut reader = tokio::io::BufReader::new(rd);
     let Some(line) = read_request(&mut reader).await else {
         return;
     };
     let refused = line.is_err();
-    let response =
-        match line.and_then(|l| parse_request(&l).map_err(|e| format!("bad request: {e}"))) {
-            Ok(request) => {
-                let (reply, rx) = oneshot::channel();
-                if tx.send(Pending { request, reply }).await.is_err() {
-                    return;
-                }
-                match rx.await {
-                    Ok(r) => r,
-                    Err(_) => return,
-                }
+    let request = line.and_then(|l| parse_request(&l).map_err(|e| format!("bad request: {e}")));
+    let response = match request.map(|r| (caller.check(&r), r)) {
+        Ok((Err(message), request)) => {
+            tracing::info!(
+                request = request.word(),
+                "control socket: {message} (caller {caller:?})"
+            );
+            Response::Refused { message }
+        }
+        Ok((Ok(()), request)) => {
+            let (reply, rx) = oneshot::channel();
+            if tx.send(Pending { request, reply }).await.is_err() {
+                return;
             }
-            Err(message) => Response::Done { ok: false, message },
-        };
+            match rx.await {
+                Ok(r) => r,
+                Err(_) => return,
+            }
+        }
+        Err(message) => Response::Done { ok: false, message },
+    };
     let mut out = serde_json::to_string(&response).expect("responses serialise");
     out.push('\n');
     let _ = wr.write_all(out.as_bytes()).await;

@@ -86,6 +86,10 @@ display_word!(PeerStatus, LinkState, LocalState, RscStatus);
 pub struct LinkStatus {
     pub name: String,
     pub state: LinkState,
+    /// Seconds since this link last carried a packet of the peer's; none
+    /// if it never did.
+    #[serde(default)]
+    pub last_heard_secs: Option<f64>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -101,8 +105,21 @@ pub struct GroupStatus {
     pub cause: String,
 }
 
+/// The version of the JSON below. Raised when a field changes meaning or
+/// goes away; new fields are added with defaults and keep it.
+pub const SCHEMA_VERSION: u32 = 1;
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StatusReport {
+    /// [`SCHEMA_VERSION`] of the daemon that answered (0: before versions).
+    #[serde(default)]
+    pub schema_version: u32,
+    /// The daemon's own version (`CARGO_PKG_VERSION`).
+    #[serde(default)]
+    pub version: String,
+    /// Seconds since the daemon started.
+    #[serde(default)]
+    pub uptime_secs: f64,
     pub node: String,
     pub peer: String,
     pub peer_status: PeerStatus,
@@ -123,6 +140,10 @@ pub struct StatusReport {
     /// time went.
     #[serde(default)]
     pub last_transition: Option<crate::core::Transition>,
+    /// How long each resource's start and stop took, since the daemon
+    /// started.
+    #[serde(default)]
+    pub agent_durations: Vec<crate::core::DurationSeries>,
 }
 
 #[cfg(test)]

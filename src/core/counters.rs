@@ -112,25 +112,33 @@ impl Counters {
 
     /// Every packet dropped for any reason (duplicates are not drops).
     pub fn dropped_total(&self) -> u64 {
-        self.dropped_truncated
-            + self.dropped_oversized
-            + self.dropped_garbage
-            + self.dropped_too_many_fields
-            + self.dropped_unknown_key
-            + self.dropped_bad_digest
-            + self.dropped_missing_auth
-            + self.dropped_missing_trailer
-            + self.dropped_missing_field
-            + self.dropped_bad_field
-            + self.dropped_duplicate_field
-            + self.dropped_replay
-            + self.dropped_old_generation
-            + self.dropped_future_generation
-            + self.dropped_future_seq
-            + self.dropped_own_name
-            + self.dropped_uuid_mismatch
-            + self.dropped_unknown_node
-            + self.dropped_bad_report
+        self.dropped_by_reason().iter().map(|(_, n)| n).sum()
+    }
+
+    /// The drop counters by [`DropReason::reason`] label, for the
+    /// `heartbeat_dropped_packets_total{reason}` metric.
+    pub fn dropped_by_reason(&self) -> [(&'static str, u64); 19] {
+        [
+            ("truncated", self.dropped_truncated),
+            ("oversized", self.dropped_oversized),
+            ("garbage", self.dropped_garbage),
+            ("too_many_fields", self.dropped_too_many_fields),
+            ("unknown_key", self.dropped_unknown_key),
+            ("bad_digest", self.dropped_bad_digest),
+            ("missing_auth", self.dropped_missing_auth),
+            ("missing_trailer", self.dropped_missing_trailer),
+            ("missing_field", self.dropped_missing_field),
+            ("bad_field", self.dropped_bad_field),
+            ("duplicate_field", self.dropped_duplicate_field),
+            ("replay", self.dropped_replay),
+            ("old_generation", self.dropped_old_generation),
+            ("future_generation", self.dropped_future_generation),
+            ("future_seq", self.dropped_future_seq),
+            ("own_name", self.dropped_own_name),
+            ("uuid_mismatch", self.dropped_uuid_mismatch),
+            ("unknown_node", self.dropped_unknown_node),
+            ("bad_report", self.dropped_bad_report),
+        ]
     }
 
     /// The counters that are not zero, by name, for `heartbeat status`.
@@ -180,5 +188,29 @@ mod tests {
                 ("dropped_replay".to_string(), 2)
             ]
         );
+    }
+
+    /// The metric's reason labels are the counters' names without
+    /// `dropped_`, so status and metrics say the same.
+    #[test]
+    fn every_drop_counter_has_its_reason_label() {
+        let c = Counters::default();
+        let serde_json::Value::Object(fields) = serde_json::to_value(&c).unwrap() else {
+            panic!("counters serialise to an object");
+        };
+        let mut from_fields: Vec<String> = fields
+            .keys()
+            .filter_map(|k| k.strip_prefix("dropped_"))
+            .filter(|r| *r != "keepalives_queued")
+            .map(String::from)
+            .collect();
+        let mut labels: Vec<String> = c
+            .dropped_by_reason()
+            .iter()
+            .map(|(r, _)| r.to_string())
+            .collect();
+        from_fields.sort();
+        labels.sort();
+        assert_eq!(from_fields, labels);
     }
 }

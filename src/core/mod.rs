@@ -8,6 +8,7 @@
 //! with a fake clock, fake media and fake agents.
 
 pub mod counters;
+pub mod histogram;
 mod locks;
 mod node;
 pub mod notice;
@@ -18,6 +19,7 @@ mod status;
 pub mod timeline;
 
 pub use counters::{Counters, DropReason};
+pub use histogram::{AgentDurations, DurationSeries};
 pub use locks::Locks;
 pub use node::Node;
 pub use notice::{Notice, PeerNotice};

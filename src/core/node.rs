@@ -3,6 +3,7 @@
 //! into effects. The receive path is in `receive.rs`, the status answer in
 //! `status.rs`.
 
+use super::histogram::AgentDurations;
 use super::locks::Locks;
 use super::notice::{Notice, PeerNotice};
 use super::timeline::Timelines;
@@ -50,6 +51,8 @@ pub struct Node {
     pub(super) reach: u32,
     /// Each group's transition under way and the last one (for status).
     pub(super) timelines: Timelines,
+    /// How long each resource's agent took, for `heartbeat metrics`.
+    pub(super) durations: AgentDurations,
     /// Links declared dead and not back yet.
     lost_links: BTreeSet<LinkId>,
     /// The standby/takeover request being carried out (one at a time).
@@ -108,6 +111,7 @@ impl Node {
             peer_digest_checked: false,
             reach: 0,
             timelines: Timelines::default(),
+            durations: AgentDurations::default(),
             lost_links: BTreeSet::new(),
             pending_request: None,
             pending_shutdown: Vec::new(),
@@ -497,6 +501,7 @@ impl Node {
         if !expected {
             return;
         }
+        self.durations.observe(&steps);
         self.timelines.finish(now, g, steps, &result);
         let id = self.cfg.groups[g.0].id.clone();
         let hook = |event| Effect::Notify {

@@ -3,7 +3,9 @@
 
 use super::node::Node;
 use super::{Counters, IoCounters};
-use crate::control::{GroupHolder, GroupStatus, LinkStatus, PeerStatus, StatusReport};
+use crate::control::{
+    GroupHolder, GroupStatus, LinkStatus, PeerStatus, SCHEMA_VERSION, StatusReport,
+};
 use crate::membership::{LinkId, PeerState};
 use crate::ownership::Holder;
 use std::time::Instant;
@@ -24,6 +26,10 @@ impl Node {
             .map(|(i, name)| LinkStatus {
                 name: name.clone(),
                 state: self.membership.link_state(LinkId(i)),
+                last_heard_secs: self
+                    .membership
+                    .link_last_heard(LinkId(i))
+                    .map(|t| now.saturating_duration_since(t).as_secs_f64()),
             })
             .collect();
         let groups = self
@@ -47,6 +53,9 @@ impl Node {
             .collect();
         let t = &self.cfg.timings;
         StatusReport {
+            schema_version: SCHEMA_VERSION,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            uptime_secs: now.saturating_duration_since(self.started).as_secs_f64(),
             node: self.cfg.me.to_string(),
             peer: self.cfg.peer.to_string(),
             peer_status,
@@ -66,6 +75,7 @@ impl Node {
             warntime_ms: t.warntime.as_millis() as u64,
             initdead_ms: t.initdead.as_millis() as u64,
             last_transition: self.timelines.latest(now),
+            agent_durations: self.durations.report(),
         }
     }
 }

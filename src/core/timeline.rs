@@ -158,6 +158,7 @@ mod tests {
             resource: resource.into(),
             action: "start".into(),
             ended_ms,
+            took_ms: ended_ms,
             ok: true,
             announced,
         }

@@ -5,6 +5,7 @@
 
 mod chains;
 mod hangup;
+mod metrics_http;
 mod setup;
 mod watchdog;
 
@@ -121,6 +122,9 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         tracing::info!("{m} heartbeat started");
     }
     let (ctl_tx, requests) = mpsc::channel(16);
+    if let Some(addr) = cfg.metrics_listen {
+        metrics_http::spawn(addr, ctl_tx.clone()).await;
+    }
     let control = control::serve(&g.run_dir, ctl_tx)
         .await
         .context("opening the control socket")?;

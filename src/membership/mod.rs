@@ -189,6 +189,8 @@ struct Link {
     /// Start of the current silence: the last packet, our start, or a moved
     /// start after a local stall.
     silent_since: Instant,
+    /// Its last packet, for status (the silence above moves after a stall).
+    heard: Option<Instant>,
 }
 
 #[derive(Clone, Debug)]
@@ -217,6 +219,7 @@ impl Membership {
             .map(|_| Link {
                 state: LinkState::Init,
                 silent_since: now,
+                heard: None,
             })
             .collect();
         Membership {
@@ -316,6 +319,14 @@ impl Membership {
         self.links[l.0].state
     }
 
+    /// When `l` last carried a packet of the peer's; `None` if never.
+    ///
+    /// # Panics
+    /// If `l` is not an index into the configured links.
+    pub fn link_last_heard(&self, l: LinkId) -> Option<Instant> {
+        self.links[l.0].heard
+    }
+
     pub fn peer_generation(&self) -> Option<u64> {
         self.generation
     }
@@ -392,6 +403,7 @@ impl Membership {
             return;
         };
         l.silent_since = l.silent_since.max(now);
+        l.heard = Some(now);
         if l.state != LinkState::Up {
             l.state = LinkState::Up;
             events.push(Event::LinkUp { link });

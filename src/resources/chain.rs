@@ -134,8 +134,9 @@ pub async fn reannounce_group(g: &ResourceGroup, env: &AgentEnv) -> Result<(), S
 
 /// A start or stop, its end recorded in the run's step log.
 async fn timed(r: &Resource, action: Action, env: &AgentEnv) -> Result<(), AgentError> {
+    let began = std::time::Instant::now();
     let result = run_action(r, action, env).await.map(|_| ());
-    env.steps.record(r, action, result.is_ok());
+    env.steps.record(r, action, result.is_ok(), began.elapsed());
     result
 }
 

@@ -7,7 +7,7 @@ use super::agent::Action;
 use crate::action::Step;
 use crate::config::{AgentKind, Resource};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// When the run began, and the steps so far.
 type Log = Mutex<(Instant, Vec<Step>)>;
@@ -21,8 +21,8 @@ impl StepLog {
         StepLog(Some(Arc::new(Mutex::new((began, Vec::new())))))
     }
 
-    /// `r`'s `action` just ended. Status calls are not steps.
-    pub fn record(&self, r: &Resource, action: Action, ok: bool) {
+    /// `r`'s `action` just ended after `took`. Status calls are not steps.
+    pub fn record(&self, r: &Resource, action: Action, ok: bool, took: Duration) {
         let Some(log) = &self.0 else {
             return;
         };
@@ -41,6 +41,7 @@ impl StepLog {
             resource: r.spec.clone(),
             action: verb.to_string(),
             ended_ms,
+            took_ms: took.as_secs_f64() * 1000.0,
             ok,
             announced: vip && ok && action == Action::Start,
         });

@@ -88,6 +88,7 @@ impl Parser<'_> {
             "respawn" => self.respawn(n, whole),
             "monitor" => self.monitor(n, whole),
             "rsc_timeout" => self.rsc_timeout(n, whole),
+            "metrics_listen" => self.metrics_listen(n, words),
             _ => return false,
         }
         true

@@ -1,14 +1,33 @@
 //! Our own ha.cf directives, unknown to the original: `monitor` (restart
-//! policy of a resource group) and `rsc_timeout` (per-agent action timeouts).
+//! policy of a resource group), `rsc_timeout` (per-agent action timeouts)
+//! and `metrics_listen` (where the daemon serves its metrics over HTTP).
 
 use super::parser::Parser;
 use super::values::parse_time;
 use super::{
-    Action, DEFAULT_MONITOR_RESTARTS, DEFAULT_MONITOR_WINDOW, MonitorDirective, RscTimeout,
+    Action, At, DEFAULT_MONITOR_RESTARTS, DEFAULT_MONITOR_WINDOW, MonitorDirective, RscTimeout,
 };
 use crate::config::model::MonitorPolicy;
 
 impl Parser<'_> {
+    /// `metrics_listen ADDRESS:PORT`: a literal address, as `ping` takes
+    /// (no name is resolved at start-up).
+    pub(super) fn metrics_listen(&mut self, n: usize, words: &[&str]) {
+        let Some(w) = self.one(n, "metrics_listen", words) else {
+            return;
+        };
+        match w.parse::<std::net::SocketAddr>() {
+            Ok(value) => self.cf.metrics_listen = Some(At { value, line: n }),
+            Err(_) => self.d.error(
+                n,
+                format!(
+                    "metrics_listen: invalid address [{w}]: expected ADDRESS:PORT, \
+                     e.g. 127.0.0.1:9101 or [::1]:9101"
+                ),
+            ),
+        }
+    }
+
     pub(super) fn monitor(&mut self, n: usize, words: &[&str]) {
         const USAGE: &str = "expected \"monitor GROUPKEY INTERVAL [MAX_RESTARTS [WINDOW]]\"";
         if !(2..=4).contains(&words.len()) {

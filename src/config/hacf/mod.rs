@@ -96,6 +96,7 @@ pub struct HaCf {
     pub respawn: Vec<Respawn>,
     pub monitors: Vec<MonitorDirective>,
     pub rsc_timeouts: Vec<RscTimeout>,
+    pub metrics_listen: Option<At<std::net::SocketAddr>>,
 }
 
 /// The ha.cf part of the final model, defaults applied and validated.
@@ -122,6 +123,7 @@ pub struct HaCfSettings {
     pub respawn: Vec<Respawn>,
     pub monitors: Vec<MonitorDirective>,
     pub rsc_timeouts: Vec<RscTimeout>,
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 /// Strips the comment and surrounding blanks; `None` for an empty line.

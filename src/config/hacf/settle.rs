@@ -91,6 +91,7 @@ fn settings(cf: HaCf, local: NodeName, peer: NodeName, timings: Timings) -> HaCf
         respawn: cf.respawn,
         monitors: cf.monitors,
         rsc_timeouts: cf.rsc_timeouts,
+        metrics_listen: cf.metrics_listen.map(|a| a.value),
     }
 }
 

@@ -143,6 +143,7 @@ impl Sim {
             resource: format!("fake-{group}"),
             action: action.word().to_string(),
             ended_ms: 0.0,
+            took_ms: 0.0,
             ok: ok.is_ok(),
             announced: ok.is_ok() && matches!(action, ChainAction::Start | ChainAction::Reannounce),
         }];

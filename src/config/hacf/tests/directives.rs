@@ -315,6 +315,21 @@ fn rsc_timeout_extension() {
 }
 
 #[test]
+fn metrics_listen_extension() {
+    assert_eq!(ok("").metrics_listen, None);
+    let c = ok("metrics_listen 127.0.0.1:9101\n");
+    assert_eq!(c.metrics_listen, Some("127.0.0.1:9101".parse().unwrap()));
+    let c = ok("metrics_listen [::1]:9101\n");
+    assert_eq!(c.metrics_listen, Some("[::1]:9101".parse().unwrap()));
+    expect_err(
+        "metrics_listen localhost:9101\n",
+        Some(4),
+        "metrics_listen: invalid address [localhost:9101]: expected ADDRESS:PORT",
+    );
+    expect_err("metrics_listen\n", Some(4), "metrics_listen: missing value");
+}
+
+#[test]
 fn many_errors_are_collected_in_one_pass() {
     let (_, d) = with("udpport 0\nkeepalive x\nbaud 1\n");
     let lines: Vec<Option<usize>> = d.errors.iter().map(|e| e.line).collect();
