@@ -23,8 +23,8 @@ pub fn socket_path(run_dir: &Path) -> PathBuf {
 
 pub use crate::ownership::Which;
 pub use report::{
-    GroupHolder, GroupStatus, LinkState, LinkStatus, LocalState, PeerStatus, RscStatus,
-    StatusReport,
+    GroupHolder, GroupStatus, LinkState, LinkStatus, LocalState, MaintenanceState, PeerStatus,
+    RscStatus, StatusReport,
 };
 
 mod report;
@@ -41,6 +41,10 @@ pub enum Request {
     },
     /// Planned stop: hand everything to the peer, then exit.
     Shutdown,
+    /// Maintenance mode on or off, on both nodes.
+    Maintenance {
+        on: bool,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
