@@ -20,6 +20,9 @@ pub enum ChainAction {
     Reannounce,
     /// Ask every agent for its status.
     Monitor,
+    /// Ask every agent for its status to learn what runs here (maintenance
+    /// mode): fails with `still_running` when only part of the group runs.
+    Probe,
 }
 
 impl ChainAction {
@@ -31,6 +34,7 @@ impl ChainAction {
             ChainAction::Restart => "restart",
             ChainAction::Reannounce => "re-announce",
             ChainAction::Monitor => "monitor",
+            ChainAction::Probe => "probe",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The node's persistent identity: its heartbeat generation (`hb_generation`)
-//! and UUID (`hb_uuid`) in the state directory.
+//! and UUID (`hb_uuid`) in the state directory; and the maintenance flag
+//! (`hb_maintenance`, ours), which must survive a restart of the daemon.
 //!
 //! Owns the file formats and their crash-safe replacement. It keeps the
 //! original's formats byte for byte so an existing install carries its
@@ -7,6 +8,7 @@
 //! packets as replays). It must never lower a generation or silently replace
 //! a file it cannot read: a wrong guess here makes the peer misjudge restarts.
 
+use crate::ownership::Maintenance;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -15,6 +17,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 pub const GENERATION_FILE: &str = "hb_generation";
 pub const UUID_FILE: &str = "hb_uuid";
+pub const MAINTENANCE_FILE: &str = "hb_maintenance";
 
 /// Width of the right-aligned decimal in `hb_generation` (then a newline).
 const GENERATION_WIDTH: usize = 15;
@@ -43,6 +46,11 @@ pub enum GenerationError {
     BadUuid { path: PathBuf, len: usize },
     #[error("cannot draw random bytes for a new node UUID")]
     Random,
+    #[error(
+        "{}: expected `on SERIAL` or `off SERIAL`, found {found:?}; fix or remove the file",
+        path.display()
+    )]
+    BadMaintenance { path: PathBuf, found: String },
 }
 
 /// Raises the generation at every start and persists it before returning, so
@@ -110,6 +118,34 @@ pub fn load_or_create_uuid(state_dir: &Path) -> Result<[u8; UUID_LEN], Generatio
     Ok(uuid)
 }
 
+/// The maintenance flag as last saved; off when never saved.
+pub fn load_maintenance(state_dir: &Path) -> Result<Maintenance, GenerationError> {
+    let path = state_dir.join(MAINTENANCE_FILE);
+    let Some(bytes) = read_optional(&path)? else {
+        return Ok(Maintenance::default());
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let parsed = text.trim_end().split_once(' ').and_then(|(word, serial)| {
+        let on = match word {
+            "on" => true,
+            "off" => false,
+            _ => return None,
+        };
+        let serial = serial.parse().ok()?;
+        Some(Maintenance { on, serial })
+    });
+    parsed.ok_or_else(|| GenerationError::BadMaintenance {
+        path,
+        found: text.chars().take(40).collect(),
+    })
+}
+
+pub fn save_maintenance(state_dir: &Path, m: Maintenance) -> Result<(), GenerationError> {
+    let word = if m.on { "on" } else { "off" };
+    let text = format!("{word} {}\n", m.serial);
+    write_atomically(state_dir, MAINTENANCE_FILE, text.as_bytes())
+}
+
 fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, GenerationError> {
     match fs::read(path) {
         Ok(bytes) => Ok(Some(bytes)),
@@ -158,6 +194,23 @@ fn write_atomically(dir: &Path, name: &str, contents: &[u8]) -> Result<(), Gener
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_maintenance_flag_survives_a_restart_and_garbage_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(
+            load_maintenance(dir.path()).unwrap(),
+            Maintenance::default()
+        );
+        let m = Maintenance {
+            on: true,
+            serial: 7,
+        };
+        save_maintenance(dir.path(), m).unwrap();
+        assert_eq!(load_maintenance(dir.path()).unwrap(), m);
+        fs::write(dir.path().join(MAINTENANCE_FILE), "maybe\n").unwrap();
+        assert!(load_maintenance(dir.path()).is_err());
+    }
 
     const NOW: u64 = 1_763_000_000;
 

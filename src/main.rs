@@ -90,6 +90,12 @@ enum Command {
     },
     /// Stop the daemon, handing its resource groups to the peer at once.
     Stop,
+    /// Maintenance mode on both nodes: membership goes on, resources are left as they
+    /// are (no takeover, no monitor restarts, no failback); `off` probes every group.
+    Maintenance {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
     /// Write the man pages (heartbeat.8 and one per subcommand) into DIR.
@@ -239,6 +245,7 @@ fn main() {
             commands::ctl::transition(&globals, true, which.parse().expect("clap checked it"))
         }
         Command::Stop => commands::ctl::stop(&globals),
+        Command::Maintenance { state } => commands::ctl::maintenance(&globals, state == "on"),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "heartbeat", &mut std::io::stdout());

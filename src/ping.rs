@@ -89,6 +89,10 @@ pub fn spawn(
             let mut next_probe = started;
             let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 1500];
             loop {
+                // A reload replaced this pinger: its channel is closed.
+                if tx.is_closed() {
+                    return;
+                }
                 let now = Instant::now();
                 if now >= next_probe {
                     seq = seq.wrapping_add(1);

@@ -310,11 +310,11 @@ fn a_key_is_rotated_one_node_at_a_time_with_sighup_and_nothing_dies_or_moves() {
         (B, "auth 2\n2 sha1 second-secret\n".to_string()),
     ];
     for (i, text) in steps {
-        let before = lab.log(i).matches("authkeys reloaded").count();
+        let before = lab.log(i).matches("Reload: authkeys: signing").count();
         std::fs::write(lab.nodes[i].config_dir().join("authkeys"), &text).unwrap();
         lab.signal(i, Signal::SIGHUP);
         let reloaded = lab.wait_for(Duration::from_secs(5), |l| {
-            l.log(i).matches("authkeys reloaded").count() > before
+            l.log(i).matches("Reload: authkeys: signing").count() > before
         });
         check!(lab, reloaded, "node {i} never reloaded authkeys");
         // Several deadtimes at each step.

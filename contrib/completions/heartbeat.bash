@@ -31,6 +31,9 @@ _heartbeat() {
             heartbeat,help)
                 cmd="heartbeat__subcmd__help"
                 ;;
+            heartbeat,maintenance)
+                cmd="heartbeat__subcmd__maintenance"
+                ;;
             heartbeat,manpages)
                 cmd="heartbeat__subcmd__manpages"
                 ;;
@@ -82,6 +85,9 @@ _heartbeat() {
             heartbeat__subcmd__help,help)
                 cmd="heartbeat__subcmd__help__subcmd__help"
                 ;;
+            heartbeat__subcmd__help,maintenance)
+                cmd="heartbeat__subcmd__help__subcmd__maintenance"
+                ;;
             heartbeat__subcmd__help,manpages)
                 cmd="heartbeat__subcmd__help__subcmd__manpages"
                 ;;
@@ -116,7 +122,7 @@ _heartbeat() {
 
     case "${cmd}" in
         heartbeat)
-            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check export daemon status metrics standby takeover stop completions manpages resource send-arp help"
+            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check export daemon status metrics standby takeover stop maintenance completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -366,7 +372,7 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__help)
-            opts="check export daemon status metrics standby takeover stop completions manpages resource send-arp help"
+            opts="check export daemon status metrics standby takeover stop maintenance completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -450,6 +456,20 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__help__subcmd__maintenance)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -568,6 +588,36 @@ _heartbeat() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__maintenance)
+            opts="-h --config-dir --node --state-dir --run-dir --help on off"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -175,6 +175,17 @@ _arguments "${_arguments_options[@]}" : \
 '--help[Print help]' \
 && ret=0
 ;;
+(maintenance)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+':state:(on off)' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
@@ -284,6 +295,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(maintenance)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -324,6 +339,7 @@ _heartbeat_commands() {
 'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
 'takeover:Take resource groups from the peer (like hb_takeover) and wait for the result' \
 'stop:Stop the daemon, handing its resource groups to the peer at once' \
+'maintenance:Maintenance mode on both nodes\: membership goes on, resources are left as they are (no takeover, no monitor restarts, no failback); \`off\` probes every group' \
 'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'manpages:Write the man pages (heartbeat.8 and one per subcommand) into DIR' \
 'resource:Start, stop or query a resource group (or one resource) by hand, without the daemon' \
@@ -389,6 +405,7 @@ _heartbeat__subcmd__help_commands() {
 'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
 'takeover:Take resource groups from the peer (like hb_takeover) and wait for the result' \
 'stop:Stop the daemon, handing its resource groups to the peer at once' \
+'maintenance:Maintenance mode on both nodes\: membership goes on, resources are left as they are (no takeover, no monitor restarts, no failback); \`off\` probes every group' \
 'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'manpages:Write the man pages (heartbeat.8 and one per subcommand) into DIR' \
 'resource:Start, stop or query a resource group (or one resource) by hand, without the daemon' \
@@ -429,6 +446,11 @@ _heartbeat__subcmd__help__subcmd__help_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat help help commands' commands "$@"
 }
+(( $+functions[_heartbeat__subcmd__help__subcmd__maintenance_commands] )) ||
+_heartbeat__subcmd__help__subcmd__maintenance_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help maintenance commands' commands "$@"
+}
 (( $+functions[_heartbeat__subcmd__help__subcmd__manpages_commands] )) ||
 _heartbeat__subcmd__help__subcmd__manpages_commands() {
     local commands; commands=()
@@ -468,6 +490,11 @@ _heartbeat__subcmd__help__subcmd__stop_commands() {
 _heartbeat__subcmd__help__subcmd__takeover_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat help takeover commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__maintenance_commands] )) ||
+_heartbeat__subcmd__maintenance_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat maintenance commands' commands "$@"
 }
 (( $+functions[_heartbeat__subcmd__manpages_commands] )) ||
 _heartbeat__subcmd__manpages_commands() {

@@ -4,7 +4,9 @@
 
 use super::Globals;
 use super::colour::{Palette, Tone};
-use crate::control::{self, ControlError, Request, Response, StatusReport, Which};
+use crate::control::{
+    self, ControlError, MaintenanceState, Request, Response, StatusReport, Which,
+};
 use std::time::Duration;
 
 /// Long enough for a chain with a slow fsck to hand over; the daemon answers
@@ -61,6 +63,12 @@ pub fn status(g: &Globals, json: bool) -> i32 {
         );
     }
     println!("resources: {}", s.rscstatus);
+    if s.maintenance != MaintenanceState::Off {
+        println!(
+            "maintenance: {} (resources are left as they are)",
+            s.maintenance
+        );
+    }
     for gr in &s.groups {
         println!(
             "group {:<32} held by {:<8} (here: {}, preferred {}) for {:.1}s: {}",
@@ -107,7 +115,17 @@ pub fn transition(g: &Globals, takeover: bool, which: Which) -> i32 {
     } else {
         Request::Standby { which }
     };
-    match ask(g, &req, TRANSITION_WAIT) {
+    done(g, &req)
+}
+
+/// `heartbeat maintenance on|off`; `off` waits until every group is probed.
+pub fn maintenance(g: &Globals, on: bool) -> i32 {
+    done(g, &Request::Maintenance { on })
+}
+
+/// Send a request that ends in a `Done` answer; print it; 0 if it went well.
+fn done(g: &Globals, req: &Request) -> i32 {
+    match ask(g, req, TRANSITION_WAIT) {
         Ok(Response::Done { ok, message }) => {
             println!("{message}");
             if ok { 0 } else { 1 }

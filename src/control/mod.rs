@@ -25,8 +25,8 @@ pub fn socket_path(run_dir: &Path) -> PathBuf {
 
 pub use crate::ownership::Which;
 pub use report::{
-    GroupHolder, GroupStatus, LinkState, LinkStatus, LocalState, PeerStatus, RscStatus,
-    SCHEMA_VERSION, StatusReport,
+    GroupHolder, GroupStatus, LinkState, LinkStatus, LocalState, MaintenanceState, PeerStatus,
+    RscStatus, SCHEMA_VERSION, StatusReport,
 };
 
 pub mod access;
@@ -44,6 +44,10 @@ pub enum Request {
     },
     /// Planned stop: hand everything to the peer, then exit.
     Shutdown,
+    /// Maintenance mode on or off, on both nodes.
+    Maintenance {
+        on: bool,
+    },
 }
 
 impl Request {
@@ -51,7 +55,10 @@ impl Request {
     pub fn changes_state(&self) -> bool {
         match self {
             Request::Status => false,
-            Request::Standby { .. } | Request::Takeover { .. } | Request::Shutdown => true,
+            Request::Standby { .. }
+            | Request::Takeover { .. }
+            | Request::Shutdown
+            | Request::Maintenance { .. } => true,
         }
     }
 
@@ -62,6 +69,7 @@ impl Request {
             Request::Standby { .. } => "standby",
             Request::Takeover { .. } => "takeover",
             Request::Shutdown => "stop",
+            Request::Maintenance { .. } => "maintenance",
         }
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::core::counters::Counters;
 pub use crate::membership::LinkState;
-pub use crate::ownership::{LocalState, RscStatus};
+pub use crate::ownership::{LocalState, MaintenanceState, RscStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -80,7 +80,13 @@ macro_rules! display_word {
         }
     )*};
 }
-display_word!(PeerStatus, LinkState, LocalState, RscStatus);
+display_word!(
+    PeerStatus,
+    LinkState,
+    LocalState,
+    RscStatus,
+    MaintenanceState
+);
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LinkStatus {
@@ -136,6 +142,9 @@ pub struct StatusReport {
     pub deadtime_ms: u64,
     pub warntime_ms: u64,
     pub initdead_ms: u64,
+    /// Maintenance mode: `on`, `off`, or `settling` (left, probing).
+    #[serde(default)]
+    pub maintenance: MaintenanceState,
     /// The latest takeover, release, restart or re-announce, with where its
     /// time went.
     #[serde(default)]
@@ -174,6 +183,8 @@ mod tests {
         ]);
         use RscStatus as R;
         same_words(&[R::None, R::Local, R::Foreign, R::All, R::Transition]);
+        use MaintenanceState as M;
+        same_words(&[M::Off, M::On, M::Settling]);
         assert_eq!(
             serde_json::to_string(&LocalState::StopFailed).unwrap(),
             "\"stop-failed\""

@@ -72,6 +72,16 @@ impl Locks {
         slot.running.is_some() || !slot.queued.is_empty()
     }
 
+    /// A reload changed the group's monitor: polls follow the new interval
+    /// (from the next arm; a group no longer monitored stops polling).
+    pub fn set_interval(&mut self, g: GroupIdx, interval: Option<Duration>) {
+        let slot = &mut self.slots[g.0];
+        slot.interval = interval;
+        if interval.is_none() {
+            slot.next_monitor = None;
+        }
+    }
+
     /// Poll the group `interval` from now (after a good start or poll).
     pub fn arm_monitor(&mut self, g: GroupIdx, now: Instant) {
         let slot = &mut self.slots[g.0];

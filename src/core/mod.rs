@@ -13,6 +13,7 @@ mod locks;
 mod node;
 pub mod notice;
 mod receive;
+pub mod reload;
 #[cfg(test)]
 mod sim;
 mod status;
@@ -24,6 +25,7 @@ pub use locks::Locks;
 pub use node::Node;
 pub use notice::{Notice, PeerNotice};
 pub use receive::report_of;
+pub use reload::ReloadNotice;
 pub use timeline::{Timelines, Transition};
 
 use crate::action::{ChainAction, ChainFailure, Step};
@@ -33,7 +35,7 @@ use crate::config::{
 use crate::control::{Request, Response};
 use crate::media::Outgoing;
 use crate::membership::LinkId;
-use crate::ownership::{Generation, GroupIdx};
+use crate::ownership::{Generation, GroupIdx, Maintenance};
 use std::time::Duration;
 
 /// What the node needs to know, distilled from the configuration and the
@@ -56,6 +58,8 @@ pub struct NodeConfig {
     pub auto_failback: AutoFailback,
     pub failback_delay: Duration,
     pub generation: Generation,
+    /// The maintenance flag as persisted (`STATE_DIR/hb_maintenance`).
+    pub maintenance: Maintenance,
     pub uuid: [u8; 16],
     /// Wall-clock seconds at the `now` given to [`Node::new`]: the `ts`
     /// field is derived from it, so the node never reads a clock.
@@ -69,6 +73,9 @@ pub struct GroupSpec {
     pub monitor: Option<MonitorPolicy>,
     /// The haresources resources, for "Acquiring resource group:".
     pub line: String,
+    /// Everything the chain runs (agents, arguments, timeouts): a reload
+    /// compares it to see whether the group's resources changed.
+    pub chain: String,
 }
 
 impl NodeConfig {
@@ -100,11 +107,13 @@ impl NodeConfig {
                         .map(|r| r.spec.as_str())
                         .collect::<Vec<_>>()
                         .join(" "),
+                    chain: format!("{:?}", g.resources),
                 })
                 .collect(),
             auto_failback: cfg.auto_failback,
             failback_delay: cfg.failback_delay,
             generation,
+            maintenance: Maintenance::default(),
             uuid,
             wall_secs_at_start,
         }
@@ -157,9 +166,8 @@ pub enum Input {
     Reach(u32),
     /// SIGTERM or SIGINT: a planned stop.
     Signal(&'static str),
-    /// authkeys as re-read on SIGHUP: sign with its active key from now on
-    /// and accept every key it lists (a key is rotated one node at a time).
-    AuthKeys(AuthKeys),
+    /// SIGHUP: the configuration as re-read and validated (see `reload.rs`).
+    Reload(Box<NodeConfig>),
     /// [`Node::poll_timeout`] was reached (or any wake-up).
     Timer,
 }
@@ -211,6 +219,14 @@ pub enum Effect {
     Notify {
         event: HookEvent,
         subject: String,
+    },
+    /// The maintenance flag changed: persist it so a restarted daemon
+    /// comes back in (or out of) maintenance.
+    SaveMaintenance(Maintenance),
+    /// A reload was decided: use the new configuration, except the old
+    /// definition of `kept_groups` (every group when the set changed).
+    Reconfigured {
+        kept_groups: Vec<GroupIdx>,
     },
     /// A planned stop began (systemd's STOPPING=1).
     Stopping,

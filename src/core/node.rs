@@ -40,21 +40,24 @@ pub struct Node {
     /// the same generation is a spoof (see `receive.rs`).
     pub(super) peer_uuid: Option<(u64, [u8; 16])>,
     /// `None` until the first `handle`, which sends `init`.
-    next_keepalive: Option<Instant>,
+    pub(super) next_keepalive: Option<Instant>,
     /// When a dropped packet was last logged, per reason: a flood of one
     /// kind (a wrong key) must not hide another (a replay).
     pub(super) last_bad_log: Vec<(&'static str, Instant)>,
     /// The peer's last `st` said `active`.
     pub(super) peer_active: bool,
     pub(super) peer_ever_up: bool,
-    pub(super) peer_digest_checked: bool,
+    /// The peer's configuration digest as last reported, and whether ours
+    /// agreed with it when last judged (each change is logged once).
+    pub(super) peer_digest: Option<String>,
+    pub(super) digest_agrees: Option<bool>,
     pub(super) reach: u32,
     /// Each group's transition under way and the last one (for status).
     pub(super) timelines: Timelines,
     /// How long each resource's agent took, for `heartbeat metrics`.
     pub(super) durations: AgentDurations,
     /// Links declared dead and not back yet.
-    lost_links: BTreeSet<LinkId>,
+    pub(super) lost_links: BTreeSet<LinkId>,
     /// The standby/takeover request being carried out (one at a time).
     pending_request: Option<RequestId>,
     pending_shutdown: Vec<RequestId>,
@@ -87,6 +90,7 @@ impl Node {
                     .collect(),
                 auto_failback: cfg.auto_failback,
                 failback_delay: cfg.failback_delay,
+                maintenance: cfg.maintenance,
             },
             now,
         );
@@ -108,7 +112,8 @@ impl Node {
             last_bad_log: Vec::new(),
             peer_active: false,
             peer_ever_up: false,
-            peer_digest_checked: false,
+            peer_digest: None,
+            digest_agrees: None,
             reach: 0,
             timelines: Timelines::default(),
             durations: AgentDurations::default(),
@@ -148,13 +153,7 @@ impl Node {
                 self.send_report(now, &mut fx);
             }
             Input::Signal(cause) => self.begin_shutdown(now, cause, &mut fx),
-            Input::AuthKeys(keys) => {
-                fx.push(Effect::Log(Notice::AuthKeysReloaded {
-                    signing: keys.active,
-                    accepting: keys.keys.keys().copied().collect(),
-                }));
-                self.cfg.auth = keys;
-            }
+            Input::Reload(cfg) => self.reload(now, *cfg, &mut fx),
             Input::Timer => {}
         }
         self.tick(now, &mut fx);
@@ -166,11 +165,14 @@ impl Node {
         if self.shutdown == Shutdown::Done {
             return None;
         }
+        // Monitors do not poll in maintenance: their overdue deadlines
+        // must not wake the loop.
+        let monitors = self.locks.next_deadline();
         [
             self.next_keepalive,
             self.membership.next_deadline(),
             self.ownership.next_deadline(),
-            self.locks.next_deadline(),
+            monitors.filter(|_| !self.ownership.hands_off()),
         ]
         .into_iter()
         .flatten()
@@ -200,6 +202,9 @@ impl Node {
         let events = self.membership.handle(now, membership::Input::Tick);
         self.on_membership_events(now, events, fx);
         self.ownership_input(now, ownership::Input::Tick, fx);
+        if self.ownership.hands_off() {
+            return;
+        }
         for g in self.locks.due_monitors(now) {
             self.begin_run(now, g, ChainAction::Monitor, fx);
         }
@@ -342,6 +347,9 @@ impl Node {
     /// that restarted, a cable replugged) may have forgotten where the
     /// addresses live, so every group running here is announced again.
     fn reannounce_held(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        if self.ownership.hands_off() {
+            return;
+        }
         let running: Vec<GroupIdx> = (self.ownership.groups().iter().enumerate())
             .filter(|(_, g)| g.local_state == LocalState::Running)
             .map(|(i, _)| GroupIdx(i))
@@ -420,6 +428,7 @@ impl Node {
                 }
             }
             Output::SendReport => self.send_report(now, fx),
+            Output::MaintenanceChanged(flag) => fx.push(Effect::SaveMaintenance(flag)),
             Output::Notice(n) => fx.push(Effect::Log(Notice::Ownership(n))),
             Output::Refused(reason) => {
                 fx.push(Effect::Log(Notice::RequestRefused {
@@ -474,7 +483,7 @@ impl Node {
         let cause = self.ownership.groups().swap_remove(g.0).cause;
         self.timelines
             .begin(now, g, action, spec.id.to_string(), cause);
-        if action != ChainAction::Monitor {
+        if !matches!(action, ChainAction::Monitor | ChainAction::Probe) {
             fx.push(Effect::Log(Notice::ChainBegins {
                 action,
                 group: spec.id.clone(),
@@ -543,6 +552,12 @@ impl Node {
                 }));
                 self.locks.monitor_soon(g, now);
             }
+            (ChainAction::Probe, r) => {
+                if r.is_ok() {
+                    self.locks.arm_monitor(g, now);
+                }
+                self.ownership_input(now, ownership::Input::Probed(g, r), fx);
+            }
             (ChainAction::Monitor, Ok(())) => self.locks.arm_monitor(g, now),
             (ChainAction::Monitor, Err(failure)) => {
                 fx.push(Effect::Log(Notice::MonitorNotRunning {
@@ -577,14 +592,21 @@ impl Node {
                 id,
                 response: Response::Status(Box::new(self.status_report(now, io))),
             }),
-            Request::Standby { which } | Request::Takeover { which }
+            Request::Standby { .. } | Request::Takeover { .. } | Request::Maintenance { .. }
                 if self.pending_request.is_some() =>
             {
                 fx.push(done(
                     id,
                     false,
-                    format!("another standby/takeover request is in progress; {which} not started"),
+                    "another standby, takeover or maintenance request is in progress; \
+                     this one was not started"
+                        .into(),
                 ));
+            }
+            Request::Maintenance { on } => {
+                self.pending_request = Some(id);
+                self.ownership_input(now, ownership::Input::Maintenance(on), fx);
+                self.send_report(now, fx);
             }
             Request::Standby { which } => {
                 // Ownership says "Going standby" itself.

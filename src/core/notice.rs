@@ -61,6 +61,15 @@ pub enum PeerNotice {
         ours: String,
         theirs: String,
     },
+    /// After a reload on either node: expected until the other reloads.
+    ConfigDiffersAfterReload {
+        peer: NodeName,
+        ours: String,
+        theirs: String,
+    },
+    ConfigAgrees {
+        peer: NodeName,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -108,14 +117,11 @@ pub enum Notice {
     PingReach {
         reachable: u32,
     },
-    /// authkeys re-read on SIGHUP.
-    AuthKeysReloaded {
-        signing: u8,
-        accepting: Vec<u8>,
-    },
     /// A decision of the ownership machine (its words live in
     /// `ownership/notice.rs`).
     Ownership(ownership::Notice),
+    /// What a reload applied or refused (words in `reload.rs`).
+    Reload(super::ReloadNotice),
 }
 
 impl Notice {
@@ -129,6 +135,7 @@ impl Notice {
             Notice::ShutdownBlocked { .. } => Level::Crit,
             Notice::ReannounceFailed { .. } => Level::Error,
             Notice::Ownership(n) => n.level(),
+            Notice::Reload(n) => n.level(),
             _ => Level::Info,
         }
     }
@@ -145,6 +152,7 @@ impl PeerNotice {
             | PeerNotice::PeerReturned { .. } => Level::Crit,
             PeerNotice::LateHeartbeat { .. } => Level::Warn,
             PeerNotice::ConfigDiffers { .. } | PeerNotice::PeerRolledBack { .. } => Level::Error,
+            PeerNotice::ConfigDiffersAfterReload { .. } => Level::Warn,
             _ => Level::Info,
         }
     }
@@ -177,6 +185,7 @@ fn chain_begins(
         ChainAction::Restart => write!(f, "Restarting resource group: {group}"),
         ChainAction::Reannounce => write!(f, "Re-announcing resource group: {group}"),
         ChainAction::Monitor => write!(f, "Monitoring resource group: {group}"),
+        ChainAction::Probe => write!(f, "Probing resource group: {group}"),
     }
 }
 
@@ -245,6 +254,14 @@ impl fmt::Display for PeerNotice {
                 "Configuration differs from {peer}'s (haresources, timings or auth method; ours {ours}, \
                  theirs {theirs}): compare with `heartbeat check --against`"
             ),
+            PeerNotice::ConfigDiffersAfterReload { peer, ours, theirs } => write!(
+                f,
+                "Configuration differs from {peer}'s since a reload (ours {ours}, theirs {theirs}); \
+                 expected until both nodes are reloaded with the same files"
+            ),
+            PeerNotice::ConfigAgrees { peer } => {
+                write!(f, "Configuration agrees with {peer}'s again")
+            }
         }
     }
 }
@@ -253,10 +270,6 @@ impl fmt::Display for Notice {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Notice::Peer(n) => n.fmt(f),
-            Notice::AuthKeysReloaded { signing, accepting } => write!(
-                f,
-                "authkeys reloaded: signing with key {signing}, accepting keys {accepting:?}"
-            ),
             Notice::LocalStall { gap } => write!(
                 f,
                 "This node was stalled {} ms; reading queued packets before judging the peer",
@@ -308,6 +321,7 @@ impl fmt::Display for Notice {
                 write!(f, "Ping nodes reachable from here: {reachable}")
             }
             Notice::Ownership(n) => n.fmt(f),
+            Notice::Reload(n) => n.fmt(f),
         }
     }
 }

@@ -279,17 +279,8 @@ impl Node {
     }
 
     fn on_report(&mut self, now: Instant, hg: u64, msg: &Message, fx: &mut Vec<Effect>) {
-        if let Some(theirs) = msg.get("cfg")
-            && !self.peer_digest_checked
-        {
-            self.peer_digest_checked = true;
-            if theirs != self.cfg.digest {
-                fx.push(Effect::Log(Notice::Peer(PeerNotice::ConfigDiffers {
-                    peer: self.cfg.peer.clone(),
-                    ours: self.cfg.digest.clone(),
-                    theirs: theirs.to_string(),
-                })));
-            }
+        if let Some(theirs) = msg.get("cfg") {
+            self.judge_peer_digest(Some(theirs), fx);
         }
         match report_of(msg) {
             Ok(report) => self.ownership_input(
@@ -299,6 +290,36 @@ impl Node {
             ),
             Err(e) => self.reject(now, DropReason::BadReport, || e.to_string(), fx),
         }
+    }
+
+    /// Compare the peer's digest (new, or `None` after our reload) with
+    /// ours and log when the verdict changes: a difference at the first
+    /// report is an error; one after a reload on either side is expected
+    /// until the other node is reloaded too.
+    pub(super) fn judge_peer_digest(&mut self, theirs: Option<&str>, fx: &mut Vec<Effect>) {
+        let mut changed = theirs.is_none();
+        if let Some(t) = theirs.filter(|t| self.peer_digest.as_deref() != Some(*t)) {
+            changed = self.peer_digest.is_some();
+            self.peer_digest = Some(t.to_string());
+        }
+        let Some(theirs) = self.peer_digest.clone() else {
+            return;
+        };
+        let agrees = theirs == self.cfg.digest;
+        if self.digest_agrees == Some(agrees) {
+            return;
+        }
+        let first = self.digest_agrees.is_none();
+        self.digest_agrees = Some(agrees);
+        let peer = self.cfg.peer.clone();
+        let ours = self.cfg.digest.clone();
+        let notice = match (agrees, first || !changed) {
+            (true, true) => return,
+            (true, false) => PeerNotice::ConfigAgrees { peer },
+            (false, true) => PeerNotice::ConfigDiffers { peer, ours, theirs },
+            (false, false) => PeerNotice::ConfigDiffersAfterReload { peer, ours, theirs },
+        };
+        fx.push(Effect::Log(Notice::Peer(notice)));
     }
 
     /// Count always; log each reason at most every ten seconds with a

@@ -74,6 +74,7 @@ impl Node {
             deadtime_ms: t.deadtime.as_millis() as u64,
             warntime_ms: t.warntime.as_millis() as u64,
             initdead_ms: t.initdead.as_millis() as u64,
+            maintenance: self.ownership.maintenance_state(),
             last_transition: self.timelines.latest(now),
             agent_durations: self.durations.report(),
         }

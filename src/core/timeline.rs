@@ -41,6 +41,7 @@ fn kind(action: ChainAction) -> &'static str {
         ChainAction::Restart => "restart",
         ChainAction::Reannounce => "re-announce",
         ChainAction::Monitor => "monitor",
+        ChainAction::Probe => "probe",
     }
 }
 
@@ -66,7 +67,7 @@ impl Timelines {
         group: String,
         cause: String,
     ) {
-        if action == ChainAction::Monitor {
+        if matches!(action, ChainAction::Monitor | ChainAction::Probe) {
             return;
         }
         let t = Transition {

@@ -30,10 +30,16 @@ pub async fn run(
         ChainAction::Reannounce => resources::reannounce_group(group, env)
             .await
             .map_err(started),
-        ChainAction::Monitor => {
+        ChainAction::Monitor | ChainAction::Probe => {
             let statuses = resources::status_group(group, env).await;
+            // An agent that cannot tell may have something running.
+            let partly = (statuses.iter()).any(|(_, s)| *s != ResourceStatus::Stopped);
             match statuses.iter().find(|(_, s)| *s != ResourceStatus::Running) {
                 None => Ok(()),
+                // A probe must know whether anything of the group runs.
+                Some((spec, s)) if partly && action == ChainAction::Probe => {
+                    Err(ChainFailure::new(spec.clone(), format!("{spec} is {s}")).still_running())
+                }
                 Some((spec, s)) => Err(ChainFailure::new(spec.clone(), format!("{spec} is {s}"))),
             }
         }

@@ -6,6 +6,7 @@
 mod chains;
 mod hangup;
 mod metrics_http;
+mod reload;
 mod setup;
 mod watchdog;
 
@@ -91,6 +92,27 @@ struct Driver {
     chain_tx: mpsc::Sender<ChainResult>,
     replies: HashMap<RequestId, oneshot::Sender<Response>>,
     next_request: u64,
+    /// A reloaded configuration the node is deciding about (until its
+    /// `Effect::Reconfigured`).
+    reloaded: Option<ClusterConfig>,
+}
+
+/// What woke the loop.
+enum Wake {
+    Input(Input),
+    Reload,
+}
+
+/// The pinger, when ha.cf names ping nodes (at start and after a reload).
+fn start_pinger(cfg: &ClusterConfig, reach_tx: mpsc::Sender<u32>) -> Result<()> {
+    let targets = crate::ping::targets(&cfg.ping, &cfg.ping_groups);
+    if !targets.is_empty() {
+        let deadping = cfg.timings.deadping;
+        let interval = (deadping / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
+        crate::ping::spawn(targets, interval, deadping, reach_tx)
+            .context("opening the ping socket")?;
+    }
+    Ok(())
 }
 
 async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
@@ -112,7 +134,14 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         .context("writing the pid file")?;
 
     let env = Arc::new(agent_env(g, &cfg));
-    setup::release_leftovers(&cfg, &env).await?;
+    let maintenance =
+        generation::load_maintenance(&g.state_dir).context("reading the maintenance flag")?;
+    if maintenance.on {
+        // The node probes every group instead and adopts what runs.
+        tracing::warn!("Maintenance mode is on: resources left running are adopted, not released");
+    } else {
+        setup::release_leftovers(&cfg, &env).await?;
+    }
 
     let (pkt_tx, packets) = mpsc::channel(256);
     let media = MediaSet::open(&cfg, pkt_tx)
@@ -129,13 +158,7 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         .await
         .context("opening the control socket")?;
     let (reach_tx, reach) = mpsc::channel(8);
-    let targets = crate::ping::targets(&cfg.ping, &cfg.ping_groups);
-    if !targets.is_empty() {
-        let deadping = cfg.timings.deadping;
-        let interval = (deadping / 4).clamp(Duration::from_millis(50), Duration::from_secs(1));
-        crate::ping::spawn(targets, interval, deadping, reach_tx)
-            .context("opening the ping socket")?;
-    }
+    start_pinger(&cfg, reach_tx)?;
     crate::respawn::spawn_all(&cfg.respawn);
     setup::sd_notify("READY=1\nSTATUS=running: media and control socket open");
 
@@ -143,10 +166,11 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
     let wall = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    let node = Node::new(
-        NodeConfig::from_cluster(&cfg, Generation(generation), uuid, wall),
-        now,
-    );
+    let node_cfg = NodeConfig {
+        maintenance,
+        ..NodeConfig::from_cluster(&cfg, Generation(generation), uuid, wall)
+    };
+    let node = Node::new(node_cfg, now);
     let (chain_tx, chains) = mpsc::channel(64);
     let mut driver = Driver {
         g: g.clone(),
@@ -156,6 +180,7 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         chain_tx,
         replies: HashMap::new(),
         next_request: 0,
+        reloaded: None,
     };
     let inputs = Inputs {
         packets,
@@ -178,7 +203,7 @@ impl Driver {
         use tokio::signal::unix::{SignalKind, signal};
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sigint = signal(SignalKind::interrupt())?;
-        let mut keys = hangup::watch(self.g.config_dir.clone())?;
+        let mut hup = hangup::watch()?;
         watchdog::start();
         let mut input = Input::Timer;
         loop {
@@ -190,18 +215,25 @@ impl Driver {
                 Some(t) => tokio::time::Instant::from_std(t),
                 None => tokio::time::Instant::now() + Duration::from_secs(3600),
             };
-            input = tokio::select! {
+            let wake = tokio::select! {
                 biased;
-                Some(pkt) = inputs.packets.recv() => packet(pkt),
+                Some(pkt) = inputs.packets.recv() => Wake::Input(packet(pkt)),
                 Some((group, action, result, steps)) = inputs.chains.recv() => {
-                    Input::ChainDone { group, action, result, steps }
+                    Wake::Input(Input::ChainDone { group, action, result, steps })
                 }
-                Some(p) = inputs.requests.recv() => self.request(p),
-                Some(local) = inputs.reach.recv() => Input::Reach(local),
-                _ = sigterm.recv() => Input::Signal("SIGTERM"),
-                _ = sigint.recv() => Input::Signal("SIGINT"),
-                Some(k) = keys.recv() => Input::AuthKeys(k),
-                _ = tokio::time::sleep_until(sleep) => Input::Timer,
+                Some(p) = inputs.requests.recv() => Wake::Input(self.request(p)),
+                Some(local) = inputs.reach.recv() => Wake::Input(Input::Reach(local)),
+                _ = sigterm.recv() => Wake::Input(Input::Signal("SIGTERM")),
+                _ = sigint.recv() => Wake::Input(Input::Signal("SIGINT")),
+                Some(()) = hup.recv() => Wake::Reload,
+                _ = tokio::time::sleep_until(sleep) => Wake::Input(Input::Timer),
+            };
+            input = match wake {
+                Wake::Input(i) => i,
+                Wake::Reload => match self.reload(&mut node, &mut inputs).await {
+                    reload::Outcome::Exit => return Ok(()),
+                    reload::Outcome::Input(i) => i,
+                },
             };
         }
     }
@@ -252,6 +284,12 @@ impl Driver {
                     self.cfg.local.as_str(),
                     subject,
                 ),
+                Effect::SaveMaintenance(flag) => {
+                    if let Err(e) = generation::save_maintenance(&self.g.state_dir, flag) {
+                        tracing::error!("{e}; a restart will not know the maintenance mode");
+                    }
+                }
+                Effect::Reconfigured { kept_groups } => self.reconfigured(&kept_groups),
                 Effect::Stopping => setup::sd_notify("STOPPING=1"),
                 Effect::Exit => exit = true,
             }

@@ -146,6 +146,8 @@ impl LinkQueue {
 pub struct MediaSet {
     queues: Vec<Arc<LinkQueue>>,
     names: Vec<String>,
+    /// Every reader and writer task: dropping the set (a reload replaced
+    /// it) ends them all, and with them the sockets.
     writers: Vec<tokio::task::AbortHandle>,
 }
 
@@ -173,12 +175,13 @@ impl MediaSet {
                             source,
                         }
                     })?);
-                    link.clone().spawn_reader(idx, tx.clone(), REOPEN_DELAY);
+                    let reader = link.clone().spawn_reader(idx, tx.clone(), REOPEN_DELAY);
+                    set.writers.push(reader);
                     Link::Serial(link)
                 }
                 _ => {
                     let link = Arc::new(UdpLink::open(medium, cfg.udpport)?);
-                    link.clone().spawn_reader(idx, tx.clone());
+                    set.writers.push(link.clone().spawn_reader(idx, tx.clone()));
                     Link::Udp(link)
                 }
             };

@@ -99,7 +99,7 @@ impl SerialLink {
         link: usize,
         tx: mpsc::Sender<Received>,
         reopen: Duration,
-    ) {
+    ) -> tokio::task::AbortHandle {
         tokio::spawn(async move {
             let mut pending = Vec::new();
             let mut buf = [0u8; 4096];
@@ -155,6 +155,7 @@ impl SerialLink {
                     }
                 }
             }
-        });
+        })
+        .abort_handle()
     }
 }

@@ -89,7 +89,11 @@ impl UdpLink {
         Ok(())
     }
 
-    pub fn spawn_reader(self: Arc<Self>, link: usize, tx: mpsc::Sender<Received>) {
+    pub fn spawn_reader(
+        self: Arc<Self>,
+        link: usize,
+        tx: mpsc::Sender<Received>,
+    ) -> tokio::task::AbortHandle {
         tokio::spawn(async move {
             let mut buf = vec![0u8; RECV_BUF];
             loop {
@@ -110,7 +114,8 @@ impl UdpLink {
                     }
                 }
             }
-        });
+        })
+        .abort_handle()
     }
 }
 

@@ -354,6 +354,29 @@ impl Membership {
         &self.cfg
     }
 
+    /// A reload: new timings and media. The peer's state stays; a medium
+    /// keeps its state when its name remains, a new one starts as never
+    /// heard (judged against initdead from now), so nothing is declared
+    /// dead by the change itself.
+    pub fn reconfigure(&mut self, now: Instant, cfg: MembershipConfig) {
+        let links = (cfg.links.iter())
+            .map(|name| {
+                let old = self.cfg.links.iter().position(|n| n == name);
+                old.and_then(|i| self.links.get(i))
+                    .cloned()
+                    .unwrap_or(Link {
+                        state: LinkState::Init,
+                        silent_since: now,
+                        heard: None,
+                    })
+            })
+            .collect();
+        self.links = links;
+        self.cfg = cfg;
+        // The reload itself took time on our loop: not a stall of ours.
+        self.last_call = self.last_call.max(now);
+    }
+
     fn startup_interval(&self) -> Duration {
         self.cfg.initdead.max(self.dead_interval())
     }

@@ -25,6 +25,7 @@ fn sample() -> StatusReport {
             },
         ],
         rscstatus: RscStatus::Local,
+        maintenance: Default::default(),
         groups: vec![GroupStatus {
             id: "IPaddr::10.0.0.1".into(),
             preferred: "alpha".into(),

@@ -32,6 +32,11 @@ pub enum Refusal {
         which: Which,
         peer: NodeName,
     },
+    /// Maintenance mode: nothing moves.
+    Maintenance {
+        what: &'static str,
+    },
+    MaintenanceShuttingDown,
 }
 
 /// How an accepted operator request ended.
@@ -44,13 +49,28 @@ pub enum Outcome {
         not_taken: Vec<GroupId>,
     },
     /// A standby found nothing the peer could take.
-    NothingToGive { which: Which, peer: NodeName },
+    NothingToGive {
+        which: Which,
+        peer: NodeName,
+    },
     /// A takeover selected no group.
-    NoSuchGroups { which: Which },
+    NoSuchGroups {
+        which: Which,
+    },
     /// Shutdown came first.
     Interrupted,
+    /// Maintenance mode came first.
+    MaintenanceInterrupted,
+    MaintenanceAlready {
+        word: &'static str,
+    },
+    MaintenanceOn,
+    /// Left, and every group probed.
+    MaintenanceOff,
     /// The peer was busy and refused to go standby.
-    PeerRefused { peer: NodeName },
+    PeerRefused {
+        peer: NodeName,
+    },
     /// The peer did not answer the takeover's standby request in time.
     NoAnswer {
         which: Which,
@@ -58,7 +78,10 @@ pub enum Outcome {
         timeout: Duration,
     },
     /// Every selected group is held by `holder`, as asked.
-    AllHeldBy { which: Which, holder: NodeName },
+    AllHeldBy {
+        which: Which,
+        holder: NodeName,
+    },
     /// A standby that moved only some groups.
     StandbyPartly {
         peer: NodeName,
@@ -91,6 +114,14 @@ impl fmt::Display for Refusal {
                 f,
                 "takeover [{which}] refused: the state of {peer} is not known yet"
             ),
+            Refusal::Maintenance { what } => write!(
+                f,
+                "{what} refused: maintenance mode (resources are left as they are; \
+                 `heartbeat maintenance off` first)"
+            ),
+            Refusal::MaintenanceShuttingDown => {
+                f.write_str("maintenance refused: heartbeat is shutting down")
+            }
         }
     }
 }
@@ -113,6 +144,14 @@ impl fmt::Display for Outcome {
                 write!(f, "takeover [{which}]: no such resource groups configured")
             }
             Outcome::Interrupted => f.write_str("interrupted by heartbeat shutdown"),
+            Outcome::MaintenanceInterrupted => f.write_str("interrupted: maintenance mode is on"),
+            Outcome::MaintenanceAlready { word } => write!(f, "maintenance mode is already {word}"),
+            Outcome::MaintenanceOn => f.write_str(
+                "maintenance mode on (the peer follows): resources are left as they are",
+            ),
+            Outcome::MaintenanceOff => f.write_str(
+                "maintenance mode off: every resource group probed; the rules apply again",
+            ),
             Outcome::PeerRefused { peer } => write!(
                 f,
                 "{peer} refused the takeover request: its resources are in flux"

@@ -16,6 +16,13 @@ impl Ownership {
     /// Apply every rule once; true if the report changed on the way (the
     /// caller then sends it).
     pub(super) fn evaluate(&mut self, now: Instant, out: &mut Vec<Output>) -> bool {
+        if self.hands_off() {
+            // Maintenance: nothing starts, stops or moves; only a stop of
+            // the daemon finishes (leaving everything running).
+            let changed = self.refresh_version();
+            self.finish_shutdown(now, out);
+            return changed;
+        }
         if self.live().is_some() && !self.shutting_down {
             self.settle_yields();
             self.resolve_conflicts(out);

@@ -4,8 +4,9 @@
 //! to `evaluate`, which runs after every input.
 
 use super::{
-    ChainAction, ChainFailure, DeadCause, Generation, GroupFailure, GroupIdx, LocalState, Notice,
-    Output, Ownership, PeerStatus, PeerView, Report, YieldCause, notify, set_state,
+    ChainAction, ChainFailure, DeadCause, Generation, GroupFailure, GroupIdx, LocalState,
+    MaintenanceNotice, Notice, Output, Ownership, PeerStatus, PeerView, Report, YieldCause, notify,
+    set_state,
 };
 use crate::config::AutoFailback;
 use std::time::Instant;
@@ -53,6 +54,13 @@ impl Ownership {
             return;
         }
         let peer = self.peer.clone();
+        if self.hands_off() {
+            notify(
+                out,
+                Notice::Maintenance(MaintenanceNotice::NoTakeover { peer }),
+            );
+            return;
+        }
         notify(out, Notice::AcquiringFromDeadPeer { peer, cause });
         for g in &mut self.groups {
             // The peer can no longer take anything, and a group that failed
@@ -221,6 +229,15 @@ impl Ownership {
         if grp.local != LocalState::Running {
             return;
         }
+        if self.hands_off() {
+            let group = self.groups[g.0].id.clone();
+            notify(
+                out,
+                Notice::Maintenance(MaintenanceNotice::MonitorIgnored { group }),
+            );
+            return;
+        }
+        let grp = &mut self.groups[g.0];
         if let Some(policy) = grp.monitor.clone() {
             while grp
                 .restarts

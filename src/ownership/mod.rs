@@ -40,6 +40,7 @@
 mod answer;
 mod evaluate;
 mod inputs;
+mod maintenance;
 mod notice;
 mod report;
 mod requests;
@@ -47,6 +48,9 @@ mod requests;
 mod sim;
 
 pub use answer::{Outcome, Refusal};
+pub use maintenance::{
+    ChangedBy, Found, Maintenance, MaintenanceNotice, MaintenanceReport, MaintenanceState,
+};
 pub use notice::{Busy, GroupFailure, Level, Notice, StartReason};
 
 pub use report::{
@@ -76,6 +80,8 @@ pub struct OwnershipConfig {
     pub groups: Vec<(GroupId, NodeName, Option<MonitorPolicy>)>,
     pub auto_failback: AutoFailback,
     pub failback_delay: Duration,
+    /// As persisted by the daemon.
+    pub maintenance: Maintenance,
 }
 
 /// Why membership gave up on the peer.
@@ -111,6 +117,10 @@ pub enum Input {
         local: u32,
     },
     MonitorFailed(GroupIdx),
+    /// Operator: maintenance mode on or off.
+    Maintenance(bool),
+    /// Answer to `Probe`.
+    Probed(GroupIdx, Result<(), ChainFailure>),
     Tick,
 }
 
@@ -137,6 +147,8 @@ pub enum Output {
         stop_failed: Vec<GroupId>,
         not_taken: Vec<GroupId>,
     },
+    /// The maintenance flag changed: persist it.
+    MaintenanceChanged(Maintenance),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -294,6 +306,7 @@ struct Content {
     standby_request: Option<StandbyRequest>,
     reply: Option<RequestReply>,
     rsc_hold: RscHold,
+    maintenance: Option<MaintenanceReport>,
 }
 
 #[derive(Debug)]
@@ -330,6 +343,12 @@ pub struct Ownership {
     last_now: Instant,
     mismatch_logged: bool,
     pending: Vec<Output>,
+    maintenance: Maintenance,
+    /// Groups whose probe is not in yet (at a start in maintenance, and
+    /// after leaving it); empty otherwise.
+    probing: Vec<bool>,
+    /// An operator's `maintenance off` waits for the probes.
+    maintenance_request: bool,
 }
 
 fn notify(out: &mut Vec<Output>, notice: Notice) {
@@ -379,6 +398,7 @@ impl Ownership {
                 standby_request: None,
                 reply: None,
                 rsc_hold: RscHold::None,
+                maintenance: None,
             },
             reach: 0,
             reach_known: false,
@@ -394,7 +414,11 @@ impl Ownership {
             last_now: now,
             mismatch_logged: false,
             pending,
+            maintenance: Maintenance::default(),
+            probing: Vec::new(),
+            maintenance_request: false,
         };
+        me.start_maintenance(cfg.maintenance);
         me.content = me.current_content();
         me
     }
@@ -419,14 +443,19 @@ impl Ownership {
                 self.reach_known = true;
             }
             Input::MonitorFailed(g) => self.on_monitor_failed(now, g, &mut out),
+            Input::Maintenance(on) => self.on_maintenance_request(on, &mut out),
+            Input::Probed(g, result) => self.on_probed(now, g, result, &mut out),
             Input::Tick => {}
         }
+        self.follow_peer_maintenance(&mut out);
         // A change made by the input itself (a start finished) is caught
         // by evaluate's first refresh: send it too, not a second later.
         send |= self.evaluate(now, &mut out);
         if self.refresh_version() || send {
             out.push(Output::SendReport);
         }
+        // Probes asked for on the way (maintenance left).
+        out.append(&mut self.pending);
         out
     }
 
@@ -446,6 +475,7 @@ impl Ownership {
             standby_request: c.standby_request,
             reply: c.reply,
             rsc_hold: c.rsc_hold,
+            maintenance: c.maintenance,
         }
     }
 
@@ -465,6 +495,19 @@ impl Ownership {
             .filter(|_| !self.shutdown_reported)
             .map(|t| t + REQUEST_REPLY_TIMEOUT);
         [failback, reply, handover].into_iter().flatten().min()
+    }
+
+    /// A reload changed auto_failback or its delay: from the next arming.
+    pub fn set_failback(&mut self, auto_failback: AutoFailback, delay: Duration) {
+        self.auto_failback = auto_failback;
+        self.failback_delay = delay;
+    }
+
+    /// A reload changed a group's monitor policy.
+    pub fn set_monitor(&mut self, g: GroupIdx, policy: Option<MonitorPolicy>) {
+        if let Some(grp) = self.groups.get_mut(g.0) {
+            grp.monitor = policy;
+        }
     }
 
     pub fn rsc_status(&self) -> RscStatus {
@@ -585,6 +628,7 @@ impl Ownership {
             standby_request,
             reply,
             rsc_hold: self.rsc_hold(),
+            maintenance: self.maintenance_report(),
         }
     }
 

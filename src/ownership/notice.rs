@@ -164,6 +164,8 @@ pub enum Notice {
     AllRelinquished,
     /// Shutdown: these groups failed to stop and stay held.
     ShutdownStopFailed { groups: Vec<GroupId> },
+    /// Maintenance mode (its words live in `maintenance.rs`).
+    Maintenance(super::MaintenanceNotice),
 }
 
 impl Notice {
@@ -171,6 +173,7 @@ impl Notice {
     pub fn level(&self) -> Level {
         use Notice::*;
         match self {
+            Maintenance(n) => n.level(),
             StopFailed { .. } | ShutdownStopFailed { .. } => Level::Crit,
             GroupCountMismatch { .. } | Failed { .. } | Conflict { .. } | DownEverywhere { .. } => {
                 Level::Error
@@ -250,6 +253,7 @@ impl fmt::Display for Notice {
                 write!(f, "Shutdown with resource groups that failed to stop:")?;
                 groups.iter().try_for_each(|g| write!(f, " {g}"))
             }
+            Maintenance(n) => write!(f, "{n}"),
         }
     }
 }

@@ -203,6 +203,9 @@ pub struct Report {
     pub reply: Option<RequestReply>,
     /// Informational only.
     pub rsc_hold: RscHold,
+    /// The sender's maintenance flag (optional: absent until maintenance
+    /// was ever used, and in an earlier version's reports).
+    pub maintenance: Option<super::MaintenanceReport>,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -226,6 +229,7 @@ const F_REACH: &str = "reach";
 const F_REQUEST: &str = "sreq";
 const F_REPLY: &str = "srep";
 const F_STARTING: &str = "gs";
+const F_MAINT: &str = "mnt";
 
 const GROUPS_EXPECTED: &str = "comma-separated groups like `HY12` (H or -, Y or -, epoch)";
 const GROUPS_BOUND: &str = "no more groups than haresources may list";
@@ -280,6 +284,9 @@ impl Report {
         }
         if let Some(r) = self.reply {
             f.push((F_REPLY.to_string(), format!("{}:{}", r.id, r.state.word())));
+        }
+        if let Some(m) = self.maintenance {
+            f.push((F_MAINT.to_string(), m.field()));
         }
         f
     }
@@ -354,6 +361,14 @@ impl Report {
             }
         };
 
+        let maintenance = match get(F_MAINT) {
+            None => None,
+            Some(v) => Some(
+                super::MaintenanceReport::parse(v)
+                    .ok_or_else(|| invalid(F_MAINT, "`<serial>:<on|off|settling>`", v))?,
+            ),
+        };
+
         Ok(Report {
             version,
             ack,
@@ -363,6 +378,7 @@ impl Report {
             standby_request,
             reply,
             rsc_hold,
+            maintenance,
         })
     }
 }
@@ -465,6 +481,7 @@ mod tests {
                 state: ReplyState::Done,
             }),
             rsc_hold: RscHold::Local,
+            maintenance: None,
         }
     }
 
@@ -557,7 +574,7 @@ mod tests {
         fn report_decoding_never_panics(fields in proptest::collection::vec(
             (prop_oneof![Just("rsc_hold".to_string()), Just("v".to_string()), Just("ack".to_string()),
                          Just("ackg".to_string()), Just("g".to_string()), Just("reach".to_string()),
-                         Just("sreq".to_string()), Just("srep".to_string()), Just("gs".to_string()), ".{0,4}"],
+                         Just("sreq".to_string()), Just("srep".to_string()), Just("gs".to_string()), Just("mnt".to_string()), ".{0,4}"],
              ".{0,12}"), 0..10)) {
             let _ = Report::from_fields(&fields);
         }
@@ -569,6 +586,10 @@ mod tests {
                 version, ack, ack_gen: Generation(generation), reach,
                 groups: groups.into_iter().map(|(holds, yield_, epoch, starting)| GroupReport { holds, yield_, epoch, starting }).collect(),
                 standby_request: None, reply: None, rsc_hold: RscHold::All,
+                maintenance: (version % 3 == 0).then_some(crate::ownership::MaintenanceReport {
+                    flag: crate::ownership::Maintenance { on: ack % 2 == 0, serial: ack },
+                    settling: false,
+                }),
             };
             prop_assert_eq!(Report::from_fields(&r.to_fields()), Ok(r));
         }

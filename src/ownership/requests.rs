@@ -30,6 +30,9 @@ impl Ownership {
     }
 
     pub(super) fn on_standby(&mut self, which: Which, out: &mut Vec<Output>) {
+        if self.hands_off() {
+            return refuse(out, Refusal::Maintenance { what: "standby" });
+        }
         if let Some(busy) = self.busy_reason() {
             return refuse(out, Refusal::StandbyBusy { which, busy });
         }
@@ -100,6 +103,9 @@ impl Ownership {
     }
 
     pub(super) fn on_takeover(&mut self, now: Instant, which: Which, out: &mut Vec<Output>) {
+        if self.hands_off() {
+            return refuse(out, Refusal::Maintenance { what: "takeover" });
+        }
         if let Some(busy) = self.busy_reason() {
             return refuse(out, Refusal::TakeoverBusy { which, busy });
         }
@@ -168,6 +174,13 @@ impl Ownership {
             return;
         }
         self.shutting_down = true;
+        if self.maintenance.on {
+            // Stopping the daemon for an upgrade must not stop what it
+            // watches: nothing is handed over, everything stays running.
+            self.handed_over = vec![false; self.groups.len()];
+            let n = super::MaintenanceNotice::ShutdownLeavesResources;
+            return notify(out, Notice::Maintenance(n));
+        }
         self.handed_over = self.groups.iter().map(|g| g.holds()).collect();
         notify(out, Notice::GivingUpAll);
         if self.request.take().is_some() {
@@ -367,6 +380,13 @@ impl Ownership {
     pub(super) fn finish_shutdown(&mut self, now: Instant, out: &mut Vec<Output>) {
         if !self.shutting_down || self.shutdown_reported {
             return;
+        }
+        if self.maintenance.on {
+            self.shutdown_reported = true;
+            return out.push(Output::ShutdownComplete {
+                stop_failed: Vec::new(),
+                not_taken: Vec::new(),
+            });
         }
         if self.groups.iter().any(|g| {
             matches!(

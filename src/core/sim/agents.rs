@@ -95,12 +95,12 @@ impl Sim {
                     delay / 10,
                 )
             }
-            ChainAction::Monitor => (
+            ChainAction::Monitor | ChainAction::Probe => (
                 if agent.running { Ok(()) } else { Err(failed()) },
                 delay / 10,
             ),
         };
-        if ok.is_err() && action != ChainAction::Monitor {
+        if ok.is_err() && !matches!(action, ChainAction::Monitor | ChainAction::Probe) {
             agent.troubled = true;
         }
         let generation = self.nodes[i].generation;

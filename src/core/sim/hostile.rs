@@ -281,6 +281,13 @@ fn rotation_keys(ids: &[u8], active: u8) -> AuthKeys {
     keys
 }
 
+/// SIGHUP after authkeys changed: the reload carries the new keys.
+fn reload_keys(sim: &mut Sim, node: usize, keys: AuthKeys) {
+    let mut cfg = sim.config(node);
+    cfg.auth = keys;
+    sim.input(node, Input::Reload(Box::new(cfg)));
+}
+
 #[test]
 fn a_key_is_rotated_one_node_at_a_time_without_a_death_or_a_drop() {
     let (mut sim, _) = settled();
@@ -293,7 +300,7 @@ fn a_key_is_rotated_one_node_at_a_time_without_a_death_or_a_drop() {
         (B, &[2], 2),
     ];
     for (node, ids, active) in steps {
-        sim.input(node, Input::AuthKeys(rotation_keys(ids, active)));
+        reload_keys(&mut sim, node, rotation_keys(ids, active));
         sim.run_for(Duration::from_secs(5));
         for i in [A, B] {
             let c = sim.counters(i);
@@ -305,7 +312,7 @@ fn a_key_is_rotated_one_node_at_a_time_without_a_death_or_a_drop() {
     assert_eq!(sim.node(A).unwrap().cfg.auth.active, 2);
     // Had a node switched to key 2 before the other listed it, that one
     // would drop every packet as an unknown key.
-    sim.input(A, Input::AuthKeys(rotation_keys(&[3], 3)));
+    reload_keys(&mut sim, A, rotation_keys(&[3], 3));
     sim.run_for(Duration::from_millis(600));
     assert!(sim.counters(B).dropped_unknown_key > 0);
 }

@@ -14,6 +14,7 @@
 mod agents;
 mod hostile;
 mod media;
+mod ops;
 mod property;
 mod scenarios;
 
@@ -27,7 +28,7 @@ use crate::config::{
 };
 use crate::control::{Request, Response, StatusReport};
 use crate::membership::LinkId;
-use crate::ownership::Generation;
+use crate::ownership::{Generation, GroupIdx, Maintenance};
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
@@ -72,6 +73,8 @@ pub(super) struct SimNode {
     pub exits: usize,
     pub chain_delay: Duration,
     pub digest: String,
+    /// What the daemon persisted in its state directory.
+    pub maintenance: Maintenance,
 }
 
 pub(super) enum Event {
@@ -112,6 +115,10 @@ pub(super) struct Sim {
     pub worst_double: Duration,
     pub violations: Vec<String>,
     pub trace: Vec<String>,
+    /// Each group's resources as written (default `IPaddr::<id>`).
+    pub lines: Vec<String>,
+    /// The groups each reload kept at their old definition.
+    pub reload_kept: Vec<Vec<GroupIdx>>,
 }
 
 pub(super) fn timings() -> Timings {
@@ -153,6 +160,7 @@ impl Sim {
             exits: 0,
             chain_delay: Duration::from_millis(100),
             digest: "sim".into(),
+            maintenance: Maintenance::default(),
         };
         Sim {
             now,
@@ -178,6 +186,8 @@ impl Sim {
             worst_double: Duration::ZERO,
             violations: Vec::new(),
             trace: Vec::new(),
+            lines: Vec::new(),
+            reload_kept: Vec::new(),
         }
     }
 
@@ -194,16 +204,22 @@ impl Sim {
             groups: self
                 .groups
                 .iter()
-                .map(|(id, pref, monitor)| super::GroupSpec {
-                    id: id.clone(),
-                    preferred: NodeName::new(NAMES[*pref]),
-                    monitor: monitor.clone(),
-                    line: format!("IPaddr::{id}"),
+                .enumerate()
+                .map(|(g, (id, pref, monitor))| {
+                    let line = (self.lines.get(g).cloned()).unwrap_or(format!("IPaddr::{id}"));
+                    super::GroupSpec {
+                        id: id.clone(),
+                        preferred: NodeName::new(NAMES[*pref]),
+                        monitor: monitor.clone(),
+                        chain: line.clone(),
+                        line,
+                    }
                 })
                 .collect(),
             auto_failback: self.auto_failback,
             failback_delay: self.failback_delay,
             generation: Generation(self.nodes[i].generation),
+            maintenance: self.nodes[i].maintenance,
             uuid: [i as u8 + 1; 16],
             wall_secs_at_start: 1_700_000_000 + self.elapsed().as_secs(),
         }
@@ -218,12 +234,14 @@ impl Sim {
     }
 
     /// Start the daemon on node `i`: a new generation, nothing running (a
-    /// leftover is released by the daemon before the node exists).
+    /// leftover is released by the daemon before the node exists), unless
+    /// it comes back in maintenance (then leftovers stay and are probed).
     pub fn boot(&mut self, i: usize) {
         self.nodes[i].generation += 1;
+        let keep = self.nodes[i].maintenance.on;
         for a in &mut self.nodes[i].agents {
-            a.running = false;
-            a.stuck = false;
+            a.running &= keep;
+            a.stuck &= keep;
             a.in_flight = None;
         }
         let node = Node::new(self.config(i), self.now);
@@ -247,6 +265,24 @@ impl Sim {
             a.stuck = false;
             a.in_flight = None;
         }
+    }
+
+    /// The daemon alone dies (kill -9): what it ran keeps running.
+    pub fn crash_daemon(&mut self, i: usize) {
+        self.log(format!("daemon of {} killed", NAMES[i]));
+        let n = &mut self.nodes[i];
+        n.node = None;
+        n.requests.clear();
+        for a in &mut n.agents {
+            a.in_flight = None;
+        }
+    }
+
+    /// SIGHUP on node `i` with the simulator's current settings.
+    pub fn reload(&mut self, i: usize) {
+        self.log(format!("reload {}", NAMES[i]));
+        let cfg = self.config(i);
+        self.input(i, Input::Reload(Box::new(cfg)));
     }
 
     /// SIGSTOP for `d`: the node reads nothing and sends nothing.
@@ -359,10 +395,15 @@ impl Sim {
                 self.nodes[i].notices.push((self.now, n));
             }
             Effect::Notify { .. } | Effect::Stopping => {}
+            Effect::SaveMaintenance(flag) => self.nodes[i].maintenance = flag,
+            Effect::Reconfigured { kept_groups } => self.reload_kept.push(kept_groups),
             Effect::Exit => {
                 self.log(format!("exit {}", NAMES[i]));
                 self.nodes[i].exits += 1;
-                if let Some(g) = self.nodes[i].agents.iter().position(|a| a.running) {
+                let leaves = self.nodes[i].maintenance.on;
+                if let Some(g) =
+                    (self.nodes[i].agents.iter().position(|a| a.running)).filter(|_| !leaves)
+                {
                     self.violation(format!("{} exited while running group {g}", NAMES[i]));
                 }
                 self.nodes[i].node = None;

@@ -205,6 +205,7 @@ impl Sim {
                 groups: self.groups.clone(),
                 auto_failback: self.auto_failback,
                 failback_delay: self.failback_delay,
+                maintenance: Default::default(),
             },
             self.now,
         ));
@@ -272,7 +273,8 @@ impl Sim {
                 self.fake_chain(i, g, a)
             }
             Output::Run(g, ChainAction::Reannounce) => self.nodes[i].reannounced.push(g.0),
-            Output::Run(_, ChainAction::Monitor) => {}
+            Output::Run(_, ChainAction::Monitor | ChainAction::Probe) => {}
+            Output::MaintenanceChanged(_) => {}
             Output::Notice(n) => {
                 if let Notice::Releasing {
                     group,
