@@ -21,10 +21,54 @@ fn ask(g: &Globals, req: &Request, wait: Duration) -> Result<Response, ControlEr
 pub fn fetch_status(g: &Globals) -> Result<StatusReport, ControlError> {
     match ask(g, &Request::Status, STATUS_WAIT)? {
         Response::Status(s) => Ok(*s),
-        Response::Done { message, .. } | Response::Refused { message } => {
-            Err(ControlError::BadAnswer(message))
+        Response::Done { message, .. }
+        | Response::Refused { message }
+        | Response::Progress { line: message, .. } => Err(ControlError::BadAnswer(message)),
+    }
+}
+
+/// Where a command's progress lines go while it waits for the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShowProgress {
+    /// `heartbeat standby|takeover|stop`: on stdout, before the result.
+    Stdout,
+    /// `hb_standby`/`hb_takeover`: their stdout is a contract of the
+    /// original's words, so progress goes to stderr, and only when that is
+    /// a terminal (a script capturing stderr sees what it always saw).
+    StderrIfTerminal,
+}
+
+impl ShowProgress {
+    fn wanted(self) -> bool {
+        use std::io::IsTerminal;
+        match self {
+            ShowProgress::Stdout => true,
+            ShowProgress::StderrIfTerminal => std::io::stderr().is_terminal(),
         }
     }
+
+    fn print(self, at_ms: f64, line: &str) {
+        let text = progress_line(at_ms, line);
+        match self {
+            ShowProgress::Stdout => println!("{text}"),
+            ShowProgress::StderrIfTerminal => eprintln!("{text}"),
+        }
+    }
+}
+
+/// One progress line as printed: its time since the request reached the
+/// daemon, then what happened.
+pub fn progress_line(at_ms: f64, line: &str) -> String {
+    format!("+{at_ms:>9.1} ms  {line}")
+}
+
+/// Ask, printing progress lines as `show` says until the answer.
+fn ask_showing(g: &Globals, req: &Request, show: ShowProgress) -> Result<Response, ControlError> {
+    if !show.wanted() {
+        return ask(g, req, TRANSITION_WAIT);
+    }
+    let mut print = |at_ms: f64, line: &str| show.print(at_ms, line);
+    control::request_with_progress(&g.run_dir, req, TRANSITION_WAIT, &mut print)
 }
 
 /// `heartbeat status [--json]`.
@@ -108,24 +152,24 @@ pub fn metrics(g: &Globals) -> i32 {
 }
 
 /// Standby or takeover, waiting for the outcome (the original returned at
-/// once and left the admin to guess).
-pub fn transition(g: &Globals, takeover: bool, which: Which) -> i32 {
+/// once and left the admin to guess) and showing each step on the way.
+pub fn transition(g: &Globals, takeover: bool, which: Which, show: ShowProgress) -> i32 {
     let req = if takeover {
         Request::Takeover { which }
     } else {
         Request::Standby { which }
     };
-    done(g, &req)
+    done(ask_showing(g, &req, show))
 }
 
 /// `heartbeat maintenance on|off`; `off` waits until every group is probed.
 pub fn maintenance(g: &Globals, on: bool) -> i32 {
-    done(g, &Request::Maintenance { on })
+    done(ask(g, &Request::Maintenance { on }, TRANSITION_WAIT))
 }
 
-/// Send a request that ends in a `Done` answer; print it; 0 if it went well.
-fn done(g: &Globals, req: &Request) -> i32 {
-    match ask(g, req, TRANSITION_WAIT) {
+/// Print a `Done` answer; 0 if it went well.
+fn done(answer: Result<Response, ControlError>) -> i32 {
+    match answer {
         Ok(Response::Done { ok, message }) => {
             println!("{message}");
             if ok { 0 } else { 1 }
@@ -141,22 +185,15 @@ fn done(g: &Globals, req: &Request) -> i32 {
     }
 }
 
-/// `heartbeat stop`: hand everything over, then the daemon exits.
+/// `heartbeat stop`: hand everything over, showing each step, then the
+/// daemon exits.
 pub fn stop(g: &Globals) -> i32 {
-    match ask(g, &Request::Shutdown, TRANSITION_WAIT) {
-        Ok(Response::Done { ok, message }) => {
-            println!("{message}");
-            if ok { 0 } else { 1 }
-        }
-        Ok(_) => 1,
+    match ask_showing(g, &Request::Shutdown, ShowProgress::Stdout) {
         Err(ControlError::NotRunning(_)) => {
             println!("heartbeat is not running");
             0
         }
-        Err(e) => {
-            eprintln!("{e}");
-            e.exit_code(1)
-        }
+        answer => done(answer),
     }
 }
 
@@ -189,5 +226,6 @@ pub fn hb_transition(prog: &str, args: &[String], takeover: bool) -> i32 {
     if !takeover {
         println!("Going standby [{which}].");
     }
-    transition(&Globals::from_env(), takeover, which)
+    let show = ShowProgress::StderrIfTerminal;
+    transition(&Globals::from_env(), takeover, which, show)
 }

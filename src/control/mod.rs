@@ -87,6 +87,25 @@ pub enum Response {
     Refused {
         message: String,
     },
+    /// A step of a standby, takeover or stop under way, sent before the
+    /// `Done` answer, and only to a request line carrying
+    /// `"progress":true` (older clients read exactly one line).
+    /// `at_ms` counts from when the daemon got the request.
+    Progress {
+        at_ms: f64,
+        line: String,
+    },
+}
+
+/// How many progress lines wait for a slow client at most; more are
+/// dropped (the daemon's loop never waits for a client).
+pub const PROGRESS_QUEUE: usize = 64;
+
+/// The request line's options beside the request itself.
+#[derive(Debug, Default, Deserialize)]
+struct Options {
+    #[serde(default)]
+    progress: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,6 +137,26 @@ impl ControlError {
 
 /// Client side, blocking: the CLI programs need no runtime.
 pub fn request(run_dir: &Path, req: &Request, timeout: Duration) -> Result<Response, ControlError> {
+    exchange(run_dir, req, timeout, None)
+}
+
+/// As [`request`], asking for progress lines: `on_progress` gets each
+/// (`at_ms`, line) as it arrives, before the answer is returned.
+pub fn request_with_progress(
+    run_dir: &Path,
+    req: &Request,
+    timeout: Duration,
+    on_progress: &mut dyn FnMut(f64, &str),
+) -> Result<Response, ControlError> {
+    exchange(run_dir, req, timeout, Some(on_progress))
+}
+
+fn exchange(
+    run_dir: &Path,
+    req: &Request,
+    timeout: Duration,
+    mut on_progress: Option<&mut dyn FnMut(f64, &str)>,
+) -> Result<Response, ControlError> {
     let path = socket_path(run_dir);
     let io = |source| ControlError::Io {
         path: path.clone(),
@@ -143,15 +182,27 @@ pub fn request(run_dir: &Path, req: &Request, timeout: Duration) -> Result<Respo
         Err(e) => return Err(io(e)),
     };
     stream.set_read_timeout(Some(timeout)).map_err(io)?;
-    let mut line = serde_json::to_string(req).expect("requests serialise");
+    let mut value = serde_json::to_value(req).expect("requests serialise");
+    if let (Some(_), Some(map)) = (&on_progress, value.as_object_mut()) {
+        map.insert("progress".into(), true.into());
+    }
+    let mut line = value.to_string();
     line.push('\n');
     stream.write_all(line.as_bytes()).map_err(io)?;
-    let mut answer = String::new();
-    BufReader::new(stream).read_line(&mut answer).map_err(io)?;
-    match serde_json::from_str(&answer) {
-        Ok(Response::Refused { message }) => Err(ControlError::Denied(message)),
-        Ok(r) => Ok(r),
-        Err(e) => Err(ControlError::BadAnswer(format!("{e}: {answer:?}"))),
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut answer = String::new();
+        reader.read_line(&mut answer).map_err(io)?;
+        match serde_json::from_str(&answer) {
+            Ok(Response::Progress { at_ms, line }) => {
+                if let Some(f) = on_progress.as_mut() {
+                    f(at_ms, &line);
+                }
+            }
+            Ok(Response::Refused { message }) => return Err(ControlError::Denied(message)),
+            Ok(r) => return Ok(r),
+            Err(e) => return Err(ControlError::BadAnswer(format!("{e}: {answer:?}"))),
+        }
     }
 }
 
@@ -166,6 +217,9 @@ pub fn parse_request(line: &[u8]) -> Result<Request, serde_json::Error> {
 pub struct Pending {
     pub request: Request,
     pub reply: oneshot::Sender<Response>,
+    /// Where progress lines go, when the request asked for them; bounded
+    /// ([`PROGRESS_QUEUE`]), so the daemon uses `try_send`.
+    pub progress: Option<mpsc::Sender<Response>>,
 }
 
 /// How long the accept loop pauses after its `n`th error in a row: 10 ms
@@ -271,6 +325,7 @@ async fn answer_one(stream: tokio::net::UnixStream, tx: mpsc::Sender<Pending>) {
         return;
     };
     let refused = line.is_err();
+    let line_bytes = line.as_ref().map(Vec::clone).unwrap_or_default();
     let request = line.and_then(|l| parse_request(&l).map_err(|e| format!("bad request: {e}")));
     let response = match request.map(|r| (caller.check(&r), r)) {
         Ok((Err(message), request)) => {
@@ -281,20 +336,15 @@ async fn answer_one(stream: tokio::net::UnixStream, tx: mpsc::Sender<Pending>) {
             Response::Refused { message }
         }
         Ok((Ok(()), request)) => {
-            let (reply, rx) = oneshot::channel();
-            if tx.send(Pending { request, reply }).await.is_err() {
-                return;
-            }
-            match rx.await {
-                Ok(r) => r,
-                Err(_) => return,
+            let wants = line_options(&line_bytes).progress;
+            match forward(request, wants, &tx, &mut wr).await {
+                Some(r) => r,
+                None => return,
             }
         }
         Err(message) => Response::Done { ok: false, message },
     };
-    let mut out = serde_json::to_string(&response).expect("responses serialise");
-    out.push('\n');
-    let _ = wr.write_all(out.as_bytes()).await;
+    let _ = write_response(&mut wr, &response).await;
     let _ = wr.shutdown().await;
     if refused {
         // Closing with unread bytes would reset the connection and lose
@@ -303,6 +353,62 @@ async fn answer_one(stream: tokio::net::UnixStream, tx: mpsc::Sender<Pending>) {
         let mut sink = tokio::io::sink();
         let drain = tokio::io::copy(&mut rest, &mut sink);
         let _ = tokio::time::timeout(Duration::from_secs(1), drain).await;
+    }
+}
+
+/// The options of a request line that parsed as a request.
+fn line_options(line: &[u8]) -> Options {
+    serde_json::from_slice(line).unwrap_or_default()
+}
+
+async fn write_response<W>(wr: &mut W, response: &Response) -> std::io::Result<()>
+where
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    let mut out = serde_json::to_string(response).expect("responses serialise");
+    out.push('\n');
+    wr.write_all(out.as_bytes()).await
+}
+
+/// Hand the request to the daemon and wait for its answer, writing each
+/// progress line as it comes when the client asked for them. `None` when
+/// the daemon went away without answering.
+async fn forward<W>(
+    request: Request,
+    wants_progress: bool,
+    tx: &mpsc::Sender<Pending>,
+    wr: &mut W,
+) -> Option<Response>
+where
+    W: tokio::io::AsyncWrite + Unpin,
+{
+    let (reply, mut rx) = oneshot::channel();
+    let (progress, mut lines) = mpsc::channel(PROGRESS_QUEUE);
+    let progress = wants_progress.then_some(progress);
+    tx.send(Pending {
+        request,
+        reply,
+        progress,
+    })
+    .await
+    .ok()?;
+    // A client gone away stops the writes, not the wait: the daemon still
+    // answers (and a `stop` still goes on).
+    let mut writable = true;
+    loop {
+        tokio::select! {
+            biased;
+            Some(p) = lines.recv() => {
+                writable = writable && write_response(wr, &p).await.is_ok();
+            }
+            answer = &mut rx => {
+                // Lines said before the answer come first.
+                while let Ok(p) = lines.try_recv() {
+                    writable = writable && write_response(wr, &p).await.is_ok();
+                }
+                return answer.ok();
+            }
+        }
     }
 }
 
@@ -363,6 +469,12 @@ mod tests {
     fn answering(mut rx: mpsc::Receiver<Pending>) {
         tokio::spawn(async move {
             while let Some(p) = rx.recv().await {
+                if let Some(progress) = &p.progress {
+                    let _ = progress.try_send(Response::Progress {
+                        at_ms: 1.5,
+                        line: "alpha: releasing g".into(),
+                    });
+                }
                 let _ = p.reply.send(Response::Done {
                     ok: true,
                     message: "ok".into(),

@@ -11,6 +11,7 @@ pub mod counters;
 pub mod histogram;
 mod locks;
 mod node;
+mod progress;
 pub mod notice;
 mod receive;
 pub mod reload;
@@ -161,6 +162,8 @@ pub enum Input {
         id: RequestId,
         request: Request,
         io: IoCounters,
+        /// The asker wants [`Effect::Progress`] lines until its answer.
+        progress: bool,
     },
     /// Ping nodes (and ping groups) reachable from here, once settled.
     Reach(u32),
@@ -213,6 +216,14 @@ pub enum Effect {
     Answer {
         id: RequestId,
         response: Response,
+    },
+    /// A step of the request's transition, said before its answer (only
+    /// to a request that asked for progress); `at_ms` counts from when the
+    /// request arrived.
+    Progress {
+        id: RequestId,
+        at_ms: f64,
+        line: String,
     },
     Log(Notice),
     /// Run the `notify` hook: `notify EVENT NODE SUBJECT`.

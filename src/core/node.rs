@@ -6,6 +6,7 @@
 use super::histogram::AgentDurations;
 use super::locks::Locks;
 use super::notice::{Notice, PeerNotice};
+use super::progress::Watchers;
 use super::timeline::Timelines;
 use super::{Counters, Effect, HookEvent, Input, NodeConfig, RequestId};
 use crate::action::{ChainAction, ChainFailure, Step};
@@ -59,8 +60,10 @@ pub struct Node {
     /// Links declared dead and not back yet.
     pub(super) lost_links: BTreeSet<LinkId>,
     /// The standby/takeover request being carried out (one at a time).
-    pending_request: Option<RequestId>,
-    pending_shutdown: Vec<RequestId>,
+    pub(super) pending_request: Option<RequestId>,
+    pub(super) pending_shutdown: Vec<RequestId>,
+    /// The pending requests that asked for progress lines.
+    pub(super) watchers: Watchers,
     shutdown: Shutdown,
 }
 
@@ -120,6 +123,7 @@ impl Node {
             lost_links: BTreeSet::new(),
             pending_request: None,
             pending_shutdown: Vec::new(),
+            watchers: Watchers::default(),
             shutdown: Shutdown::No,
         }
     }
@@ -145,7 +149,17 @@ impl Node {
                 result,
                 steps,
             } => self.on_chain_done(now, group, action, (result, steps), &mut fx),
-            Input::Request { id, request, io } => self.on_request(now, id, request, io, &mut fx),
+            Input::Request {
+                id,
+                request,
+                io,
+                progress,
+            } => {
+                if progress {
+                    self.watchers.watch(id, now);
+                }
+                self.on_request(now, id, request, io, &mut fx)
+            }
             Input::Reach(local) => {
                 fx.push(Effect::Log(Notice::PingReach { reachable: local }));
                 self.reach = local;
@@ -491,6 +505,7 @@ impl Node {
                 line: spec.line.clone(),
             }));
         }
+        self.progress_begins(now, g, action, fx);
         fx.push(Effect::Run {
             group: g,
             action,
@@ -511,6 +526,8 @@ impl Node {
             return;
         }
         self.durations.observe(&steps);
+        let began = self.timelines.began(g);
+        self.progress_ends(now, (g, action, began), &steps, &result, fx);
         self.timelines.finish(now, g, steps, &result);
         let id = self.cfg.groups[g.0].id.clone();
         let hook = |event| Effect::Notify {

@@ -283,11 +283,15 @@ impl Node {
             self.judge_peer_digest(Some(theirs), fx);
         }
         match report_of(msg) {
-            Ok(report) => self.ownership_input(
-                now,
-                ownership::Input::PeerReport(report, ownership::Generation(hg)),
-                fx,
-            ),
+            Ok(report) => {
+                let before = self.holders();
+                self.ownership_input(
+                    now,
+                    ownership::Input::PeerReport(report, ownership::Generation(hg)),
+                    fx,
+                );
+                self.progress_peer(now, &before, fx);
+            }
             Err(e) => self.reject(now, DropReason::BadReport, || e.to_string(), fx),
         }
     }

@@ -83,6 +83,11 @@ impl Timelines {
         self.running.insert(g, (now, t));
     }
 
+    /// When the transition of `g` under way began.
+    pub fn began(&self, g: GroupIdx) -> Option<Instant> {
+        self.running.get(&g).map(|(began, _)| *began)
+    }
+
     /// The chain's result arrived with the steps it measured.
     pub fn finish(
         &mut self,

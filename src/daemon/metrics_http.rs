@@ -128,6 +128,7 @@ async fn fetch(tx: &mpsc::Sender<Pending>) -> Option<String> {
     let pending = Pending {
         request: Request::Status,
         reply,
+        progress: None,
     };
     tx.send(pending).await.ok()?;
     match rx.await.ok()? {

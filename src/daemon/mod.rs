@@ -91,6 +91,8 @@ struct Driver {
     media: MediaSet,
     chain_tx: mpsc::Sender<ChainResult>,
     replies: HashMap<RequestId, oneshot::Sender<Response>>,
+    /// Where progress lines go, for the requests that asked for them.
+    progress: HashMap<RequestId, mpsc::Sender<Response>>,
     next_request: u64,
     /// A reloaded configuration the node is deciding about (until its
     /// `Effect::Reconfigured`).
@@ -179,6 +181,7 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         media,
         chain_tx,
         replies: HashMap::new(),
+        progress: HashMap::new(),
         next_request: 0,
         reloaded: None,
     };
@@ -192,6 +195,7 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
     // Requests still unanswered end now; those answered (`heartbeat stop`
     // waits for its answer) are written out before the runtime goes away.
     driver.replies.clear();
+    driver.progress.clear();
     control.drain(DRAIN_AT_EXIT).await;
     let _ = std::fs::remove_file(control::socket_path(&g.run_dir));
     let _ = std::fs::remove_file(&pid_file);
@@ -243,6 +247,10 @@ impl Driver {
         self.next_request += 1;
         let id = RequestId(self.next_request);
         self.replies.insert(id, p.reply);
+        let progress = p.progress.is_some();
+        if let Some(lines) = p.progress {
+            self.progress.insert(id, lines);
+        }
         let io = IoCounters {
             log_lines_dropped: crate::logging::dropped_lines(),
             keepalives_dropped_queued: self
@@ -256,6 +264,7 @@ impl Driver {
             id,
             request: p.request,
             io,
+            progress,
         }
     }
 
@@ -270,7 +279,15 @@ impl Driver {
                     action,
                     duplicate_check,
                 } => self.spawn_chain(group, action, duplicate_check),
+                Effect::Progress { id, at_ms, line } => {
+                    if let Some(lines) = self.progress.get(&id) {
+                        // A full queue (a client not reading) loses lines,
+                        // never stalls the loop.
+                        let _ = lines.try_send(Response::Progress { at_ms, line });
+                    }
+                }
                 Effect::Answer { id, response } => {
+                    self.progress.remove(&id);
                     if let Some(reply) = self.replies.remove(&id) {
                         // The asker may have gone away; nothing to do then.
                         let _ = reply.send(response);

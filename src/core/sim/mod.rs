@@ -15,6 +15,7 @@ mod agents;
 mod hostile;
 mod media;
 mod ops;
+mod progress;
 mod property;
 mod scenarios;
 
@@ -69,6 +70,8 @@ pub(super) struct SimNode {
     /// Answers per outstanding request.
     pub requests: HashMap<RequestId, u32>,
     pub answers: Vec<(RequestId, Response)>,
+    /// Progress lines said, with their time since the request.
+    pub progress: Vec<(RequestId, f64, String)>,
     pub notices: Vec<(Instant, Notice)>,
     pub exits: usize,
     pub chain_delay: Duration,
@@ -156,6 +159,7 @@ impl Sim {
             agents: vec![Agent::default(); n],
             requests: HashMap::new(),
             answers: Vec::new(),
+            progress: Vec::new(),
             notices: Vec::new(),
             exits: 0,
             chain_delay: Duration::from_millis(100),
@@ -293,13 +297,30 @@ impl Sim {
 
     /// Ask node `i` something over its control socket.
     pub fn request(&mut self, i: usize, request: Request) -> Option<RequestId> {
+        self.ask(i, request, false)
+    }
+
+    /// Ask, wanting progress lines until the answer (`heartbeat standby`).
+    pub fn request_progress(&mut self, i: usize, request: Request) -> Option<RequestId> {
+        self.ask(i, request, true)
+    }
+
+    fn ask(&mut self, i: usize, request: Request, progress: bool) -> Option<RequestId> {
         self.node(i)?;
         self.next_request += 1;
         let id = RequestId(self.next_request);
         self.nodes[i].requests.insert(id, 0);
         self.log(format!("request {} {id:?} {request:?}", NAMES[i]));
         let io = IoCounters::default();
-        self.input(i, Input::Request { id, request, io });
+        self.input(
+            i,
+            Input::Request {
+                id,
+                request,
+                io,
+                progress,
+            },
+        );
         Some(id)
     }
 
@@ -389,6 +410,12 @@ impl Sim {
                     self.violation(format!("{} answered {id:?} twice", NAMES[i]));
                 }
                 self.nodes[i].answers.push((id, response));
+            }
+            Effect::Progress { id, at_ms, line } => {
+                if self.nodes[i].requests.get(&id) != Some(&0) {
+                    self.violation(format!("{} progress for {id:?} not waiting", NAMES[i]));
+                }
+                self.nodes[i].progress.push((id, at_ms, line));
             }
             Effect::Log(n) => {
                 self.log(format!("{}: {n}", NAMES[i]));
