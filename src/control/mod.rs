@@ -513,6 +513,42 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn progress_lines_go_only_to_a_request_that_asked_and_come_before_the_answer() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tx, rx) = mpsc::channel::<Pending>(4);
+        let _server = serve(dir.path(), tx).await.unwrap();
+        answering(rx);
+        let path = socket_path(dir.path());
+        let standby = serde_json::to_string(&Request::Standby { which: Which::All }).unwrap();
+        // An older client's line: exactly one answer line.
+        let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
+        let answer = exchange(&mut s, format!("{standby}\n").as_bytes()).await;
+        let lines: Vec<&str> = answer.lines().collect();
+        assert!(lines.len() == 1 && lines[0].contains("\"done\""), "{answer}");
+        // Asking for progress: the line, then the answer.
+        let asked = standby.replacen('{', "{\"progress\":true,", 1);
+        let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
+        let answer = exchange(&mut s, format!("{asked}\n").as_bytes()).await;
+        let lines: Vec<&str> = answer.lines().collect();
+        assert_eq!(lines.len(), 2, "{answer}");
+        assert!(lines[0].contains("\"progress\"") && lines[0].contains("releasing g"));
+        assert!(lines[1].contains("\"done\""), "{answer}");
+        // The blocking client hands the line to its callback.
+        let run_dir = dir.path().to_path_buf();
+        let seen = tokio::task::spawn_blocking(move || {
+            let mut seen = Vec::new();
+            let mut note = |at: f64, l: &str| seen.push((at, l.to_string()));
+            let req = Request::Standby { which: Which::All };
+            let r = request_with_progress(&run_dir, &req, Duration::from_secs(5), &mut note);
+            assert!(matches!(r, Ok(Response::Done { ok: true, .. })), "{r:?}");
+            seen
+        })
+        .await
+        .unwrap();
+        assert_eq!(seen, [(1.5, "alpha: releasing g".to_string())]);
+    }
+
+    #[tokio::test]
     async fn a_client_that_never_writes_is_dropped_after_the_timeout_and_blocks_no_one() {
         use tokio::io::AsyncReadExt;
         let dir = tempfile::tempdir().unwrap();
