@@ -78,17 +78,17 @@ enum Command {
     },
     /// Print the status in the Prometheus text format (for node_exporter's textfile collector).
     Metrics,
-    /// Give resource groups to the peer (like hb_standby) and wait for the result.
+    /// Give resource groups to the peer (like hb_standby), printing each step with its time, and wait for the result.
     Standby {
         #[arg(default_value = "all", value_parser = ["all", "local", "foreign", "failback"])]
         which: String,
     },
-    /// Take resource groups from the peer (like hb_takeover) and wait for the result.
+    /// Take resource groups from the peer (like hb_takeover), printing each step with its time, and wait for the result.
     Takeover {
         #[arg(default_value = "all", value_parser = ["all", "local", "foreign", "failback"])]
         which: String,
     },
-    /// Stop the daemon, handing its resource groups to the peer at once.
+    /// Stop the daemon, handing its resource groups to the peer at once and printing each step with its time.
     Stop,
     /// Maintenance mode on both nodes: membership goes on, resources are left as they
     /// are (no takeover, no monitor restarts, no failback); `off` probes every group.

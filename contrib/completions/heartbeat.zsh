@@ -336,9 +336,9 @@ _heartbeat_commands() {
 'daemon:Run the cluster daemon in the foreground (systemd style)' \
 'status:Show membership, links and who holds which resource group' \
 'metrics:Print the status in the Prometheus text format (for node_exporter'\''s textfile collector)' \
-'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
-'takeover:Take resource groups from the peer (like hb_takeover) and wait for the result' \
-'stop:Stop the daemon, handing its resource groups to the peer at once' \
+'standby:Give resource groups to the peer (like hb_standby), printing each step with its time, and wait for the result' \
+'takeover:Take resource groups from the peer (like hb_takeover), printing each step with its time, and wait for the result' \
+'stop:Stop the daemon, handing its resource groups to the peer at once and printing each step with its time' \
 'maintenance:Maintenance mode on both nodes\: membership goes on, resources are left as they are (no takeover, no monitor restarts, no failback); \`off\` probes every group' \
 'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'manpages:Write the man pages (heartbeat.8 and one per subcommand) into DIR' \
@@ -402,9 +402,9 @@ _heartbeat__subcmd__help_commands() {
 'daemon:Run the cluster daemon in the foreground (systemd style)' \
 'status:Show membership, links and who holds which resource group' \
 'metrics:Print the status in the Prometheus text format (for node_exporter'\''s textfile collector)' \
-'standby:Give resource groups to the peer (like hb_standby) and wait for the result' \
-'takeover:Take resource groups from the peer (like hb_takeover) and wait for the result' \
-'stop:Stop the daemon, handing its resource groups to the peer at once' \
+'standby:Give resource groups to the peer (like hb_standby), printing each step with its time, and wait for the result' \
+'takeover:Take resource groups from the peer (like hb_takeover), printing each step with its time, and wait for the result' \
+'stop:Stop the daemon, handing its resource groups to the peer at once and printing each step with its time' \
 'maintenance:Maintenance mode on both nodes\: membership goes on, resources are left as they are (no takeover, no monitor restarts, no failback); \`off\` probes every group' \
 'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'manpages:Write the man pages (heartbeat.8 and one per subcommand) into DIR' \
