@@ -238,22 +238,18 @@ fn main() {
         }
         Command::Status { json } => commands::ctl::status(&globals, json),
         Command::Metrics => commands::ctl::metrics(&globals),
-        Command::Standby { which } => {
-            commands::ctl::transition(
-                &globals,
-                false,
-                which.parse().expect("clap checked it"),
-                commands::ctl::ShowProgress::Stdout,
-            )
-        }
-        Command::Takeover { which } => {
-            commands::ctl::transition(
-                &globals,
-                true,
-                which.parse().expect("clap checked it"),
-                commands::ctl::ShowProgress::Stdout,
-            )
-        }
+        Command::Standby { which } => commands::ctl::transition(
+            &globals,
+            false,
+            which.parse().expect("clap checked it"),
+            commands::ctl::ShowProgress::Stdout,
+        ),
+        Command::Takeover { which } => commands::ctl::transition(
+            &globals,
+            true,
+            which.parse().expect("clap checked it"),
+            commands::ctl::ShowProgress::Stdout,
+        ),
         Command::Stop => commands::ctl::stop(&globals),
         Command::Maintenance { state } => commands::ctl::maintenance(&globals, state == "on"),
         Command::Completions { shell } => {

@@ -19,7 +19,9 @@ fn settled(lab: &Lab, i: usize) -> bool {
 
 /// The position of the first line containing every one of `words`.
 fn line_with(lines: &[&str], words: &[&str]) -> Option<usize> {
-    lines.iter().position(|l| words.iter().all(|w| l.contains(w)))
+    lines
+        .iter()
+        .position(|l| words.iter().all(|w| l.contains(w)))
 }
 
 #[test]

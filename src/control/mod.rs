@@ -135,6 +135,9 @@ impl ControlError {
     }
 }
 
+/// What a client does with each progress line: (`at_ms`, line).
+pub type OnProgress<'a> = &'a mut dyn FnMut(f64, &str);
+
 /// Client side, blocking: the CLI programs need no runtime.
 pub fn request(run_dir: &Path, req: &Request, timeout: Duration) -> Result<Response, ControlError> {
     exchange(run_dir, req, timeout, None)
@@ -146,7 +149,7 @@ pub fn request_with_progress(
     run_dir: &Path,
     req: &Request,
     timeout: Duration,
-    on_progress: &mut dyn FnMut(f64, &str),
+    on_progress: OnProgress<'_>,
 ) -> Result<Response, ControlError> {
     exchange(run_dir, req, timeout, Some(on_progress))
 }
@@ -155,7 +158,7 @@ fn exchange(
     run_dir: &Path,
     req: &Request,
     timeout: Duration,
-    mut on_progress: Option<&mut dyn FnMut(f64, &str)>,
+    mut on_progress: Option<OnProgress<'_>>,
 ) -> Result<Response, ControlError> {
     let path = socket_path(run_dir);
     let io = |source| ControlError::Io {
@@ -325,7 +328,7 @@ async fn answer_one(stream: tokio::net::UnixStream, tx: mpsc::Sender<Pending>) {
         return;
     };
     let refused = line.is_err();
-    let line_bytes = line.as_ref().map(Vec::clone).unwrap_or_default();
+    let wants = line.as_ref().is_ok_and(|l| line_options(l).progress);
     let request = line.and_then(|l| parse_request(&l).map_err(|e| format!("bad request: {e}")));
     let response = match request.map(|r| (caller.check(&r), r)) {
         Ok((Err(message), request)) => {
@@ -335,13 +338,10 @@ async fn answer_one(stream: tokio::net::UnixStream, tx: mpsc::Sender<Pending>) {
             );
             Response::Refused { message }
         }
-        Ok((Ok(()), request)) => {
-            let wants = line_options(&line_bytes).progress;
-            match forward(request, wants, &tx, &mut wr).await {
-                Some(r) => r,
-                None => return,
-            }
-        }
+        Ok((Ok(()), request)) => match forward(request, wants, &tx, &mut wr).await {
+            Some(r) => r,
+            None => return,
+        },
         Err(message) => Response::Done { ok: false, message },
     };
     let _ = write_response(&mut wr, &response).await;
@@ -524,7 +524,10 @@ mod tests {
         let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();
         let answer = exchange(&mut s, format!("{standby}\n").as_bytes()).await;
         let lines: Vec<&str> = answer.lines().collect();
-        assert!(lines.len() == 1 && lines[0].contains("\"done\""), "{answer}");
+        assert!(
+            lines.len() == 1 && lines[0].contains("\"done\""),
+            "{answer}"
+        );
         // Asking for progress: the line, then the answer.
         let asked = standby.replacen('{', "{\"progress\":true,", 1);
         let mut s = tokio::net::UnixStream::connect(&path).await.unwrap();

@@ -11,8 +11,8 @@ pub mod counters;
 pub mod histogram;
 mod locks;
 mod node;
-mod progress;
 pub mod notice;
+mod progress;
 mod receive;
 pub mod reload;
 #[cfg(test)]

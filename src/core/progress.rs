@@ -96,7 +96,10 @@ impl Node {
         for s in steps {
             let at = began.map_or(now, |b| b + Duration::from_secs_f64(s.ended_ms / 1000.0));
             let ok = if s.ok { "ok" } else { "FAILED" };
-            let line = format!("{me}: {} {} {ok} ({:.1} ms)", s.action, s.resource, s.took_ms);
+            let line = format!(
+                "{me}: {} {} {ok} ({:.1} ms)",
+                s.action, s.resource, s.took_ms
+            );
             self.progress(at.min(now), &line, fx);
         }
         let group = self.cfg.groups[g.0].id.clone();
@@ -112,7 +115,11 @@ impl Node {
         if self.watchers.is_empty() {
             return Vec::new();
         }
-        self.ownership.groups().into_iter().map(|g| g.holder).collect()
+        self.ownership
+            .groups()
+            .into_iter()
+            .map(|g| g.holder)
+            .collect()
     }
 
     /// The peer's report shows it now runs groups it did not before.
