@@ -89,4 +89,35 @@ fn standby_prints_each_step_with_its_time_then_the_result() {
         "hb_standby wrote to stderr: {:?}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // On a terminal (script's pty) the steps go to stderr; stdout, sent to
+    // a file, still holds the words alone.
+    let test = "standby_prints_each_step_with_its_time_then_the_result";
+    if hb_lab::skip::unless(
+        std::path::Path::new("/usr/bin/script").exists(),
+        test,
+        "script",
+    ) {
+        let file = lab.nodes[A].dir.join("hb_standby.out");
+        let bin =
+            std::path::Path::new(env!("CARGO_BIN_EXE_heartbeat")).with_file_name("hb_standby");
+        let run = format!("{} > {}", bin.display(), file.display());
+        let tty = lab
+            .command(A, std::path::Path::new("script"))
+            .args(["-qec", &run, "/dev/null"])
+            .output()
+            .expect("running script");
+        let tty = String::from_utf8_lossy(&tty.stdout).to_string();
+        let words = std::fs::read_to_string(&file).unwrap_or_default();
+        check!(
+            lab,
+            tty.contains("alpha: stop webnode ok (") && tty.contains("bravo: running"),
+            "no progress on the terminal: {tty:?}"
+        );
+        check!(
+            lab,
+            words.starts_with("Going standby [all].\n") && !words.contains('+'),
+            "hb_standby's stdout changed on a terminal: {words:?}"
+        );
+    }
 }
