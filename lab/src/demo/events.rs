@@ -88,7 +88,10 @@ pub fn detect(prev: &Snapshot, cur: &Snapshot) -> Vec<Event> {
     let mut out = Vec::new();
     for i in 0..NODES.len() {
         match (&prev.nodes[i], &cur.nodes[i]) {
-            (NodeView::Up(p), NodeView::Up(c)) => node_changes(p, c, cur.node_ms[i], &mut out),
+            (NodeView::Up(p), NodeView::Up(c)) => {
+                let looks = (prev.node_ms[i], cur.node_ms[i]);
+                node_changes(p, c, looks, &mut out)
+            }
             (NodeView::Stopped | NodeView::Silent(_), NodeView::Up(_)) => out.push(Event::new(
                 cur.node_ms[i],
                 format!("{} answers status", NODES[i]),
@@ -107,13 +110,24 @@ pub fn detect(prev: &Snapshot, cur: &Snapshot) -> Vec<Event> {
     out
 }
 
-/// What node `c.node` saw change, its status taken at `at_ms`.
-fn node_changes(p: &StatusReport, c: &StatusReport, at_ms: f64, out: &mut Vec<Event>) {
+/// What node `c.node` saw change between its statuses `p` and `c`, taken
+/// at `looks` (ms since the view began).
+fn node_changes(p: &StatusReport, c: &StatusReport, looks: (f64, f64), out: &mut Vec<Event>) {
     let (me, peer) = (&c.node, &c.peer);
+    let at_ms = looks.1;
+    // The daemon's timeline counts only if it began since the last look:
+    // an older takeover says nothing about this change.
+    let transition = c
+        .last_transition
+        .as_ref()
+        .map(|t| (began_ms(t, at_ms), t))
+        .filter(|(began, _)| *began >= looks.0 - 1.0);
     if p.peer_status != c.peer_status {
         match (p.peer_status, c.peer_status) {
             (_, PeerStatus::Dead) => out.push(Event::new(
-                takeover_began(c, at_ms).unwrap_or(at_ms),
+                transition
+                    .filter(|(_, t)| t.kind == "takeover")
+                    .map_or(at_ms, |(began, _)| began),
                 format!("{me} declared {peer} dead"),
             )),
             (PeerStatus::Dead | PeerStatus::Init, _) => {
@@ -133,14 +147,20 @@ fn node_changes(p: &StatusReport, c: &StatusReport, at_ms: f64, out: &mut Vec<Ev
     }
     for (n, g) in c.groups.iter().enumerate() {
         let name = format!("group {}", n + 1);
-        let before = p.groups.iter().find(|o| o.id == g.id).map(|o| o.local_state);
+        let before = p
+            .groups
+            .iter()
+            .find(|o| o.id == g.id)
+            .map(|o| o.local_state);
         let Some(before) = before.filter(|b| *b != g.local_state) else {
             continue;
         };
         let e = match g.local_state {
-            LocalState::Running => group_done(c, &g.id, at_ms, format!("{me} runs {name}")),
+            LocalState::Running => {
+                group_done(transition, &g.id, at_ms, format!("{me} runs {name}"))
+            }
             LocalState::Stopped if before != LocalState::Starting => {
-                group_done(c, &g.id, at_ms, format!("{me} released {name}"))
+                group_done(transition, &g.id, at_ms, format!("{me} released {name}"))
             }
             LocalState::StopFailed => Event::new(at_ms, format!("{me} failed to stop {name}")),
             _ => continue,
@@ -149,33 +169,28 @@ fn node_changes(p: &StatusReport, c: &StatusReport, at_ms: f64, out: &mut Vec<Ev
     }
 }
 
-/// When the transition `c` reports began, in the view's clock, if it is a
-/// takeover: that is when the peer was declared dead (or released).
-fn takeover_began(c: &StatusReport, at_ms: f64) -> Option<f64> {
-    let t = c.last_transition.as_ref().filter(|t| t.kind == "takeover")?;
-    Some(began_ms(t, at_ms))
-}
-
+/// When transition `t` began in the view's clock, from a status taken at
+/// `at_ms`.
 fn began_ms(t: &Transition, at_ms: f64) -> f64 {
     at_ms - t.began_secs_ago * 1000.0
 }
 
-/// A group's chain finished on `c`: timed by the daemon's timeline when it
-/// is this group's, else by the look.
-fn group_done(c: &StatusReport, group: &str, at_ms: f64, what: String) -> Event {
-    let t = c
-        .last_transition
-        .as_ref()
-        .filter(|t| t.group == group && t.ended_ms.is_some());
+/// A group's chain finished: timed by the daemon's recent `transition`
+/// (its beginning in the view's clock, and itself) when it is this
+/// group's, else by the look.
+fn group_done(
+    transition: Option<(f64, &Transition)>,
+    group: &str,
+    at_ms: f64,
+    what: String,
+) -> Event {
+    let t = transition.filter(|(_, t)| t.group == group && t.ended_ms.is_some());
     match t {
-        Some(t) => {
-            let began = began_ms(t, at_ms);
-            Event {
-                at_ms: began + t.ended_ms.unwrap_or(0.0),
-                what,
-                announced_ms: t.announced_ms.map(|a| began + a),
-            }
-        }
+        Some((began, t)) => Event {
+            at_ms: began + t.ended_ms.unwrap_or(0.0),
+            what,
+            announced_ms: t.announced_ms.map(|a| began + a),
+        },
         None => Event::new(at_ms, what),
     }
 }
@@ -227,12 +242,32 @@ mod tests {
         log.record(events);
         let lines: Vec<&str> = log.lines().collect();
         assert_eq!(lines[0], "> alpha killed");
-        assert!(lines.contains(&"  bravo declared alpha dead at +497 ms"), "{lines:?}");
-        assert!(lines.contains(&"  VIP answering from bravo at +540 ms"), "{lines:?}");
+        assert!(
+            lines.contains(&"  bravo declared alpha dead at +497 ms"),
+            "{lines:?}"
+        );
+        assert!(
+            lines.contains(&"  VIP answering from bravo at +540 ms"),
+            "{lines:?}"
+        );
         assert!(
             lines.contains(&"  bravo runs group 1 at +537 ms (address announced at +500 ms)"),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn an_older_takeover_does_not_time_a_new_death() {
+        let mut cur = after_kill();
+        let NodeView::Up(bravo) = &mut cur.nodes[1] else {
+            unreachable!()
+        };
+        bravo.last_transition.as_mut().unwrap().began_secs_ago = 7.0;
+        let events = detect(&steady(900.0), &cur);
+        let dead = events.iter().find(|e| e.what.ends_with("dead")).unwrap();
+        assert_eq!(dead.at_ms, 1600.0, "the look's time, not 7 s before it");
+        let runs = events.iter().find(|e| e.what.contains("runs")).unwrap();
+        assert_eq!((runs.at_ms, runs.announced_ms), (1600.0, None));
     }
 
     #[test]
@@ -253,10 +288,22 @@ mod tests {
             "bravo",
             LocalState::Stopped,
         )));
-        let whats: Vec<String> = detect(&before, &after).into_iter().map(|e| e.what).collect();
-        assert!(whats.contains(&"alpha hears bravo again".to_string()), "{whats:?}");
-        assert!(whats.contains(&"alpha: link eth1 up".to_string()), "{whats:?}");
-        assert!(whats.contains(&"alpha released group 1".to_string()), "{whats:?}");
+        let whats: Vec<String> = detect(&before, &after)
+            .into_iter()
+            .map(|e| e.what)
+            .collect();
+        assert!(
+            whats.contains(&"alpha hears bravo again".to_string()),
+            "{whats:?}"
+        );
+        assert!(
+            whats.contains(&"alpha: link eth1 up".to_string()),
+            "{whats:?}"
+        );
+        assert!(
+            whats.contains(&"alpha released group 1".to_string()),
+            "{whats:?}"
+        );
     }
 
     #[test]

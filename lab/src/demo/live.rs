@@ -135,7 +135,8 @@ impl Live<'_> {
             (b't', None) => self.tool(at, 0, "hb_takeover"),
             (b'c', _) => {
                 self.set_crossover(false);
-                self.log.fault(at, "c: crossover cut (eth1 down on both nodes)");
+                self.log
+                    .fault(at, "c: crossover cut (eth1 down on both nodes)");
             }
             (b'r', _) => self.restore(at),
             (b'k' | b's', None) => self.log.note(at, "nobody serves the VIP right now"),

@@ -37,8 +37,12 @@ const COLUMN: usize = 31;
 pub fn render(h: &Header, s: &Snapshot, log: &EventLog) -> Vec<String> {
     let mut out = vec![
         format!(
-            "{TITLE}: VIP {}, keepalive {}, deadtime {}, namespaces {} {}",
-            h.vip, h.keepalive, h.deadtime, h.namespaces[0], h.namespaces[1]
+            "{TITLE}: VIP {}, keepalive {}, deadtime {}",
+            h.vip, h.keepalive, h.deadtime
+        ),
+        format!(
+            "nodes in namespaces {} and {}",
+            h.namespaces[0], h.namespaces[1]
         ),
         format!(
             "client: VIP {} answered by {}",
@@ -59,6 +63,7 @@ pub fn render(h: &Header, s: &Snapshot, log: &EventLog) -> Vec<String> {
     for _ in log.lines().count()..EventLog::KEEP {
         out.push(String::new());
     }
+    out.push(String::new());
     out.extend(KEYS.map(str::to_string));
     out.into_iter()
         .map(|l| l.chars().take(WIDTH).collect())
@@ -89,7 +94,7 @@ fn node_rows(nodes: &[NodeView; 2]) -> Vec<(String, [String; 2])> {
         [0, 1].map(|i| match &nodes[i] {
             NodeView::Stopped => "stopped".to_string(),
             NodeView::Silent(why) => format!("no status ({why})"),
-            NodeView::Up(r) => format!("up {:.0}s, generation {}", r.uptime_secs, r.generation),
+            NodeView::Up(r) => format!("up {:.0}s", r.uptime_secs),
         }),
     )];
     let each = |f: &dyn Fn(&StatusReport) -> String| reports.map(|r| r.map(f).unwrap_or_default());
@@ -97,7 +102,9 @@ fn node_rows(nodes: &[NodeView; 2]) -> Vec<(String, [String; 2])> {
         "peer".into(),
         each(&|r| format!("{} {}", r.peer, r.peer_status)),
     ));
-    for name in names(&reports, |r| r.links.iter().map(|l| l.name.clone()).collect()) {
+    for name in names(&reports, |r| {
+        r.links.iter().map(|l| l.name.clone()).collect()
+    }) {
         let cell = |r: &StatusReport| {
             let Some(l) = r.links.iter().find(|l| l.name == name) else {
                 return String::new();
@@ -118,14 +125,16 @@ fn node_rows(nodes: &[NodeView; 2]) -> Vec<(String, [String; 2])> {
         };
         rows.push((format!("group {}", n + 1), each(&cell)));
     }
-    rows.push((
-        "maintenance".into(),
-        each(&|r| r.maintenance.to_string()),
-    ));
+    rows.push(("maintenance".into(), each(&|r| r.maintenance.to_string())));
     rows.push(("last transition".into(), each(&last_transition)));
     rows.push((
         "deaths / late".into(),
-        each(&|r| format!("{} / {}", r.counters.peer_deaths, r.counters.late_heartbeats)),
+        each(&|r| {
+            format!(
+                "{} / {}",
+                r.counters.peer_deaths, r.counters.late_heartbeats
+            )
+        }),
     ));
     rows
 }
@@ -174,12 +183,21 @@ mod tests {
     fn both_nodes_stand_side_by_side_with_who_answers_the_client() {
         let lines = render(&header(), &steady(0.0), &EventLog::default());
         assert!(lines[0].starts_with(TITLE));
-        assert_eq!(lines[1], "client: VIP 10.213.7.100 answered by alpha");
-        let names = lines.iter().find(|l| l.contains("alpha") && l.contains("bravo"));
+        assert_eq!(lines[2], "client: VIP 10.213.7.100 answered by alpha");
+        let names = lines
+            .iter()
+            .find(|l| l.contains("alpha") && l.contains("bravo"));
         assert!(names.is_some_and(|l| l.find("alpha") < l.find("bravo")));
         let peer = lines.iter().find(|l| l.starts_with("peer")).unwrap();
-        assert!(peer.contains("bravo active") && peer.contains("alpha active"), "{peer}");
-        assert!(lines.iter().any(|l| l.starts_with("link eth1") && l.contains("up (heard 0.1s ago)")));
+        assert!(
+            peer.contains("bravo active") && peer.contains("alpha active"),
+            "{peer}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("link eth1") && l.contains("up (heard 0.1s ago)"))
+        );
         let group = lines.iter().find(|l| l.starts_with("group ")).unwrap();
         assert!(group.contains("running here, held by alpha"), "{group}");
         assert!(group.contains("stopped here, held by alpha"), "{group}");
@@ -201,10 +219,22 @@ mod tests {
             announced_ms: None,
         }]);
         let lines = render(&header(), &s, &log);
-        assert_eq!(lines.len(), empty, "same height, so a redraw covers the last one");
-        assert!(lines.iter().any(|l| l.starts_with("daemon") && l.contains("stopped")));
-        assert!(lines.iter().any(|l| l == "  bravo declared alpha dead at +497 ms"));
-        assert_eq!(lines[1], "client: VIP 10.213.7.100 answered by nobody");
+        assert_eq!(
+            lines.len(),
+            empty,
+            "same height, so a redraw covers the last one"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with("daemon") && l.contains("stopped"))
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|l| l == "  bravo declared alpha dead at +497 ms")
+        );
+        assert_eq!(lines[2], "client: VIP 10.213.7.100 answered by nobody");
         for _ in 0..2 * EventLog::KEEP {
             log.note(600.0, "more");
         }
