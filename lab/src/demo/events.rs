@@ -86,16 +86,15 @@ impl EventLog {
 /// Every transition from `prev` to `cur`, in time order.
 pub fn detect(prev: &Snapshot, cur: &Snapshot) -> Vec<Event> {
     let mut out = Vec::new();
-    for i in 0..NODES.len() {
+    for (i, name) in NODES.iter().enumerate() {
         match (&prev.nodes[i], &cur.nodes[i]) {
             (NodeView::Up(p), NodeView::Up(c)) => {
                 let looks = (prev.node_ms[i], cur.node_ms[i]);
                 node_changes(p, c, looks, &mut out)
             }
-            (NodeView::Stopped | NodeView::Silent(_), NodeView::Up(_)) => out.push(Event::new(
-                cur.node_ms[i],
-                format!("{} answers status", NODES[i]),
-            )),
+            (NodeView::Stopped | NodeView::Silent(_), NodeView::Up(_)) => {
+                out.push(Event::new(cur.node_ms[i], format!("{name} answers status")))
+            }
             _ => {}
         }
     }

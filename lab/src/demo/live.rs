@@ -26,7 +26,8 @@ struct Screen {
 impl Screen {
     fn take() -> Screen {
         let raw = RawMode::enter();
-        print!("\x1b[?25l\x1b[2J");
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(b"\x1b[?25l\x1b[2J");
         Screen { _raw: raw }
     }
 
@@ -44,9 +45,12 @@ impl Screen {
 }
 
 impl Drop for Screen {
+    /// Errors ignored: the terminal may be gone (hung up), and a panic in
+    /// a Drop would skip the lab's teardown.
     fn drop(&mut self) {
-        print!("\x1b[?25h\n");
-        let _ = std::io::stdout().flush();
+        let mut out = std::io::stdout().lock();
+        let _ = out.write_all(b"\x1b[?25h\n");
+        let _ = out.flush();
     }
 }
 
