@@ -1,13 +1,20 @@
 //! The demo (`heartbeat-demo`): a two-node cluster on this machine (see
-//! [`crate::Lab`]), either live (a status view; keys kill, stand by or
-//! restart a node) or as one scripted story with measured times
-//! (`--scenario`). It runs the `heartbeat` binary it is given.
+//! [`crate::Lab`]), either live (one screen redrawn in place, with event
+//! lines timed from the last key pressed; keys kill, stand by, take over,
+//! cut the crossover, restore; see [`live`]) or as one scripted story with
+//! measured times (`--scenario`). It runs the `heartbeat` binary it is
+//! given.
 
 use crate::{self as lab, Lab, LabConfig, NODES};
-use std::io::BufRead;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+mod events;
+mod keys;
+mod live;
+mod snapshot;
+mod view;
 
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
@@ -108,7 +115,7 @@ pub fn run(args: &DemoArgs) -> i32 {
     }
     let code = match args.scenario {
         Some(s) => run_scenario(&mut lab, s),
-        None => live(&mut lab),
+        None => live::run(&mut lab),
     };
     println!("tearing down the demo cluster");
     drop(lab);
@@ -258,79 +265,6 @@ fn print_logs(lab: &Lab) {
         let lines: Vec<&str> = log.lines().collect();
         for l in &lines[lines.len().saturating_sub(40)..] {
             println!("{l}");
-        }
-    }
-}
-
-fn live(lab: &mut Lab) -> i32 {
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    std::thread::spawn(move || {
-        for line in std::io::stdin().lock().lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line.trim().to_string()).is_err() {
-                break;
-            }
-        }
-    });
-    println!(
-        "keys (then Enter): k = kill the node serving the VIP, s = stand it by, r = restart stopped nodes, q = quit"
-    );
-    let mut last = Instant::now() - Duration::from_secs(10);
-    while !INTERRUPTED.load(Ordering::SeqCst) {
-        if last.elapsed() >= Duration::from_secs(1) {
-            last = Instant::now();
-            show(lab);
-        }
-        match rx.recv_timeout(Duration::from_millis(100)) {
-            Ok(cmd) => {
-                let active = lab.vip_holders().first().copied();
-                match (cmd.as_str(), active) {
-                    ("q", _) => return 0,
-                    ("k", Some(i)) => {
-                        lab.kill(i);
-                        println!(">> killed {}", NODES[i]);
-                    }
-                    ("s", Some(i)) => {
-                        let out = lab.tool(i, "hb_standby", &[]);
-                        println!(">> {}", String::from_utf8_lossy(&out.stdout).trim());
-                    }
-                    ("r", _) => {
-                        for (i, name) in NODES.iter().enumerate() {
-                            if lab.nodes[i].daemon.is_none() {
-                                let _ = lab.start(i);
-                                println!(">> restarted {name}");
-                            }
-                        }
-                    }
-                    (_, None) => println!(">> nobody serves the VIP right now"),
-                    _ => println!(">> unknown key {cmd:?}"),
-                }
-            }
-            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
-            Err(_) => {
-                // stdin closed (no terminal): keep showing until interrupted.
-                std::thread::sleep(Duration::from_millis(500));
-            }
-        }
-    }
-    0
-}
-
-fn show(lab: &Lab) {
-    let answer = lab.probe(Duration::from_millis(200));
-    println!(
-        "---- client sees VIP {} answered by: {}",
-        lab::VIP,
-        answer.as_deref().unwrap_or("(nobody)")
-    );
-    for (i, name) in NODES.iter().enumerate() {
-        if lab.nodes[i].daemon.is_none() {
-            println!("  {name:<6} stopped");
-            continue;
-        }
-        let out = lab.ctl(i, &["status"]);
-        for line in String::from_utf8_lossy(&out.stdout).lines() {
-            println!("  {name:<6} {line}");
         }
     }
 }

@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 const DEMO: &str = env!("CARGO_BIN_EXE_heartbeat-demo");
 
@@ -173,5 +173,193 @@ fn demo_without_root_runs_on_loopback_with_the_dummy_agent() {
     assert!(
         text.contains("bravo holds the group"),
         "no takeover in:\n{text}"
+    );
+}
+
+/// The live demo in a detached tmux session of its own (a server on a
+/// socket named for this test), killed in `Drop`, also when the test fails.
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    const SESSION: &str = "demo";
+
+    /// Start `command` in an 80×50 pane.
+    fn start(command: &str) -> Tmux {
+        let t = Tmux {
+            socket: format!("hb-demo-test-{}", std::process::id()),
+        };
+        let ok = t
+            .cmd(&[
+                "new-session",
+                "-d",
+                "-s",
+                Self::SESSION,
+                "-x",
+                "80",
+                "-y",
+                "50",
+            ])
+            .arg(command)
+            .status()
+            .expect("run tmux");
+        assert!(ok.success(), "tmux new-session failed");
+        t
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new("tmux");
+        c.args(["-L", &self.socket]).args(args);
+        c
+    }
+
+    /// What the pane shows now (its visible lines, not its history).
+    fn screen(&self) -> String {
+        let out = self
+            .cmd(&["capture-pane", "-p", "-t", Self::SESSION])
+            .output();
+        String::from_utf8_lossy(&out.expect("tmux capture-pane").stdout).to_string()
+    }
+
+    /// How many lines have scrolled off the top of the pane.
+    fn history(&self) -> usize {
+        let out = self
+            .cmd(&["display", "-p", "-t", Self::SESSION, "#{history_size}"])
+            .output()
+            .expect("tmux display");
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse()
+            .unwrap_or(usize::MAX)
+    }
+
+    /// A key as typed, without Enter.
+    fn key(&self, k: &str) {
+        let ok = self.cmd(&["send-keys", "-t", Self::SESSION, k]).status();
+        assert!(ok.expect("tmux send-keys").success());
+    }
+
+    /// Wait until the screen satisfies `f`; the last screen either way.
+    fn wait(&self, timeout: Duration, f: impl Fn(&str) -> bool) -> Result<String, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let s = self.screen();
+            if f(&s) {
+                return Ok(s);
+            }
+            if Instant::now() > deadline {
+                return Err(s);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Tmux {
+    /// Hang up the pane and wait for the demo to tear its lab down (it
+    /// does on SIGHUP), so a failed test leaves nothing behind either.
+    fn drop(&mut self) {
+        let out = self
+            .cmd(&["display", "-p", "-t", Self::SESSION, "#{pane_pid}"])
+            .output();
+        let shell = out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+        let demo = shell.ok().and_then(|s| children_of(&s));
+        let _ = self.cmd(&["kill-server"]).output();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        for pid in demo.unwrap_or_default() {
+            while Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// The pids whose parent is `parent`.
+fn children_of(parent: &str) -> Option<Vec<String>> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").ok()?.flatten() {
+        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+        // pid (comm) state ppid …; comm may hold spaces, so split after ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.split_whitespace().nth(1));
+        if ppid == Some(parent) {
+            found.push(e.file_name().to_string_lossy().to_string());
+        }
+    }
+    Some(found)
+}
+
+/// An event line `  WHAT at +N ms`, with N a number.
+fn timed_event(screen: &str, what: &str) -> bool {
+    screen.lines().any(|l| {
+        l.trim_start()
+            .strip_prefix(what)
+            .and_then(|r| r.strip_prefix(" at +"))
+            .and_then(|r| r.strip_suffix(" ms"))
+            .is_some_and(|n| n.parse::<u64>().is_ok())
+    })
+}
+
+#[test]
+fn live_demo_redraws_in_place_and_acts_on_keys_without_enter_under_tmux() {
+    if !hb_lab::skip::unless_root("the live demo under tmux") {
+        return;
+    }
+    let has_tmux = Command::new("tmux").arg("-V").output().is_ok();
+    if !hb_lab::skip::unless(has_tmux, "the live demo under tmux", "tmux") {
+        return;
+    }
+    let command = format!(
+        "{DEMO} --heartbeat-bin {}; echo demo-exit=$?; sleep 600",
+        heartbeat_bin().display()
+    );
+    let tmux = Tmux::start(&command);
+    let ready = |s: &str| {
+        s.contains("answered by alpha")
+            && s.lines().any(|l| {
+                l.starts_with("peer") && l.contains("bravo active") && l.contains("alpha active")
+            })
+    };
+    let screen = tmux
+        .wait(Duration::from_secs(60), ready)
+        .unwrap_or_else(|s| panic!("the demo never showed alpha serving and both nodes up:\n{s}"));
+    let ns = screen
+        .lines()
+        .find_map(|l| l.strip_prefix("nodes in namespaces "))
+        .and_then(|r| r.split(' ').next())
+        .map(|a| a.trim_end_matches('a').to_string())
+        .unwrap_or_else(|| panic!("no namespaces on the screen:\n{screen}"));
+    let history = tmux.history();
+
+    tmux.key("k");
+    let after = tmux
+        .wait(Duration::from_secs(30), |s| {
+            timed_event(s, "bravo declared alpha dead")
+                && timed_event(s, "VIP answering from bravo")
+                && s.contains("answered by bravo")
+        })
+        .unwrap_or_else(|s| panic!("no timed death and VIP lines after k:\n{s}"));
+    println!("{after}");
+    assert!(
+        after.contains("> k: alpha killed"),
+        "no fault line:\n{after}"
+    );
+    // Redrawn in place: one header on the pane, nothing scrolled off it.
+    let headers = after.matches("heartbeat demo:").count();
+    assert_eq!(headers, 1, "the screen scrolled:\n{after}");
+    assert_eq!(tmux.history(), history, "lines scrolled off the pane");
+
+    tmux.key("q");
+    let end = tmux
+        .wait(Duration::from_secs(60), |s| s.contains("demo-exit="))
+        .unwrap_or_else(|s| panic!("the demo did not exit on q:\n{s}"));
+    assert!(end.contains("demo-exit=0"), "{end}");
+    let list = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    let left = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        !left.contains(&ns),
+        "namespaces of {ns} left behind:\n{left}"
     );
 }
