@@ -1,7 +1,8 @@
 //! Who may ask what of the control socket, from the caller's kernel
 //! credentials (SO_PEERCRED): reading the status is allowed to root and to
 //! members of the `haclient` group, as the original's `apiauth` allowed
-//! its client API; every change (standby, takeover, stop) is root's only.
+//! its client API; every change (standby, takeover, stop) is root's only,
+//! or the daemon's own user's when it runs unprivileged (the loopback demo).
 //! The socket file itself is `root:haclient` mode 0660 when that group
 //! exists (else 0600), so members can connect at all.
 
@@ -15,6 +16,7 @@ pub const READER_GROUP: &str = "haclient";
 /// What a caller may do, from its credentials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Caller {
+    /// Root, or the user the daemon itself runs as.
     Root,
     /// A member of [`READER_GROUP`]: status only.
     Reader,
@@ -22,10 +24,12 @@ pub enum Caller {
 }
 
 impl Caller {
-    /// `uid` and every group id of the calling process, against the reader
-    /// group's id (`None` when the group does not exist).
-    pub fn classify(uid: u32, gids: &[u32], reader_gid: Option<u32>) -> Caller {
-        if uid == 0 {
+    /// `uid` and every group id of the calling process, against the
+    /// daemon's own uid and the reader group's id (`None` when the group
+    /// does not exist). A caller running as the daemon's user could signal
+    /// or trace it anyway, so it may do what root may.
+    pub fn classify(uid: u32, daemon_uid: u32, gids: &[u32], reader_gid: Option<u32>) -> Caller {
+        if uid == 0 || uid == daemon_uid {
             Caller::Root
         } else if reader_gid.is_some_and(|g| gids.contains(&g)) {
             Caller::Reader
@@ -103,13 +107,15 @@ mod tests {
 
     #[test]
     fn status_is_for_root_and_readers_changes_for_root_only() {
-        let reader = Caller::classify(1000, &[1000, 105], Some(105));
-        let other = Caller::classify(1000, &[1000], Some(105));
+        let reader = Caller::classify(1000, 0, &[1000, 105], Some(105));
+        let other = Caller::classify(1000, 0, &[1000], Some(105));
         assert_eq!(reader, Caller::Reader);
         assert_eq!(other, Caller::Other);
-        assert_eq!(Caller::classify(0, &[], None), Caller::Root);
+        assert_eq!(Caller::classify(0, 0, &[], None), Caller::Root);
         // Without the group nobody but root is a reader.
-        assert_eq!(Caller::classify(1000, &[105], None), Caller::Other);
+        assert_eq!(Caller::classify(1000, 0, &[105], None), Caller::Other);
+        // A daemon run unprivileged answers its own user in full.
+        assert_eq!(Caller::classify(1000, 1000, &[1000], None), Caller::Root);
 
         let standby = Request::Standby { which: Which::All };
         assert!(Caller::Root.check(&standby).is_ok());

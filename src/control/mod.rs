@@ -315,7 +315,8 @@ fn caller_of(stream: &tokio::net::UnixStream) -> access::Caller {
     } else {
         access::reader_gid()
     };
-    access::Caller::classify(cred.uid(), &gids, reader)
+    let daemon_uid = nix::unistd::geteuid().as_raw();
+    access::Caller::classify(cred.uid(), daemon_uid, &gids, reader)
 }
 
 /// One connection: read its request line, check the caller may make it,
