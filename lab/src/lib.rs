@@ -25,6 +25,8 @@ mod cluster;
 mod config;
 mod daemon;
 pub mod demo;
+pub mod drbdemu;
+mod drbd;
 mod disk;
 mod flavor;
 mod netns;
