@@ -77,6 +77,7 @@ impl Lab {
             .stdout(log.try_clone()?)
             .stderr(log)
             .spawn()?;
+        fs::write(dir.join("pid"), child.id().to_string())?;
         self.services.push(child);
         let deadline = Instant::now() + Duration::from_secs(5);
         while !dir.join("ctl").exists() {
@@ -86,6 +87,17 @@ impl Lab {
             std::thread::sleep(Duration::from_millis(10));
         }
         Ok(())
+    }
+
+    /// SIGKILL node `i`'s emulator, as a crash of the node would stop
+    /// DRBD (the lab reaps it when dropped).
+    pub fn kill_drbd_emulator(&self, i: usize) -> io::Result<()> {
+        let pid: i32 = fs::read_to_string(self.drbd_dir(i).join("pid"))?
+            .trim()
+            .parse()
+            .map_err(io::Error::other)?;
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL)
+            .map_err(io::Error::from)
     }
 
     /// Run node `i`'s `drbdadm` with `args`.
