@@ -9,7 +9,12 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn main() {
-    program("src/web.rs", "web", "hb-lab-web", "web::main(std::env::args().skip(1))");
+    program(
+        "src/web.rs",
+        "web",
+        "hb-lab-web",
+        "web::main(std::env::args().skip(1))",
+    );
     program(
         "src/drbdemu/mod.rs",
         "drbdemu",
@@ -26,7 +31,11 @@ fn program(src: &str, module: &str, name: &str, call: &str) {
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("set by cargo"));
     let src = manifest.join(src);
     // A module directory: rerun when any file in it changes.
-    let watch = if src.ends_with("mod.rs") { src.parent().expect("a directory").to_path_buf() } else { src.clone() };
+    let watch = if src.ends_with("mod.rs") {
+        src.parent().expect("a directory").to_path_buf()
+    } else {
+        src.clone()
+    };
     println!("cargo:rerun-if-changed={}", watch.display());
     let main = out.join(format!("{name}.rs"));
     std::fs::write(
@@ -41,7 +50,14 @@ fn program(src: &str, module: &str, name: &str, call: &str) {
     let status = Command::new(rustc)
         .args(["--edition=2024", "--crate-type=bin"])
         .arg(format!("--crate-name={}", name.replace('-', "_")))
-        .args(["-C", "opt-level=2", "-C", "debuginfo=0", "-C", "strip=symbols"])
+        .args([
+            "-C",
+            "opt-level=2",
+            "-C",
+            "debuginfo=0",
+            "-C",
+            "strip=symbols",
+        ])
         .arg("-o")
         .arg(out.join(name))
         .arg(&main)

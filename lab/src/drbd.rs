@@ -54,7 +54,11 @@ impl Lab {
             let adm = self.drbd_bin_dir(i).join("drbdadm");
             fs::write(
                 &adm,
-                format!("#!/bin/sh\nexec {:?} adm {:?} \"$@\"\n", emu.display().to_string(), dir.display().to_string()),
+                format!(
+                    "#!/bin/sh\nexec {:?} adm {:?} \"$@\"\n",
+                    emu.display().to_string(),
+                    dir.display().to_string()
+                ),
             )?;
             fs::set_permissions(&adm, fs::Permissions::from_mode(0o755))?;
             self.start_drbd_emulator(i)?;
@@ -67,7 +71,10 @@ impl Lab {
     pub fn start_drbd_emulator(&mut self, i: usize) -> io::Result<()> {
         let dir = self.drbd_dir(i);
         let _ = fs::remove_file(dir.join("ctl"));
-        let log = fs::OpenOptions::new().create(true).append(true).open(dir.join("emu.out"))?;
+        let log = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("emu.out"))?;
         let child = Command::new("ip")
             .args(["netns", "exec", &self.nodes[i].ns])
             .arg(self.drbd_emu_bin())
@@ -96,8 +103,11 @@ impl Lab {
             .trim()
             .parse()
             .map_err(io::Error::other)?;
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL)
-            .map_err(io::Error::from)
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .map_err(io::Error::from)
     }
 
     /// Run node `i`'s `drbdadm` with `args`.

@@ -24,7 +24,11 @@ fn lab(test: &str, conf: &[&str]) -> Option<Lab> {
     cfg.drbd_conf = conf.iter().map(|s| s.to_string()).collect();
     let lab = Lab::create(cfg).expect("create the lab");
     for i in [A, B] {
-        assert!(wait(&lab, i, "conn", "Connected"), "node {i} never connected: {}", emu_log(&lab, i));
+        assert!(
+            wait(&lab, i, "conn", "Connected"),
+            "node {i} never connected: {}",
+            emu_log(&lab, i)
+        );
     }
     Some(lab)
 }
@@ -40,7 +44,11 @@ fn adm(lab: &Lab, i: usize, args: &[&str]) -> (i32, String, String) {
 }
 
 fn state(lab: &Lab, i: usize, key: &str) -> String {
-    lab.drbd_state(i).unwrap_or_default().get(key).cloned().unwrap_or_default()
+    lab.drbd_state(i)
+        .unwrap_or_default()
+        .get(key)
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn generation(lab: &Lab, i: usize) -> u64 {
@@ -61,12 +69,23 @@ fn cut(lab: &Lab, up: bool) {
 
 #[test]
 fn emulators_connect_replicate_and_refuse_a_second_primary() {
-    let Some(lab) = lab("drbd_connect", &[]) else { return };
-    assert_eq!(adm(&lab, A, &["cstate", "r0"]), (0, "Connected\n".into(), String::new()));
+    let Some(lab) = lab("drbd_connect", &[]) else {
+        return;
+    };
+    assert_eq!(
+        adm(&lab, A, &["cstate", "r0"]),
+        (0, "Connected\n".into(), String::new())
+    );
     assert_eq!(adm(&lab, A, &["primary", "r0"]).0, 0);
     let g = generation(&lab, A);
-    assert!(lab.wait_for(SETTLE, |l| generation(l, A) > g + 3), "alpha's generation does not advance");
-    assert!(lab.wait_for(SETTLE, |l| generation(l, B) > g), "bravo does not follow alpha's writes");
+    assert!(
+        lab.wait_for(SETTLE, |l| generation(l, A) > g + 3),
+        "alpha's generation does not advance"
+    );
+    assert!(
+        lab.wait_for(SETTLE, |l| generation(l, B) > g),
+        "bravo does not follow alpha's writes"
+    );
     assert!(wait(&lab, B, "peer-role", "Primary"));
     let (code, out, err) = adm(&lab, B, &["primary", "r0"]);
     assert_eq!((code, out.as_str()), (11, ""));
@@ -83,7 +102,10 @@ fn emulators_connect_replicate_and_refuse_a_second_primary() {
         "r0 role:Primary\n  disk:UpToDate\n  bravo role:Secondary\n    peer-disk:UpToDate\n\n"
     );
     let (code, _, err) = adm(&lab, A, &["role", "r7"]);
-    assert_eq!((code, err.as_str()), (10, "'r7' not defined in your config (for this host).\n"));
+    assert_eq!(
+        (code, err.as_str()),
+        (10, "'r7' not defined in your config (for this host).\n")
+    );
     // The running Primary goes, and the other may take over.
     assert_eq!(adm(&lab, A, &["secondary", "r0"]).0, 0);
     assert!(wait(&lab, B, "peer-role", "Secondary"));
@@ -92,8 +114,11 @@ fn emulators_connect_replicate_and_refuse_a_second_primary() {
 
 #[test]
 fn cutting_the_crossover_disconnects_and_the_old_side_resyncs() {
-    let handler = "after-resync-target = touch \"$(dirname \"$DRBD_CONF\")/resynced-$DRBD_RESOURCE\"";
-    let Some(lab) = lab("drbd_resync", &["resync-ms = 1500", handler]) else { return };
+    let handler =
+        "after-resync-target = touch \"$(dirname \"$DRBD_CONF\")/resynced-$DRBD_RESOURCE\"";
+    let Some(lab) = lab("drbd_resync", &["resync-ms = 1500", handler]) else {
+        return;
+    };
     assert_eq!(adm(&lab, A, &["primary", "r0"]).0, 0);
     cut(&lab, false);
     assert!(wait(&lab, A, "conn", "Connecting") && wait(&lab, B, "conn", "Connecting"));
@@ -101,24 +126,45 @@ fn cutting_the_crossover_disconnects_and_the_old_side_resyncs() {
     assert_eq!(adm(&lab, B, &["role", "r0"]).1, "Secondary\n");
     assert_eq!(adm(&lab, A, &["dstate", "r0"]).1, "UpToDate/DUnknown\n");
     let g = generation(&lab, A);
-    assert!(lab.wait_for(SETTLE, |l| generation(l, A) > g + 3), "alpha stopped writing");
-    assert!(generation(&lab, B) < g, "bravo followed alpha across a cut cable");
+    assert!(
+        lab.wait_for(SETTLE, |l| generation(l, A) > g + 3),
+        "alpha stopped writing"
+    );
+    assert!(
+        generation(&lab, B) < g,
+        "bravo followed alpha across a cut cable"
+    );
     cut(&lab, true);
     assert!(wait(&lab, B, "conn", "SyncTarget"), "{}", emu_log(&lab, B));
     assert_eq!(state(&lab, B, "disk"), "Inconsistent");
     let status = adm(&lab, B, &["status", "r0"]).1;
-    assert!(status.contains("    replication:SyncTarget peer-disk:UpToDate done:"), "{status}");
-    assert_eq!(adm(&lab, B, &["primary", "r0"]).0, 11, "a second Primary while syncing");
+    assert!(
+        status.contains("    replication:SyncTarget peer-disk:UpToDate done:"),
+        "{status}"
+    );
+    assert_eq!(
+        adm(&lab, B, &["primary", "r0"]).0,
+        11,
+        "a second Primary while syncing"
+    );
     assert!(wait(&lab, B, "disk", "UpToDate"));
     assert!(wait(&lab, A, "conn", "Connected") && wait(&lab, B, "conn", "Connected"));
-    assert!(generation(&lab, B) >= g + 3, "bravo did not get alpha's writes");
+    assert!(
+        generation(&lab, B) >= g + 3,
+        "bravo did not get alpha's writes"
+    );
     assert!(lab.wait_for(SETTLE, |l| l.drbd_dir(B).join("resynced-r0").exists()));
-    assert!(!lab.drbd_dir(A).join("resynced-r0").exists(), "the sync source ran the target's handler");
+    assert!(
+        !lab.drbd_dir(A).join("resynced-r0").exists(),
+        "the sync source ran the target's handler"
+    );
 }
 
 #[test]
 fn two_primaries_apart_are_a_split_brain_on_reconnect() {
-    let Some(lab) = lab("drbd_splitbrain", &["resync-ms = 200"]) else { return };
+    let Some(lab) = lab("drbd_splitbrain", &["resync-ms = 200"]) else {
+        return;
+    };
     assert_eq!(adm(&lab, A, &["primary", "r0"]).0, 0);
     cut(&lab, false);
     assert!(wait(&lab, B, "conn", "Connecting"));
@@ -129,7 +175,11 @@ fn two_primaries_apart_are_a_split_brain_on_reconnect() {
     assert_eq!(adm(&lab, B, &["cstate", "r0"]).1, "StandAlone\n");
     assert!(emu_log(&lab, A).contains("Split-Brain detected"));
     std::thread::sleep(Duration::from_secs(1));
-    assert_eq!(state(&lab, A, "conn"), "StandAlone", "reconnected on its own");
+    assert_eq!(
+        state(&lab, A, "conn"),
+        "StandAlone",
+        "reconnected on its own"
+    );
     // Told which side to discard, they resync from the survivor.
     assert_eq!(adm(&lab, B, &["secondary", "r0"]).0, 0);
     assert_eq!(adm(&lab, B, &["connect", "--discard-my-data", "r0"]).0, 0);
@@ -140,10 +190,15 @@ fn two_primaries_apart_are_a_split_brain_on_reconnect() {
 
 #[test]
 fn an_outdated_secondary_is_not_promoted() {
-    let Some(lab) = lab("drbd_outdate", &[]) else { return };
+    let Some(lab) = lab("drbd_outdate", &[]) else {
+        return;
+    };
     let (code, _, err) = adm(&lab, B, &["outdate", "r0"]);
     assert_eq!(code, 11);
-    assert!(err.starts_with("r0: State change failed: (-6) Refusing to be Outdated while Connected\n"), "{err}");
+    assert!(
+        err.starts_with("r0: State change failed: (-6) Refusing to be Outdated while Connected\n"),
+        "{err}"
+    );
     cut(&lab, false);
     assert!(wait(&lab, B, "conn", "Connecting"));
     assert_eq!(adm(&lab, B, &["outdate", "r0"]).0, 0);
@@ -159,7 +214,9 @@ fn an_outdated_secondary_is_not_promoted() {
 
 #[test]
 fn drbd84_formats() {
-    let Some(lab) = lab("drbd_84", &["format = 8.4"]) else { return };
+    let Some(lab) = lab("drbd_84", &["format = 8.4"]) else {
+        return;
+    };
     assert_eq!(adm(&lab, A, &["primary", "r0"]).0, 0);
     assert!(wait(&lab, B, "peer-role", "Primary"));
     assert_eq!(adm(&lab, A, &["role", "r0"]).1, "Primary/Secondary\n");
@@ -202,11 +259,18 @@ fn the_fence_peer_exit_code_decides_a_disconnected_promotion() {
             assert_eq!(rc, 0, "fence-peer exit {code}: {err}");
         } else {
             assert_eq!(rc, 11, "fence-peer exit {code}");
-            assert!(err.contains("(-7) Refusing to be Primary while peer is not outdated"), "{err}");
+            assert!(
+                err.contains("(-7) Refusing to be Primary while peer is not outdated"),
+                "{err}"
+            );
         }
     }
     assert_eq!(adm(&lab, B, &["dstate", "r0"]).1, "UpToDate/Outdated\n");
-    assert!(emu_log(&lab, B).contains("fence-peer"), "{}", emu_log(&lab, B));
+    assert!(
+        emu_log(&lab, B).contains("fence-peer"),
+        "{}",
+        emu_log(&lab, B)
+    );
 }
 
 fn drbddisk() -> PathBuf {
@@ -214,7 +278,11 @@ fn drbddisk() -> PathBuf {
 }
 
 fn agent(lab: &Lab, i: usize, action: &str) -> i32 {
-    let path = format!("{}:{}", lab.drbd_bin_dir(i).display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        lab.drbd_bin_dir(i).display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     Command::new(drbddisk())
         .args(["r0", action])
         .env("PATH", path)
@@ -228,13 +296,19 @@ fn agent(lab: &Lab, i: usize, action: &str) -> i32 {
 
 #[test]
 fn the_drbddisk_agent_drives_the_emulator() {
-    let Some(lab) = lab("drbd_agent", &[]) else { return };
+    let Some(lab) = lab("drbd_agent", &[]) else {
+        return;
+    };
     assert_eq!(agent(&lab, A, "status"), 3, "not running yet");
     assert_eq!(agent(&lab, A, "start"), 0);
     assert_eq!(state(&lab, A, "role"), "Primary");
     assert_eq!(agent(&lab, A, "status"), 0);
     assert!(wait(&lab, B, "peer-role", "Primary"));
-    assert_ne!(agent(&lab, B, "start"), 0, "bravo promoted beside a connected Primary");
+    assert_ne!(
+        agent(&lab, B, "start"),
+        0,
+        "bravo promoted beside a connected Primary"
+    );
     assert_eq!(agent(&lab, A, "stop"), 0);
     assert_eq!(state(&lab, A, "role"), "Secondary");
     assert!(wait(&lab, B, "peer-role", "Secondary"));

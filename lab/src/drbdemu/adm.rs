@@ -31,10 +31,17 @@ pub struct Reply {
 
 impl Reply {
     pub fn ok(out: String) -> Reply {
-        Reply { out, ..Reply::default() }
+        Reply {
+            out,
+            ..Reply::default()
+        }
     }
     pub fn fail(err: String, code: i32) -> Reply {
-        Reply { err, code, ..Reply::default() }
+        Reply {
+            err,
+            code,
+            ..Reply::default()
+        }
     }
 }
 
@@ -54,8 +61,18 @@ pub struct Request {
 
 /// The commands the emulator answers (drbdadm's, plus its own `emu-*`).
 const COMMANDS: &[&str] = &[
-    "role", "dstate", "cstate", "status", "primary", "secondary", "outdate", "connect",
-    "disconnect", "emu-state", "emu-hold", "emu-release",
+    "role",
+    "dstate",
+    "cstate",
+    "status",
+    "primary",
+    "secondary",
+    "outdate",
+    "connect",
+    "disconnect",
+    "emu-state",
+    "emu-hold",
+    "emu-release",
 ];
 
 pub fn parse(args: &[String], configured: &str) -> Result<Request, Reply> {
@@ -66,7 +83,10 @@ pub fn parse(args: &[String], configured: &str) -> Result<Request, Reply> {
             "--force" => force = true,
             "--discard-my-data" => discard = true,
             s if s.starts_with('-') => {
-                return Err(Reply::fail(format!("drbdadm: unrecognized option '{s}'\n"), USAGE));
+                return Err(Reply::fail(
+                    format!("drbdadm: unrecognized option '{s}'\n"),
+                    USAGE,
+                ));
             }
             s => words.push(s.to_string()),
         }
@@ -78,7 +98,10 @@ pub fn parse(args: &[String], configured: &str) -> Result<Request, Reply> {
         ));
     };
     if !COMMANDS.contains(&cmd.as_str()) {
-        return Err(Reply::fail(format!("drbdadm: Unknown command '{cmd}'\n"), USAGE));
+        return Err(Reply::fail(
+            format!("drbdadm: Unknown command '{cmd}'\n"),
+            USAGE,
+        ));
     }
     if res != configured && res != "all" {
         return Err(Reply::fail(
@@ -86,7 +109,12 @@ pub fn parse(args: &[String], configured: &str) -> Result<Request, Reply> {
             NOT_CONFIGURED,
         ));
     }
-    Ok(Request { cmd: cmd.clone(), res: configured.to_string(), force, discard })
+    Ok(Request {
+        cmd: cmd.clone(),
+        res: configured.to_string(),
+        force,
+        discard,
+    })
 }
 
 /// A refused state change, as drbdsetup reports it through drbdadm.
@@ -107,7 +135,9 @@ pub fn refused(fmt: Format, res: &str, cmd: &str, why: Refusal) -> Reply {
 }
 
 fn peer_role(r: &Resource) -> &'static str {
-    r.peer.filter(|_| r.connected()).map_or("Unknown", |p| p.role.name())
+    r.peer
+        .filter(|_| r.connected())
+        .map_or("Unknown", |p| p.role.name())
 }
 
 fn peer_disk(r: &Resource) -> &'static str {
@@ -195,7 +225,13 @@ mod tests {
 
     fn connected() -> Resource {
         let mut r = Resource::new(Disk::UpToDate, 1, 1, Fencing::DontCare, 1000);
-        let peer = PeerView { role: Role::Secondary, disk: Disk::UpToDate, generation: 1, base: 1, discard: false };
+        let peer = PeerView {
+            role: Role::Secondary,
+            disk: Disk::UpToDate,
+            generation: 1,
+            base: 1,
+            discard: false,
+        };
         r.handshake(peer, 0);
         r.role = Role::Primary;
         r
@@ -206,7 +242,10 @@ mod tests {
         let q = parse(&args("primary --force r0"), "r0").unwrap();
         assert_eq!((q.cmd.as_str(), q.force), ("primary", true));
         let e = parse(&args("role r9"), "r0").unwrap_err();
-        assert_eq!((e.code, e.err.as_str()), (10, "'r9' not defined in your config (for this host).\n"));
+        assert_eq!(
+            (e.code, e.err.as_str()),
+            (10, "'r9' not defined in your config (for this host).\n")
+        );
         assert_eq!(parse(&args("frob r0"), "r0").unwrap_err().code, USAGE);
         assert_eq!(parse(&args("role"), "r0").unwrap_err().code, USAGE);
     }
@@ -214,16 +253,37 @@ mod tests {
     #[test]
     fn renders_role_dstate_cstate_in_both_formats() {
         let r = connected();
-        assert_eq!(show(Format::V84, "role", "r0", "bravo", &r, 0), "Primary/Secondary\n");
+        assert_eq!(
+            show(Format::V84, "role", "r0", "bravo", &r, 0),
+            "Primary/Secondary\n"
+        );
         assert_eq!(show(Format::V9, "role", "r0", "bravo", &r, 0), "Primary\n");
-        assert_eq!(show(Format::V9, "dstate", "r0", "bravo", &r, 0), "UpToDate/UpToDate\n");
-        assert_eq!(show(Format::V84, "cstate", "r0", "bravo", &r, 0), "Connected\n");
+        assert_eq!(
+            show(Format::V9, "dstate", "r0", "bravo", &r, 0),
+            "UpToDate/UpToDate\n"
+        );
+        assert_eq!(
+            show(Format::V84, "cstate", "r0", "bravo", &r, 0),
+            "Connected\n"
+        );
         let mut apart = r.clone();
         apart.lost();
-        assert_eq!(show(Format::V84, "role", "r0", "bravo", &apart, 0), "Primary/Unknown\n");
-        assert_eq!(show(Format::V84, "dstate", "r0", "bravo", &apart, 0), "UpToDate/DUnknown\n");
-        assert_eq!(show(Format::V84, "cstate", "r0", "bravo", &apart, 0), "WFConnection\n");
-        assert_eq!(show(Format::V9, "cstate", "r0", "bravo", &apart, 0), "Connecting\n");
+        assert_eq!(
+            show(Format::V84, "role", "r0", "bravo", &apart, 0),
+            "Primary/Unknown\n"
+        );
+        assert_eq!(
+            show(Format::V84, "dstate", "r0", "bravo", &apart, 0),
+            "UpToDate/DUnknown\n"
+        );
+        assert_eq!(
+            show(Format::V84, "cstate", "r0", "bravo", &apart, 0),
+            "WFConnection\n"
+        );
+        assert_eq!(
+            show(Format::V9, "cstate", "r0", "bravo", &apart, 0),
+            "Connecting\n"
+        );
     }
 
     #[test]
@@ -238,7 +298,13 @@ mod tests {
             " 0: cs:Connected ro:Primary/Secondary ds:UpToDate/UpToDate C r-----\n"
         );
         let mut t = Resource::new(Disk::UpToDate, 1, 1, Fencing::DontCare, 1000);
-        let peer = PeerView { role: Role::Primary, disk: Disk::UpToDate, generation: 5, base: 4, discard: false };
+        let peer = PeerView {
+            role: Role::Primary,
+            disk: Disk::UpToDate,
+            generation: 5,
+            base: 4,
+            discard: false,
+        };
         t.handshake(peer, 0);
         assert_eq!(
             show(Format::V9, "status", "r0", "alpha", &t, 250),
@@ -261,7 +327,12 @@ mod tests {
         );
         let r = refused(Format::V84, "r0", "primary", Refusal::NoUpToDate);
         assert_eq!(r.code, 17);
-        assert!(r.err.starts_with("0: State change failed: (-2) Need access to UpToDate data\n"), "{}", r.err);
+        assert!(
+            r.err
+                .starts_with("0: State change failed: (-2) Need access to UpToDate data\n"),
+            "{}",
+            r.err
+        );
         assert!(r.err.contains("'drbdsetup-84 primary 0'"));
     }
 }

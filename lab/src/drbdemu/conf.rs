@@ -38,7 +38,11 @@ impl Conf {
             resync_ms: 2000,
             initial_disk: Disk::UpToDate,
         };
-        for line in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        for line in text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
             let (k, v) = line.split_once('=').ok_or(format!("no '=' in {line:?}"))?;
             let v = v.trim().to_string();
             let bad = || format!("bad value for {}: {v:?}", k.trim());
@@ -62,7 +66,8 @@ impl Conf {
 
     pub fn load(dir: &Path) -> Result<Conf, String> {
         let path = dir.join("emu.conf");
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
         Conf::parse(&text)
     }
 }
@@ -77,7 +82,10 @@ mod tests {
             "# lab\nresource = r1\nnode = alpha\npeer = bravo\naddress = 10.0.0.1:7789\npeer-address = 10.0.0.2:7789\nformat = 8.4\nfencing = resource-only\nfence-peer = /bin/fp\nafter-resync-target = /bin/ar\nresync-ms = 50\ninitial-disk = Outdated\n",
         )
         .unwrap();
-        assert_eq!((c.resource.as_str(), c.format, c.fencing), ("r1", Format::V84, Fencing::ResourceOnly));
+        assert_eq!(
+            (c.resource.as_str(), c.format, c.fencing),
+            ("r1", Format::V84, Fencing::ResourceOnly)
+        );
         assert_eq!((c.resync_ms, c.initial_disk), (50, Disk::Outdated));
         assert!(Conf::parse("colour = blue").is_err());
         assert!(Conf::parse("format = 7").is_err());

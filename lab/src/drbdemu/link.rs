@@ -15,7 +15,14 @@ const BEAT: Duration = Duration::from_millis(100);
 const SILENCE: Duration = Duration::from_millis(500);
 
 fn encode(v: PeerView) -> String {
-    format!("{} {} {} {} {}\n", v.role.name(), v.disk.name(), v.generation, v.base, v.discard)
+    format!(
+        "{} {} {} {} {}\n",
+        v.role.name(),
+        v.disk.name(),
+        v.generation,
+        v.base,
+        v.discard
+    )
 }
 
 fn decode(line: &str) -> Option<PeerView> {
@@ -34,8 +41,8 @@ fn decode(line: &str) -> Option<PeerView> {
 
 pub fn run(shared: Arc<Shared>) {
     let dialer = shared.conf.address < shared.conf.peer_address;
-    let listener = TcpListener::bind(&shared.conf.address)
-        .and_then(|l| l.set_nonblocking(true).map(|_| l));
+    let listener =
+        TcpListener::bind(&shared.conf.address).and_then(|l| l.set_nonblocking(true).map(|_| l));
     let listener = match listener {
         Ok(l) => l,
         Err(e) => {

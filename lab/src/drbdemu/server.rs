@@ -66,7 +66,11 @@ impl Shared {
         if cmd.is_empty() {
             return None;
         }
-        let peer_ip = self.conf.peer_address.rsplit_once(':').map_or("", |(ip, _)| ip);
+        let peer_ip = self
+            .conf
+            .peer_address
+            .rsplit_once(':')
+            .map_or("", |(ip, _)| ip);
         let code = std::process::Command::new("/bin/sh")
             .args(["-c", cmd])
             .env("DRBD_RESOURCE", &self.conf.resource)
@@ -152,7 +156,12 @@ fn tick_loop(shared: Arc<Shared>) {
         let now = shared.now();
         let mut emu = shared.lock();
         let events = emu.res.tick(now);
-        let meta = format!("{} {} {}", emu.res.generation, emu.res.base, emu.res.disk.name());
+        let meta = format!(
+            "{} {} {}",
+            emu.res.generation,
+            emu.res.base,
+            emu.res.disk.name()
+        );
         if meta != saved {
             save_meta(&shared.dir, &emu.res);
             saved = meta;
@@ -177,7 +186,15 @@ fn serve(shared: &Arc<Shared>, stream: UnixStream) {
         Err(reply) => reply,
     };
     let mut w = &stream;
-    let _ = write!(w, "{} {} {}\n{}{}", reply.code, reply.out.len(), reply.err.len(), reply.out, reply.err);
+    let _ = write!(
+        w,
+        "{} {} {}\n{}{}",
+        reply.code,
+        reply.out.len(),
+        reply.err.len(),
+        reply.out,
+        reply.err
+    );
 }
 
 fn answer(shared: &Arc<Shared>, req: &Request) -> Reply {
@@ -210,7 +227,16 @@ fn answer(shared: &Arc<Shared>, req: &Request) -> Reply {
             Ok(())
         }
         "emu-state" => return Reply::ok(adm::emu_state(r)),
-        show => return Reply::ok(adm::show(fmt, show, &req.res, &shared.conf.peer, r, shared.now())),
+        show => {
+            return Reply::ok(adm::show(
+                fmt,
+                show,
+                &req.res,
+                &shared.conf.peer,
+                r,
+                shared.now(),
+            ));
+        }
     };
     if let Err(why) = result {
         return refused(why);
@@ -223,7 +249,10 @@ fn answer(shared: &Arc<Shared>, req: &Request) -> Reply {
 /// answer, return its exit code.
 pub fn client(dir: &Path, args: &[String]) -> i32 {
     let reply = ask(dir, args).unwrap_or_else(|e| {
-        Reply::fail(format!("no DRBD emulator answers in {}: {e}\n", dir.display()), adm::NOT_CONFIGURED)
+        Reply::fail(
+            format!("no DRBD emulator answers in {}: {e}\n", dir.display()),
+            adm::NOT_CONFIGURED,
+        )
     });
     print!("{}", reply.out);
     eprint!("{}", reply.err);
@@ -241,12 +270,25 @@ fn ask(dir: &Path, args: &[String]) -> std::io::Result<Reply> {
     s.write_all(req.as_bytes())?;
     let mut text = String::new();
     s.read_to_string(&mut text)?;
-    let (head, body) = text.split_once('\n').ok_or_else(|| std::io::Error::other("short answer"))?;
-    let n: Vec<usize> = head.split_whitespace().filter_map(|x| x.parse().ok()).collect();
+    let (head, body) = text
+        .split_once('\n')
+        .ok_or_else(|| std::io::Error::other("short answer"))?;
+    let n: Vec<usize> = head
+        .split_whitespace()
+        .filter_map(|x| x.parse().ok())
+        .collect();
     let [_, out_len, _] = n[..] else {
         return Err(std::io::Error::other("bad answer"));
     };
-    let code = head.split_whitespace().next().and_then(|c| c.parse().ok()).unwrap_or(1);
+    let code = head
+        .split_whitespace()
+        .next()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(1);
     let (out, err) = body.split_at(out_len.min(body.len()));
-    Ok(Reply { out: out.into(), err: err.into(), code })
+    Ok(Reply {
+        out: out.into(),
+        err: err.into(),
+        code,
+    })
 }

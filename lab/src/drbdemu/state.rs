@@ -174,7 +174,13 @@ pub struct Resource {
 }
 
 impl Resource {
-    pub fn new(disk: Disk, generation: u64, base: u64, fencing: Fencing, resync_ms: u64) -> Resource {
+    pub fn new(
+        disk: Disk,
+        generation: u64,
+        base: u64,
+        fencing: Fencing,
+        resync_ms: u64,
+    ) -> Resource {
         Resource {
             role: Role::Secondary,
             disk,
@@ -193,7 +199,10 @@ impl Resource {
     }
 
     pub fn connected(&self) -> bool {
-        matches!(self.conn, Conn::Connected | Conn::SyncSource | Conn::SyncTarget)
+        matches!(
+            self.conn,
+            Conn::Connected | Conn::SyncSource | Conn::SyncTarget
+        )
     }
 
     pub fn wants_connection(&self) -> bool {
@@ -329,7 +338,11 @@ impl Resource {
         } else if mine || theirs {
             if mine { Dir::Source } else { Dir::Target }
         } else if self.generation != peer.generation {
-            if self.generation > peer.generation { Dir::Source } else { Dir::Target }
+            if self.generation > peer.generation {
+                Dir::Source
+            } else {
+                Dir::Target
+            }
         } else if self.disk == Disk::Inconsistent && peer.disk > Disk::Outdated {
             Dir::Target
         } else if peer.disk == Disk::Inconsistent && self.disk > Disk::Outdated {

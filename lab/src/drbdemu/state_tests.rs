@@ -6,7 +6,10 @@ fn node(disk: Disk, fencing: Fencing) -> Resource {
 
 /// Two nodes connected in sync, as a fresh lab starts them.
 fn pair() -> (Resource, Resource) {
-    let (mut a, mut b) = (node(Disk::UpToDate, Fencing::DontCare), node(Disk::UpToDate, Fencing::DontCare));
+    let (mut a, mut b) = (
+        node(Disk::UpToDate, Fencing::DontCare),
+        node(Disk::UpToDate, Fencing::DontCare),
+    );
     link(&mut a, &mut b, 0);
     (a, b)
 }
@@ -40,7 +43,10 @@ fn a_primary_writes_and_the_connected_peer_follows() {
     a.tick(2);
     assert_eq!(a.generation, g + 2);
     beat(&mut a, &mut b);
-    assert_eq!((b.generation, b.base, a.base), (a.generation, a.generation, a.generation));
+    assert_eq!(
+        (b.generation, b.base, a.base),
+        (a.generation, a.generation, a.generation)
+    );
 }
 
 #[test]
@@ -77,7 +83,14 @@ fn consistent_data_without_fencing_is_promoted() {
 
 #[test]
 fn with_resource_only_fencing_consistent_data_needs_the_peer_outdated() {
-    for (code, ok) in [(3, true), (4, true), (7, true), (5, false), (6, false), (1, false)] {
+    for (code, ok) in [
+        (3, true),
+        (4, true),
+        (7, true),
+        (5, false),
+        (6, false),
+        (1, false),
+    ] {
         let mut a = node(Disk::Consistent, Fencing::ResourceOnly);
         assert_eq!(a.promote(false, None), Ok(Promotion::AskFencePeer));
         let r = a.promote(false, Some(code));
@@ -108,20 +121,29 @@ fn with_resource_only_fencing_uptodate_data_is_promoted_unless_the_peer_is_prima
 
 #[test]
 fn a_connected_node_does_not_ask_the_fence_peer_handler() {
-    let (mut a, mut b) = (node(Disk::UpToDate, Fencing::ResourceOnly), node(Disk::UpToDate, Fencing::ResourceOnly));
+    let (mut a, mut b) = (
+        node(Disk::UpToDate, Fencing::ResourceOnly),
+        node(Disk::UpToDate, Fencing::ResourceOnly),
+    );
     link(&mut a, &mut b, 0);
     assert_eq!(a.promote(false, None), Ok(Promotion::Done));
 }
 
 #[test]
 fn losing_the_peer_as_primary_starts_a_generation_and_asks_for_fencing() {
-    let (mut a, mut b) = (node(Disk::UpToDate, Fencing::ResourceOnly), node(Disk::UpToDate, Fencing::ResourceOnly));
+    let (mut a, mut b) = (
+        node(Disk::UpToDate, Fencing::ResourceOnly),
+        node(Disk::UpToDate, Fencing::ResourceOnly),
+    );
     link(&mut a, &mut b, 0);
     a.promote(false, None).unwrap();
     let g = a.generation;
     assert_eq!(a.lost(), vec![Event::FencePeer]);
     assert_eq!(b.lost(), vec![]);
-    assert_eq!((a.generation, a.conn, b.conn), (g + 1, Conn::Connecting, Conn::Connecting));
+    assert_eq!(
+        (a.generation, a.conn, b.conn),
+        (g + 1, Conn::Connecting, Conn::Connecting)
+    );
     assert!(a.generation != a.base && b.generation == b.base);
 }
 
@@ -140,7 +162,10 @@ fn the_older_side_resyncs_from_the_newer_one() {
     assert_eq!(b.tick(600), vec![]);
     beat(&mut a, &mut b);
     assert_eq!(b.tick(1100), vec![Event::AfterResyncTarget]);
-    assert_eq!((b.conn, b.disk, b.generation), (Conn::Connected, Disk::UpToDate, a.generation));
+    assert_eq!(
+        (b.conn, b.disk, b.generation),
+        (Conn::Connected, Disk::UpToDate, a.generation)
+    );
     beat(&mut a, &mut b);
     assert_eq!(a.conn, Conn::Connected);
     assert_eq!((a.base, b.base), (a.generation, b.generation));
@@ -168,7 +193,10 @@ fn two_primaries_apart_are_a_split_brain_until_one_discards() {
     a.lost();
     b.lost();
     b.promote(true, None).unwrap();
-    assert_eq!(link(&mut a, &mut b, 0), (vec![Event::SplitBrain], vec![Event::SplitBrain]));
+    assert_eq!(
+        link(&mut a, &mut b, 0),
+        (vec![Event::SplitBrain], vec![Event::SplitBrain])
+    );
     assert_eq!((a.conn, b.conn), (Conn::StandAlone, Conn::StandAlone));
     assert!(a.split_brain && b.split_brain && !a.wants_connection());
     // Reconnecting without a victim is split brain again.
@@ -232,7 +260,13 @@ fn disconnect_goes_standalone_and_refuses_twice() {
 
 #[test]
 fn names_round_trip() {
-    for d in [Disk::Diskless, Disk::Inconsistent, Disk::Outdated, Disk::Consistent, Disk::UpToDate] {
+    for d in [
+        Disk::Diskless,
+        Disk::Inconsistent,
+        Disk::Outdated,
+        Disk::Consistent,
+        Disk::UpToDate,
+    ] {
         assert_eq!(Disk::parse(d.name()), Some(d));
     }
     assert_eq!(Fencing::parse("resource-only"), Some(Fencing::ResourceOnly));
