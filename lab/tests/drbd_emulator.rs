@@ -116,7 +116,7 @@ fn emulators_connect_replicate_and_refuse_a_second_primary() {
 fn cutting_the_crossover_disconnects_and_the_old_side_resyncs() {
     let handler =
         "after-resync-target = touch \"$(dirname \"$DRBD_CONF\")/resynced-$DRBD_RESOURCE\"";
-    let Some(lab) = lab("drbd_resync", &["resync-ms = 1500", handler]) else {
+    let Some(lab) = lab("drbd_resync", &["resync-ms = 3000", handler]) else {
         return;
     };
     assert_eq!(adm(&lab, A, &["primary", "r0"]).0, 0);
@@ -167,7 +167,7 @@ fn two_primaries_apart_are_a_split_brain_on_reconnect() {
     };
     assert_eq!(adm(&lab, A, &["primary", "r0"]).0, 0);
     cut(&lab, false);
-    assert!(wait(&lab, B, "conn", "Connecting"));
+    assert!(wait(&lab, A, "conn", "Connecting") && wait(&lab, B, "conn", "Connecting"));
     assert_eq!(adm(&lab, B, &["primary", "--force", "r0"]).0, 0);
     cut(&lab, true);
     assert!(wait(&lab, A, "conn", "StandAlone") && wait(&lab, B, "conn", "StandAlone"));
