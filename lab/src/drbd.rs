@@ -3,13 +3,15 @@
 //! node's namespace and listening on its crossover address, and a
 //! `drbdadm` per node (a two-line script calling the emulator's front end
 //! with that node's directory) for tests and agents to put on their PATH.
-//! The emulators are lab services, killed when the lab is dropped.
+//! The emulators are lab services, killed when the lab is dropped. The
+//! node's own daemon finds that `drbdadm` first on its agents' PATH
+//! (see `Lab::drbd_daemon_command`).
 
 use crate::{Lab, XOVER_PREFIX};
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -108,6 +110,25 @@ impl Lab {
             nix::sys::signal::Signal::SIGKILL,
         )
         .map_err(io::Error::from)
+    }
+
+    /// Node `i`'s daemon with the emulator's drbdadm on the agents' fixed
+    /// PATH: `ip netns exec` gives every command a private mount namespace
+    /// (mounts made in it stay in it), where the node's `drbd` directory is
+    /// bind-mounted on /usr/local, so /usr/local/bin/drbdadm is the
+    /// emulator's front end for this daemon and its agents only. The host's
+    /// /usr/local is not touched and, in there, not needed.
+    pub(crate) fn drbd_daemon_command(&self, i: usize, heartbeat: &Path) -> Command {
+        let mut cmd = self.command(i, Path::new("/bin/sh"));
+        cmd.args([
+            "-c",
+            "mount --bind \"$1\" /usr/local && shift && exec \"$@\"",
+            "sh",
+        ])
+        .arg(self.drbd_dir(i))
+        .arg(heartbeat)
+        .arg("daemon");
+        cmd
     }
 
     /// Run node `i`'s `drbdadm` with `args`.
