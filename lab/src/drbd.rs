@@ -65,6 +65,21 @@ impl Lab {
             fs::set_permissions(&adm, fs::Permissions::from_mode(0o755))?;
             self.start_drbd_emulator(i)?;
         }
+        // As DRBD's init script waits for the peer (wfc-timeout), the lab
+        // hands over a connected pair: a node promoted before the
+        // handshake would start a new generation and resync its peer.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while (0..self.nodes.len()).any(|i| {
+            self.drbd_state(i)
+                .ok()
+                .and_then(|s| s.get("conn").cloned())
+                .is_none_or(|c| c != "Connected")
+        }) {
+            if Instant::now() > deadline {
+                return Err(io::Error::other("the DRBD emulators did not connect"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         Ok(())
     }
 
