@@ -17,7 +17,7 @@
 //! names, the [`Lab`] fixture itself (`cluster`), its network (`topology`,
 //! `netns`), shared disk (`disk`), node configs (`node_config`), daemon
 //! processes (`daemon`), serial line (`serial`), probes (`observe`) and a
-//! LAN capture (`capture`).
+//! LAN capture (`capture`), and a DRBD emulator (`drbdemu`, run by `drbd`).
 //! Everything is re-exported here, so users name it `hb_lab::X`.
 
 pub mod capture;

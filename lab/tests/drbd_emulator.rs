@@ -106,8 +106,16 @@ fn emulators_connect_replicate_and_refuse_a_second_primary() {
         (code, err.as_str()),
         (10, "'r7' not defined in your config (for this host).\n")
     );
+    // A mounted device is not demoted, unless forced.
+    assert_eq!(adm(&lab, A, &["emu-hold", "r0"]).0, 0);
+    let (code, _, err) = adm(&lab, A, &["secondary", "r0"]);
+    assert_eq!(code, 11);
+    assert!(
+        err.starts_with("r0: State change failed: (-12) Device is held open by someone\n"),
+        "{err}"
+    );
     // The running Primary goes, and the other may take over.
-    assert_eq!(adm(&lab, A, &["secondary", "r0"]).0, 0);
+    assert_eq!(adm(&lab, A, &["secondary", "--force", "r0"]).0, 0);
     assert!(wait(&lab, B, "peer-role", "Secondary"));
     assert_eq!(adm(&lab, B, &["primary", "r0"]).0, 0);
 }
