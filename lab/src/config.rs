@@ -53,6 +53,12 @@ pub struct LabConfig {
     /// crossover (which then runs through a bridge instead of one veth
     /// pair); its address is `.`[`ATTACKER_HOST`] on both.
     pub attacker: bool,
+    /// Run the DRBD emulator for resource `r0` on both nodes (see
+    /// [`Lab::drbdadm`](crate::Lab::drbdadm) and docs/drbd-emulator.md).
+    pub drbd: bool,
+    /// Extra `key = value` lines for both emulators' emu.conf (`format =
+    /// 8.4`, `fencing = resource-only`, `fence-peer = …`, `resync-ms = …`).
+    pub drbd_conf: Vec<String>,
 }
 
 impl LabConfig {
@@ -75,6 +81,8 @@ impl LabConfig {
             peer_flavor: None,
             service_on_both: false,
             attacker: false,
+            drbd: false,
+            drbd_conf: Vec::new(),
         }
     }
 }

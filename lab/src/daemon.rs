@@ -39,9 +39,13 @@ impl Lab {
         let mut cmd = match self.flavor_of(i) {
             Flavor::Ours => {
                 let bin = self.cfg.heartbeat_bin.clone();
-                let mut cmd = self.command(i, &bin);
-                cmd.arg("daemon");
-                cmd
+                if self.cfg.drbd {
+                    self.drbd_daemon_command(i, &bin)
+                } else {
+                    let mut cmd = self.command(i, &bin);
+                    cmd.arg("daemon");
+                    cmd
+                }
             }
             Flavor::Original => flavor::original_command(&self.nodes[i]),
             Flavor::Keepalived => flavor::keepalived_command(&self.nodes[i]),

@@ -16,8 +16,8 @@
 //! One concept per module: [`config`](LabConfig) and the fixed topology
 //! names, the [`Lab`] fixture itself (`cluster`), its network (`topology`,
 //! `netns`), shared disk (`disk`), node configs (`node_config`), daemon
-//! processes (`daemon`), serial line (`serial`), probes (`observe`) and a
-//! LAN capture (`capture`).
+//! processes (`daemon`), serial line (`serial`), probes (`observe`), a LAN
+//! capture (`capture`) and a DRBD emulator (`drbdemu`, run by `drbd`).
 //! Everything is re-exported here, so users name it `hb_lab::X`.
 
 pub mod capture;
@@ -26,6 +26,8 @@ mod config;
 mod daemon;
 pub mod demo;
 mod disk;
+mod drbd;
+pub mod drbdemu;
 mod flavor;
 mod netns;
 mod node_config;

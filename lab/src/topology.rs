@@ -75,6 +75,9 @@ impl Lab {
             self.relay = Some(SerialRelay::start(&self.dir)?);
         }
         self.write_configs()?;
+        if self.cfg.drbd {
+            self.start_drbd()?;
+        }
         Ok(())
     }
 
