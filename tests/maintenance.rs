@@ -3,11 +3,14 @@
 //! daemon comes back in maintenance and adopts what runs; off settles and
 //! the group stays where it runs.
 
-use hb_lab::{self as lab, Lab, LabConfig, NODES};
+#[macro_use]
+#[path = "support/lab_cluster.rs"]
+mod lab_cluster;
+
+use hb_lab::{Lab, NODES};
 use std::time::Duration;
 
-const A: usize = 0;
-const B: usize = 1;
+use lab_cluster::{A, B};
 
 fn status(lab: &Lab, i: usize) -> serde_json::Value {
     let out = lab.ctl(i, &["status", "--json"]);
@@ -28,23 +31,9 @@ fn ctl_ok(lab: &Lab, i: usize, args: &[&str]) -> String {
 
 #[test]
 fn maintenance_keeps_hands_off_survives_a_restart_and_settles_without_a_move() {
-    if !hb_lab::skip::unless_root("maintenance") {
+    let Some(mut lab) = lab_cluster::dummy_pair("maintenance") else {
         return;
-    }
-    let mut c = LabConfig::new(
-        &lab::unique_prefix("maint"),
-        std::path::Path::new(env!("CARGO_BIN_EXE_heartbeat")),
-    );
-    c.resources = Some("Dummy::g1".into());
-    c.shared_disk = false;
-    let mut lab = Lab::create(c).expect("lab");
-    lab.start(A).expect("start alpha");
-    lab.start(B).expect("start bravo");
-    let settled = lab.wait_for(Duration::from_secs(15), |l| {
-        let s = status(l, A);
-        s["peer_status"] == "active" && s["groups"][0]["local_state"] == "running"
-    });
-    assert!(settled, "{}", lab.log(A));
+    };
 
     ctl_ok(&lab, B, &["maintenance", "on"]);
     let both = lab.wait_for(Duration::from_secs(5), |l| {

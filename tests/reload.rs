@@ -2,32 +2,18 @@
 //! deadtime applies without a death or a move; a broken ha.cf is refused
 //! with its FILE:LINE in the log and the daemon runs on with the old one.
 
-use hb_lab::{self as lab, Lab, LabConfig, NODES};
+#[macro_use]
+#[path = "support/lab_cluster.rs"]
+mod lab_cluster;
+
+use hb_lab::{Lab, NODES};
 use nix::sys::signal::Signal;
 use std::time::Duration;
 
-const A: usize = 0;
-const B: usize = 1;
+use lab_cluster::{A, B};
 
 fn lab_with_dummy(tag: &str) -> Option<Lab> {
-    if !hb_lab::skip::unless_root(tag) {
-        return None;
-    }
-    let mut c = LabConfig::new(
-        &lab::unique_prefix(tag),
-        std::path::Path::new(env!("CARGO_BIN_EXE_heartbeat")),
-    );
-    c.resources = Some("Dummy::g1".into());
-    c.shared_disk = false;
-    let mut lab = Lab::create(c).expect("lab");
-    lab.start(A).expect("start alpha");
-    lab.start(B).expect("start bravo");
-    let settled = lab.wait_for(Duration::from_secs(15), |l| {
-        let s = status(l, A);
-        s["peer_status"] == "active" && s["groups"][0]["local_state"] == "running"
-    });
-    assert!(settled, "never settled:\n{}\n{}", lab.log(A), lab.log(B));
-    Some(lab)
+    lab_cluster::dummy_pair(tag)
 }
 
 fn status(lab: &Lab, i: usize) -> serde_json::Value {

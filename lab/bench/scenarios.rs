@@ -173,7 +173,11 @@ pub fn wait_answer(lab: &Lab, want: &str, timeout: Duration) -> Option<Instant> 
     lab::in_netns(&lab.client_ns, move || {
         let deadline = Instant::now() + timeout;
         loop {
-            if lab::http_get(VIP, 80, Duration::from_millis(15)).as_deref() == Some(want.as_str()) {
+            // A fresh connection every millisecond; one whose SYN went to
+            // the old holder is given up after 2 ms, an answer after 5.
+            let answer =
+                lab::http_probe(VIP, 80, Duration::from_millis(2), Duration::from_millis(50));
+            if answer.as_deref() == Some(want.as_str()) {
                 return Some(Instant::now());
             }
             if Instant::now() >= deadline {

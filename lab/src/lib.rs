@@ -45,4 +45,4 @@ pub use config::{
 pub use flavor::{Flavor, ORIGINAL_DAEMON, ORIGINAL_HACF, ORIGINAL_HB_STANDBY};
 pub use netns::in_netns;
 pub use node_config::{WEBNODE, webnode_agent};
-pub use observe::http_get;
+pub use observe::{http_get, http_probe};

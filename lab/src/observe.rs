@@ -77,10 +77,28 @@ pub fn http_get(host: &str, port: u16, timeout: Duration) -> Option<String> {
 
 /// `GET path`: the first line of the body of a 200 answer.
 pub fn http_get_path(host: &str, port: u16, path: &str, timeout: Duration) -> Option<String> {
+    http_exchange(host, port, path, timeout, timeout)
+}
+
+/// [`http_get`] for a prober: a connection whose SYN went to a node that
+/// no longer holds the address is abandoned after `connect` (a real client
+/// would wait for its SYN retransmission, a second), so the next try, on
+/// the new holder, is not held up; the answer itself may take `read`.
+pub fn http_probe(host: &str, port: u16, connect: Duration, read: Duration) -> Option<String> {
+    http_exchange(host, port, "/", connect, read)
+}
+
+fn http_exchange(
+    host: &str,
+    port: u16,
+    path: &str,
+    connect: Duration,
+    read: Duration,
+) -> Option<String> {
     use std::io::{Read, Write};
     let addr: std::net::SocketAddr = format!("{host}:{port}").parse().ok()?;
-    let mut s = std::net::TcpStream::connect_timeout(&addr, timeout).ok()?;
-    s.set_read_timeout(Some(timeout)).ok()?;
+    let mut s = std::net::TcpStream::connect_timeout(&addr, connect).ok()?;
+    s.set_read_timeout(Some(read)).ok()?;
     s.write_all(format!("GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n").as_bytes())
         .ok()?;
     let mut buf = String::new();

@@ -31,6 +31,23 @@ pub fn dummy_config(tag: &str) -> LabConfig {
     c
 }
 
+/// Both daemons of a [`dummy_config`] lab running, alpha holding `g1`; `None`
+/// (after the one skip line) when not root.
+pub fn dummy_pair(tag: &str) -> Option<Lab> {
+    if !root(tag) {
+        return None;
+    }
+    let mut lab = Lab::create(dummy_config(tag)).expect("lab");
+    lab.start(A).expect("start alpha");
+    lab.start(B).expect("start bravo");
+    let settled = lab.wait_for(Duration::from_secs(15), |l| {
+        let s = status_json(l, A);
+        s["peer_status"] == "active" && s["groups"][0]["local_state"] == "running"
+    });
+    assert!(settled, "never settled:\n{}\n{}", lab.log(A), lab.log(B));
+    Some(lab)
+}
+
 pub fn stdout(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }

@@ -8,8 +8,6 @@ use super::*;
 use crate::core::PeerNotice;
 use crate::wire::{self, CommonFields, Message};
 
-const A: usize = 0;
-const B: usize = 1;
 
 /// A status packet as `src` would send it, signed with the cluster's key;
 /// `extra` fields go after the common ones.

@@ -633,3 +633,23 @@ impl Sim {
         self.run_for(Duration::from_secs(4));
     }
 }
+
+/// The two nodes, as the stories name them.
+pub(super) const A: usize = 0;
+pub(super) const B: usize = 1;
+
+pub(super) fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// The end of every story: no rule of the pair was broken and every
+/// control request was answered.
+pub(super) fn ok(sim: &Sim) {
+    assert!(
+        sim.violations.is_empty(),
+        "{:?}\n{}",
+        sim.violations,
+        sim.trace_tail(60)
+    );
+    assert!(sim.unanswered().is_empty(), "{:?}", sim.unanswered());
+}

@@ -6,22 +6,8 @@ use crate::control::MaintenanceState;
 use crate::core::PeerNotice;
 use crate::ownership::{self, MaintenanceNotice, Which};
 
-const A: usize = 0;
-const B: usize = 1;
 
-fn secs(s: u64) -> Duration {
-    Duration::from_secs(s)
-}
 
-fn ok(sim: &Sim) {
-    assert!(
-        sim.violations.is_empty(),
-        "{:?}\n{}",
-        sim.violations,
-        sim.trace_tail(60)
-    );
-    assert!(sim.unanswered().is_empty(), "{:?}", sim.unanswered());
-}
 
 fn maintenance(sim: &mut Sim, i: usize, on: bool) -> (bool, String) {
     let id = sim.request(i, Request::Maintenance { on }).unwrap();

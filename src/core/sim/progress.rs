@@ -5,8 +5,6 @@
 use super::*;
 use crate::ownership::Which;
 
-const A: usize = 0;
-const B: usize = 1;
 
 fn lines(sim: &Sim, i: usize, id: RequestId) -> Vec<String> {
     (sim.nodes[i].progress.iter())

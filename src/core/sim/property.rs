@@ -50,9 +50,6 @@ fn bump(c: &Cell<usize>) {
     c.set(c.get() + 1);
 }
 
-fn secs(s: u64) -> Duration {
-    Duration::from_secs(s)
-}
 
 #[derive(Clone, Debug)]
 struct Schedule {

@@ -11,22 +11,8 @@ use crate::control::{GroupHolder, LinkState, PeerStatus};
 use crate::core::PeerNotice;
 use crate::ownership::Which;
 
-const A: usize = 0;
-const B: usize = 1;
 
-fn secs(s: u64) -> Duration {
-    Duration::from_secs(s)
-}
 
-fn ok(sim: &Sim) {
-    assert!(
-        sim.violations.is_empty(),
-        "{:?}\n{}",
-        sim.violations,
-        sim.trace_tail(60)
-    );
-    assert!(sim.unanswered().is_empty(), "{:?}", sim.unanswered());
-}
 
 fn deaths(sim: &Sim, i: usize) -> usize {
     sim.count_notices(i, |n| {
