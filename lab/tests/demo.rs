@@ -36,16 +36,21 @@ fn heartbeat_bin() -> PathBuf {
     bin
 }
 
-/// The newest `.rs` file under `dir`, leaving out `src/bin` (other programs).
+/// The newest `.rs` file under `dir`, leaving out `src/bin` (other programs)
+/// and the modules compiled for tests only (`sim/`, `tests/`, `tests.rs`):
+/// editing those does not rebuild the binary, so they cannot make it stale.
 fn newest_source(dir: &Path) -> Option<(SystemTime, PathBuf)> {
     let mut newest: Option<(SystemTime, PathBuf)> = None;
     for e in std::fs::read_dir(dir).ok()?.flatten() {
         let path = e.path();
+        let name = e.file_name();
         let found = if path.is_dir() {
-            if path.file_name().is_some_and(|n| n == "bin") {
+            if ["bin", "sim", "tests"].iter().any(|n| name == *n) {
                 continue;
             }
             newest_source(&path)
+        } else if name == "tests.rs" {
+            continue;
         } else if path.extension().is_some_and(|x| x == "rs") {
             e.metadata()
                 .and_then(|m| m.modified())
