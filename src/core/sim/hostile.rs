@@ -8,7 +8,6 @@ use super::*;
 use crate::core::PeerNotice;
 use crate::wire::{self, CommonFields, Message};
 
-
 /// A status packet as `src` would send it, signed with the cluster's key;
 /// `extra` fields go after the common ones.
 fn crafted(

@@ -6,9 +6,6 @@ use crate::control::MaintenanceState;
 use crate::core::PeerNotice;
 use crate::ownership::{self, MaintenanceNotice, Which};
 
-
-
-
 fn maintenance(sim: &mut Sim, i: usize, on: bool) -> (bool, String) {
     let id = sim.request(i, Request::Maintenance { on }).unwrap();
     sim.run_for(secs(2));

@@ -5,7 +5,6 @@
 use super::*;
 use crate::ownership::Which;
 
-
 fn lines(sim: &Sim, i: usize, id: RequestId) -> Vec<String> {
     (sim.nodes[i].progress.iter())
         .filter(|(p, _, _)| *p == id)

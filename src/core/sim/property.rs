@@ -50,7 +50,6 @@ fn bump(c: &Cell<usize>) {
     c.set(c.get() + 1);
 }
 
-
 #[derive(Clone, Debug)]
 struct Schedule {
     seed: u64,

@@ -11,9 +11,6 @@ use crate::control::{GroupHolder, LinkState, PeerStatus};
 use crate::core::PeerNotice;
 use crate::ownership::Which;
 
-
-
-
 fn deaths(sim: &Sim, i: usize) -> usize {
     sim.count_notices(i, |n| {
         matches!(n, Notice::Peer(PeerNotice::PeerDead { .. }))
