@@ -166,25 +166,40 @@ pub fn tail(text: &str, n: usize) -> String {
     lines[lines.len().saturating_sub(n)..].join(" | ")
 }
 
-/// Polls the VIP from the client namespace until `want` answers; returns
-/// the moment it did.
+/// Probes the VIP from the client namespace until `want` answers; returns
+/// the moment it did. A fresh connection starts every millisecond on a
+/// thread of its own, whatever the earlier ones are waiting for: one whose
+/// request reached the old holder just before it let the address go is
+/// never answered, and a prober that waited for it (up to its timeout)
+/// would report that wait instead of the moment the new holder answers.
 pub fn wait_answer(lab: &Lab, want: &str, timeout: Duration) -> Option<Instant> {
+    use std::sync::{Arc, Mutex};
     let want = want.to_string();
     lab::in_netns(&lab.client_ns, move || {
         let deadline = Instant::now() + timeout;
-        loop {
-            // A fresh connection every millisecond; one whose SYN went to
-            // the old holder is given up after 2 ms, an answer after 5.
-            let answer =
-                lab::http_probe(VIP, 80, Duration::from_millis(2), Duration::from_millis(50));
-            if answer.as_deref() == Some(want.as_str()) {
-                return Some(Instant::now());
+        let answered: Arc<Mutex<Option<Instant>>> = Arc::default();
+        let mut probes = Vec::new();
+        while Instant::now() < deadline {
+            if let Some(at) = *answered.lock().expect("probe lock") {
+                return Some(at);
             }
-            if Instant::now() >= deadline {
-                return None;
-            }
+            let (want, answered) = (want.clone(), answered.clone());
+            // Threads made here share the client's network namespace.
+            probes.push(std::thread::spawn(move || {
+                let limit = Duration::from_millis(100);
+                if lab::http_probe(VIP, 80, limit, limit).as_deref() == Some(want.as_str()) {
+                    let now = Instant::now();
+                    let mut first = answered.lock().expect("probe lock");
+                    *first = Some(first.map_or(now, |t| t.min(now)));
+                }
+            }));
+            probes.retain(|p| !p.is_finished());
             std::thread::sleep(Duration::from_millis(1));
         }
+        for p in probes {
+            let _ = p.join();
+        }
+        *answered.lock().expect("probe lock")
     })
     .ok()
     .flatten()
