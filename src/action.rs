@@ -37,6 +37,12 @@ impl ChainAction {
             ChainAction::Probe => "probe",
         }
     }
+
+    /// Only asks the agents (monitor, probe): changes nothing that runs, so
+    /// it is no transition, no `Acquiring`/`Releasing` line, no trouble.
+    pub fn is_query(self) -> bool {
+        matches!(self, ChainAction::Monitor | ChainAction::Probe)
+    }
 }
 
 /// A chain run that did not succeed: which resource, and what its agent

@@ -369,9 +369,8 @@ impl Node {
             .map(|(i, _)| GroupIdx(i))
             .collect();
         for g in running {
-            if self.locks.request(g, ChainAction::Reannounce) {
-                self.begin_run(now, g, ChainAction::Reannounce, fx);
-            }
+            // The same path as ownership's own re-announce after a heal.
+            self.on_ownership_output(now, ownership::Output::Run(g, ChainAction::Reannounce), fx);
         }
     }
 
@@ -494,10 +493,12 @@ impl Node {
     /// The lock for `g` is held for `action`: say so and ask for the run.
     fn begin_run(&mut self, now: Instant, g: GroupIdx, action: ChainAction, fx: &mut Vec<Effect>) {
         let spec = &self.cfg.groups[g.0];
-        let cause = self.ownership.groups().swap_remove(g.0).cause;
-        self.timelines
-            .begin(now, g, action, spec.id.to_string(), cause);
-        if !matches!(action, ChainAction::Monitor | ChainAction::Probe) {
+        if !action.is_query() {
+            // Ownership's words for why, read only for a transition (not
+            // on every monitor poll).
+            let cause = self.ownership.groups().swap_remove(g.0).cause;
+            self.timelines
+                .begin(now, g, action, spec.id.to_string(), cause);
             fx.push(Effect::Log(Notice::ChainBegins {
                 action,
                 group: spec.id.clone(),

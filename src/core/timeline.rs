@@ -67,7 +67,7 @@ impl Timelines {
         group: String,
         cause: String,
     ) {
-        if matches!(action, ChainAction::Monitor | ChainAction::Probe) {
+        if action.is_query() {
             return;
         }
         let t = Transition {

@@ -100,7 +100,7 @@ impl Sim {
                 delay / 10,
             ),
         };
-        if ok.is_err() && !matches!(action, ChainAction::Monitor | ChainAction::Probe) {
+        if ok.is_err() && !action.is_query() {
             agent.troubled = true;
         }
         let generation = self.nodes[i].generation;
