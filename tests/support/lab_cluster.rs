@@ -115,12 +115,15 @@ pub fn capture_packet(ns: &str, iface: &str, from_ip: &str) -> Vec<u8> {
 }
 
 /// Send `packets` from namespace `ns`, bound to `from_ip`, to `to` (an
-/// `ADDRESS:PORT`).
+/// `ADDRESS:PORT`), 200 µs apart: the tests count what the daemon drops by
+/// reason, so a burst must not overflow its socket's receive buffer first
+/// (unpaced, 200 packets sometimes arrived as 189).
 pub fn send_packets(ns: &str, from_ip: &str, to: &str, packets: &[Vec<u8>]) {
     lab::in_netns(ns, || {
         let s = std::net::UdpSocket::bind(format!("{from_ip}:0")).expect("bind");
         for p in packets {
             s.send_to(p, to).expect("send");
+            std::thread::sleep(Duration::from_micros(200));
         }
     })
     .unwrap();
