@@ -122,11 +122,14 @@ impl Refusal {
             Refusal::LowerThanOutdated => "Disk state is lower than outdated",
         }
     }
-    /// drbdsetup's exit status: 17 for missing UpToDate data, 11 for
-    /// every other refused state change.
+    /// drbdsetup's exit status: 17 for missing UpToDate data, 5 for a disk
+    /// already below Outdated (an outdate of Inconsistent data), 11 for
+    /// every other refused state change. A fence-peer handler tells
+    /// "peer Inconsistent" from "peer Primary" by these two codes.
     pub fn exit_code(self) -> i32 {
         match self {
             Refusal::NoUpToDate => 17,
+            Refusal::LowerThanOutdated => 5,
             _ => 11,
         }
     }

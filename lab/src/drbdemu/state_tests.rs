@@ -226,6 +226,7 @@ fn outdate_only_a_disconnected_secondary_with_data() {
     let mut i = node(Disk::Inconsistent, Fencing::DontCare);
     i.conn = Conn::StandAlone;
     assert_eq!(i.outdate(), Err(Refusal::LowerThanOutdated));
+    assert_eq!(Refusal::LowerThanOutdated.exit_code(), 5);
 }
 
 #[test]
