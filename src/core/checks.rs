@@ -85,7 +85,7 @@ impl RiseFall {
                 self.health = Health::Failing;
                 Verdict::Failed
             }
-            (Health::Failing, false) if self.failures % fall == 0 => Verdict::StillFailing,
+            (Health::Failing, false) if self.failures.is_multiple_of(fall) => Verdict::StillFailing,
             _ => Verdict::Unchanged,
         }
     }

@@ -116,7 +116,7 @@ fn a_restart_keeps_a_failing_check_failing_until_it_rises() {
     let t0 = Instant::now();
     let mut c = Checks::new(&[spec("web", 100)], &[GroupId("web".into())]);
     c.arm(GroupIdx(0), t0);
-    let mut run = |c: &mut Checks, good: bool| {
+    let run = |c: &mut Checks, good: bool| {
         let (idx, epoch, _) = c.due(t0 + Duration::from_secs(100)).remove(0);
         c.done(t0, idx, epoch, ok(good)).unwrap().1
     };
