@@ -105,7 +105,7 @@ fn json_output_is_the_model_plus_warnings() {
 }
 
 fn overlay(variant: &Path, dir: &Path) {
-    for f in ["ha.cf", "authkeys", "haresources"] {
+    for f in ["ha.cf", "authkeys", "haresources", "heartbeat.toml"] {
         if let Ok(t) = fs::read(variant.join(f)) {
             fs::write(dir.join(f), t).unwrap();
         }
