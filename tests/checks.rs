@@ -362,3 +362,40 @@ fn a_takeover_is_mailed_one_event_at_a_time_in_order() {
         "alpha's failure was not logged"
     );
 }
+
+#[test]
+fn a_reload_adds_a_check_to_a_running_group() {
+    let name = "a_reload_adds_a_check_to_a_running_group";
+    let Some(mut lab) = dummy_pair_with(name, |_| {
+        "[mail]\nto = \"root\"\nsendmail = \"/bin/true\"\n".into()
+    }) else {
+        return;
+    };
+    assert!(
+        status_json(&lab, A)["checks"]
+            .as_array()
+            .is_some_and(|c| c.is_empty())
+    );
+    write_toml(
+        &lab,
+        A,
+        "[[check]]\nname = \"port\"\ngroup = \"Dummy::g1\"\nkind = \"tcp_check\"\n\
+         address = \"127.0.0.1:9\"\ninterval = \"200ms\"\nfall = 1000\n",
+    );
+    lab.signal(A, nix::sys::signal::Signal::SIGHUP);
+    let checked = lab.wait_for(Duration::from_secs(10), |l| {
+        let c = check_status(l, A, 0);
+        c["name"] == "port" && c["last_ok"] == false
+    });
+    check!(
+        lab,
+        checked,
+        "after the reload: {}",
+        status_json(&lab, A)["checks"]
+    );
+    check!(
+        lab,
+        lab.log(A).contains("Reload: 1 health checks: applied"),
+        "no reload line"
+    );
+}
