@@ -194,6 +194,8 @@ pub enum HookEvent {
     PeerDead,
     PeerUp,
     Acquired,
+    /// A local restart (a monitor or check failure) succeeded.
+    Restarted,
     StartFailed,
     Released,
     StopFailed,
@@ -211,6 +213,7 @@ impl HookEvent {
             HookEvent::PeerDead => "peer-dead",
             HookEvent::PeerUp => "peer-up",
             HookEvent::Acquired => "acquired",
+            HookEvent::Restarted => "restarted",
             HookEvent::StartFailed => "start-failed",
             HookEvent::Released => "released",
             HookEvent::StopFailed => "stop-failed",

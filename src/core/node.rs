@@ -579,7 +579,11 @@ impl Node {
         };
         match (action, result) {
             (ChainAction::Start | ChainAction::Restart, Ok(())) => {
-                fx.push(hook(HookEvent::Acquired));
+                fx.push(hook(if action == ChainAction::Restart {
+                    HookEvent::Restarted
+                } else {
+                    HookEvent::Acquired
+                }));
                 self.locks.arm_monitor(g, now);
                 self.checks.arm(g, now);
                 self.ownership_input(now, ownership::Input::Started(g, Ok(())), fx);

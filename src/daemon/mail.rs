@@ -80,6 +80,12 @@ pub fn describe(event: HookEvent, node: &str, s: &str) -> (String, String) {
             format!("took over {s}"),
             format!("Resource group {s} now runs on {node}."),
         ),
+        Restarted => (
+            format!("restarted {s}"),
+            format!(
+                "Resource group {s} failed its monitor or a check and was restarted on {node}."
+            ),
+        ),
         StartFailed => (
             format!("could not start {s}"),
             format!("Resource group {s} failed to start on {node}."),
