@@ -347,6 +347,11 @@ fn a_takeover_is_mailed_one_event_at_a_time_in_order() {
         core == ["peer-dead", "acquired"],
         "bravo mailed {ev:?}"
     );
+    check!(
+        lab,
+        ev.contains(&"link-dead".to_string()),
+        "no link-dead mail: {ev:?}"
+    );
     let text = std::fs::read_to_string(&record).unwrap();
     check!(
         lab,
@@ -397,5 +402,39 @@ fn a_reload_adds_a_check_to_a_running_group() {
         lab,
         lab.log(A).contains("Reload: 1 health checks: applied"),
         "no reload line"
+    );
+}
+
+#[test]
+fn a_standby_that_loses_its_peer_and_starts_nothing_says_so() {
+    if !root("a_standby_that_loses_its_peer_and_starts_nothing_says_so") {
+        return;
+    }
+    let mut lab = Lab::create(dummy_config("hlone")).expect("lab");
+    let record = lab.nodes[B].dir.join("mails");
+    let sendmail = fake_sendmail(&lab.nodes[B].dir, &record);
+    let mail = format!(
+        "[mail]\nto = \"root\"\nsendmail = \"{}\"\n",
+        sendmail.display()
+    );
+    write_toml(&lab, B, &mail);
+    settle(&mut lab);
+    // In maintenance nobody takes over: bravo runs nothing once alpha dies.
+    let on = lab.ctl(A, &["maintenance", "on"]);
+    check!(lab, on.status.success(), "maintenance on: {}", stdout(&on));
+    lab.kill(A);
+    let told = lab.wait_for(Duration::from_secs(10), |_| {
+        mailed_events(&record).contains(&"peer-dead-nothing-runs".to_string())
+    });
+    let ev = mailed_events(&record);
+    check!(lab, told, "bravo mailed {ev:?}");
+    let dead = ev.iter().position(|e| e == "peer-dead");
+    let alone = ev.iter().position(|e| e == "peer-dead-nothing-runs");
+    check!(lab, dead.is_some() && dead < alone, "bravo mailed {ev:?}");
+    let text = std::fs::read_to_string(&record).unwrap();
+    check!(
+        lab,
+        text.contains("Subject: heartbeat bravo: peer alpha is dead and bravo takes nothing\n"),
+        "mails:\n{text}"
     );
 }
