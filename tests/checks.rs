@@ -89,6 +89,15 @@ fn an_http_check_answering_500_restarts_the_service_then_moves_the_group() {
             && log.contains("failed: status 500, expected 200"),
         "no check failure line on alpha"
     );
+    // Failing once, and still failing after each restart (a restart does
+    // not make a failing check healthy: only `rise` successes do).
+    let failed = count(&log, "failed: status 500, expected 200");
+    let still = count(&log, "still fails: status 500, expected 200");
+    check!(
+        lab,
+        failed == 1 && still == 2,
+        "{failed} failed, {still} still failing"
+    );
     // Two local restarts, as the policy allows, then the move.
     let restarts = count(&log, "failed its monitor; restarting it here");
     check!(lab, restarts == 2, "{restarts} restarts on alpha");

@@ -147,12 +147,20 @@ impl Checks {
         }
     }
 
-    /// The group no longer runs here.
-    pub fn disarm(&mut self, g: GroupIdx) {
+    /// No more runs until the next [`arm`](Self::arm), results under way
+    /// ignored; the state stays (a restart is under way).
+    pub fn pause(&mut self, g: GroupIdx) {
         for s in self.slots.iter_mut().filter(|s| s.group == g) {
             s.epoch += 1;
             s.in_flight = false;
             s.next_run = None;
+        }
+    }
+
+    /// The group no longer runs here.
+    pub fn disarm(&mut self, g: GroupIdx) {
+        self.pause(g);
+        for s in self.slots.iter_mut().filter(|s| s.group == g) {
             s.state = RiseFall::IDLE;
         }
     }
@@ -361,7 +369,7 @@ impl Node {
         // A group starting, stopping or restarting may well not answer:
         // such a result says nothing; a good start arms the checks again.
         if self.ownership.groups()[g.0].local_state != LocalState::Running {
-            self.checks.disarm(g);
+            self.checks.pause(g);
             return;
         }
         if verdict == Verdict::Unchanged {

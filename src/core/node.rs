@@ -592,10 +592,12 @@ impl Node {
                 // A rollback (or a restart's stop half) that could not stop
                 // something: the group stays held, as after a failed stop.
                 fx.push(hook(HookEvent::StopFailed));
+                self.checks.disarm(g);
                 self.ownership_input(now, ownership::Input::Stopped(g, Err(e)), fx);
             }
             (ChainAction::Start | ChainAction::Restart, Err(e)) => {
                 fx.push(hook(HookEvent::StartFailed));
+                self.checks.disarm(g);
                 self.ownership_input(now, ownership::Input::Started(g, Err(e)), fx);
             }
             (ChainAction::Stop, r) => {

@@ -129,3 +129,19 @@ fn a_restart_keeps_a_failing_check_failing_until_it_rises() {
     assert_eq!(run(&mut c, false), Verdict::StillFailing);
     assert_eq!(run(&mut c, true), Verdict::Recovered);
 }
+
+#[test]
+fn a_pause_keeps_the_state_and_drops_the_run_under_way() {
+    let t0 = Instant::now();
+    let mut c = Checks::new(&[spec("web", 100)], &[GroupId("web".into())]);
+    c.arm(GroupIdx(0), t0);
+    for _ in 0..2 {
+        let (idx, epoch, _) = c.due(t0 + Duration::from_secs(100)).remove(0);
+        c.done(t0, idx, epoch, ok(false));
+    }
+    let (idx, epoch, _) = c.due(t0 + Duration::from_secs(100)).remove(0);
+    c.pause(GroupIdx(0));
+    assert_eq!(c.done(t0, idx, epoch, ok(true)), None);
+    assert_eq!(c.next_deadline(), None);
+    assert_eq!(c.report(t0)[0].health, Health::Failing);
+}
