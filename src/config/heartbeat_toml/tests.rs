@@ -193,3 +193,24 @@ fn urls_and_addresses_split() {
     assert!(split_host_port("10.0.0.1:0", None).is_err());
     assert!(split_host_port(":80", None).is_err());
 }
+
+proptest::proptest! {
+    /// Any text: no panic, and every error names a line of the file.
+    #[test]
+    fn any_text_is_judged_without_panic_at_a_line_of_the_file(
+        lines in proptest::collection::vec(
+            "(\\[\\[check\\]\\]|\\[mail\\]|\\[group\\.web\\]|[a-z_]{1,8} = (\"[a-z0-9:/._ ]{0,12}\"|[0-9]{1,6}|\\[\\])|[\\[\\]=\"a-z0-9 .:/#]{0,16})",
+            0..12,
+        )
+    ) {
+        let text = lines.join("\n");
+        let mut d = Diags::default();
+        parse(&text, Path::new("heartbeat.toml"), &groups(), &mut d);
+        let last = text.lines().count().max(1);
+        for e in &d.errors {
+            if let Some(l) = e.line {
+                proptest::prop_assert!(l >= 1 && l <= last, "{e} in {text:?}");
+            }
+        }
+    }
+}
