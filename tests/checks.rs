@@ -447,3 +447,32 @@ fn a_standby_that_loses_its_peer_and_starts_nothing_says_so() {
         "mails:\n{text}"
     );
 }
+
+#[test]
+fn a_hanging_sendmail_is_killed_at_its_timeout_and_the_daemon_answers() {
+    let name = "a_hanging_sendmail_is_killed_at_its_timeout_and_the_daemon_answers";
+    let Some(lab) = dummy_pair_with(name, |lab| {
+        let script = lab.dir.join("hung-sendmail");
+        std::fs::write(&script, "#!/bin/sh\ncat >/dev/null\nsleep 1000\n").unwrap();
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        format!(
+            "[mail]\nto = \"root\"\nsendmail = \"{}\"\ntimeout = \"300ms\"\n",
+            script.display()
+        )
+    }) else {
+        return;
+    };
+    let t0 = Instant::now();
+    let s = status_json(&lab, A);
+    check!(
+        lab,
+        s["node"] == "alpha" && t0.elapsed() < Duration::from_secs(2),
+        "status: {s}"
+    );
+    let logged = lab.wait_for(Duration::from_secs(10), |l| {
+        l.log(A).contains("mail about peer-up to root not sent:")
+            && l.log(A).contains("killed after 300 ms")
+    });
+    check!(lab, logged, "the hung sendmail was not killed and logged");
+}
