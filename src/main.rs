@@ -44,7 +44,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Validate ha.cf, authkeys and haresources and print what they mean.
+    /// Validate ha.cf, authkeys, haresources and heartbeat.toml and print what they mean.
     Check {
         /// Print the validated model as JSON.
         #[arg(long)]

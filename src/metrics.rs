@@ -124,6 +124,7 @@ pub fn render(s: &StatusReport) -> String {
     daemon(&mut t, s);
     peer_and_links(&mut t, s);
     groups(&mut t, s);
+    checks(&mut t, s);
     counters(&mut t, s);
     durations(&mut t, s);
     t.0
@@ -252,6 +253,33 @@ fn groups(t: &mut Text, s: &StatusReport) {
             &[("group", &g.id)],
             g.since_secs,
         );
+    }
+}
+
+/// heartbeat.toml's health checks: one state set per check.
+fn checks(t: &mut Text, s: &StatusReport) {
+    use crate::core::Health;
+    if s.checks.is_empty() {
+        return;
+    }
+    t.family(
+        "heartbeat_check_health",
+        "gauge",
+        "Each health check's state on this node: 1 for the current state (idle: its group does not run here).",
+    );
+    for c in &s.checks {
+        for (h, word) in [
+            (Health::Idle, "idle"),
+            (Health::Healthy, "healthy"),
+            (Health::Failing, "failing"),
+        ] {
+            let labels = [
+                ("check", c.name.as_str()),
+                ("group", c.group.as_str()),
+                ("health", word),
+            ];
+            t.sample("heartbeat_check_health", &labels, h == c.health);
+        }
     }
 }
 

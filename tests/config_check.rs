@@ -65,6 +65,27 @@ fn example_configuration_is_valid_on_both_nodes() {
 }
 
 #[test]
+fn the_example_heartbeat_toml_is_valid_and_summarised() {
+    let s = Setup::new();
+    fs::copy(
+        repo().join("ha.d/heartbeat.toml.example"),
+        s.dir().join("heartbeat.toml"),
+    )
+    .unwrap();
+    let out = s.check("alpha", &[]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", text(&out.stderr));
+    for want in [
+        "  check web: http_get http://192.168.85.3/health every 2s, timeout 1s, rise 2, fall 3",
+        "  check web-port: tcp_check 192.168.85.3:80 every 5s, timeout 2s, rise 1, fall 2",
+        "  a failing check: 2 restart(s) within 600s before moving",
+        "mail:          every state change to root via /usr/sbin/sendmail",
+    ] {
+        assert!(stdout.contains(want), "no {want:?} in:\n{stdout}");
+    }
+}
+
+#[test]
 fn an_own_resource_d_ipaddr_wins_over_the_in_process_vip() {
     let s = Setup::new();
     let own = s.dir().join("resource.d/IPaddr");
@@ -105,7 +126,7 @@ fn json_output_is_the_model_plus_warnings() {
 }
 
 fn overlay(variant: &Path, dir: &Path) {
-    for f in ["ha.cf", "authkeys", "haresources"] {
+    for f in ["ha.cf", "authkeys", "haresources", "heartbeat.toml"] {
         if let Ok(t) = fs::read(variant.join(f)) {
             fs::write(dir.join(f), t).unwrap();
         }

@@ -30,7 +30,7 @@ complete -c heartbeat -n "__fish_heartbeat_needs_command" -l state-dir -d 'Persi
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -s h -l help -d 'Print help'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -s V -l version -d 'Print version'
-complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "check" -d 'Validate ha.cf, authkeys and haresources and print what they mean'
+complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "check" -d 'Validate ha.cf, authkeys, haresources and heartbeat.toml and print what they mean'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "export" -d 'Write this configuration for another cluster manager'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "daemon" -d 'Run the cluster daemon in the foreground (systemd style)'
 complete -c heartbeat -n "__fish_heartbeat_needs_command" -f -a "status" -d 'Show membership, links and who holds which resource group'
@@ -136,7 +136,7 @@ complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l node -d
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l state-dir -d 'Persistent state: generation number, uuid' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -l run-dir -d 'Runtime files: the control socket, the pid file' -r -F
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand send-arp" -s h -l help -d 'Print help'
-complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status metrics standby takeover stop maintenance completions manpages resource send-arp help" -f -a "check" -d 'Validate ha.cf, authkeys and haresources and print what they mean'
+complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status metrics standby takeover stop maintenance completions manpages resource send-arp help" -f -a "check" -d 'Validate ha.cf, authkeys, haresources and heartbeat.toml and print what they mean'
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status metrics standby takeover stop maintenance completions manpages resource send-arp help" -f -a "export" -d 'Write this configuration for another cluster manager'
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status metrics standby takeover stop maintenance completions manpages resource send-arp help" -f -a "daemon" -d 'Run the cluster daemon in the foreground (systemd style)'
 complete -c heartbeat -n "__fish_heartbeat_using_subcommand help; and not __fish_seen_subcommand_from check export daemon status metrics standby takeover stop maintenance completions manpages resource send-arp help" -f -a "status" -d 'Show membership, links and who holds which resource group'

@@ -331,7 +331,7 @@ esac
 (( $+functions[_heartbeat_commands] )) ||
 _heartbeat_commands() {
     local commands; commands=(
-'check:Validate ha.cf, authkeys and haresources and print what they mean' \
+'check:Validate ha.cf, authkeys, haresources and heartbeat.toml and print what they mean' \
 'export:Write this configuration for another cluster manager' \
 'daemon:Run the cluster daemon in the foreground (systemd style)' \
 'status:Show membership, links and who holds which resource group' \
@@ -397,7 +397,7 @@ _heartbeat__subcmd__export__subcmd__pacemaker_commands() {
 (( $+functions[_heartbeat__subcmd__help_commands] )) ||
 _heartbeat__subcmd__help_commands() {
     local commands; commands=(
-'check:Validate ha.cf, authkeys and haresources and print what they mean' \
+'check:Validate ha.cf, authkeys, haresources and heartbeat.toml and print what they mean' \
 'export:Write this configuration for another cluster manager' \
 'daemon:Run the cluster daemon in the foreground (systemd style)' \
 'status:Show membership, links and who holds which resource group' \

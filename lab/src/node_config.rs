@@ -28,6 +28,22 @@ impl Lab {
         r
     }
 
+    /// Make node `i`'s web server misbehave (`Some("500")`, `Some("slow
+    /// MS")`, `Some("slow-once MS")`; see web.rs) or behave (`None`).
+    pub fn set_web_mode(&self, i: usize, mode: Option<&str>) -> io::Result<()> {
+        // The webnode agent's HA_RSCTMP under our daemon (daemon/setup.rs).
+        let dir = self.nodes[i].run_dir().join("rsctmp");
+        fs::create_dir_all(&dir)?;
+        let file = dir.join("webnode.mode");
+        match mode {
+            Some(m) => fs::write(file, format!("{m}\n")),
+            None => match fs::remove_file(file) {
+                Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            },
+        }
+    }
+
     pub(crate) fn write_configs(&mut self) -> io::Result<()> {
         fs::create_dir_all(self.srv_dir())?;
         let resources = self

@@ -175,6 +175,36 @@ fn summary(l: &Loaded) -> String {
                 secs(m.window)
             );
         }
+        let ext = &c.extensions;
+        for ch in ext.checks.iter().filter(|ch| ch.group == g.id) {
+            let _ = writeln!(
+                s,
+                "  check {}: {} {} every {}, timeout {}, rise {}, fall {}",
+                ch.name,
+                ch.kind.word(),
+                ch.kind.target(),
+                secs(ch.interval),
+                secs(ch.timeout),
+                ch.rise,
+                ch.fall
+            );
+        }
+        if let (None, Some(p)) = (&g.monitor, ext.restart_policy(&g.id)) {
+            let _ = writeln!(
+                s,
+                "  a failing check: {} restart(s) within {} before moving",
+                p.max_restarts,
+                secs(p.window)
+            );
+        }
+    }
+    if let Some(m) = &c.extensions.mail {
+        let _ = writeln!(
+            s,
+            "mail:          every state change to {} via {}",
+            m.to.join(", "),
+            m.sendmail.display()
+        );
     }
     if !l.warnings.is_empty() {
         let _ = writeln!(s, "warnings:");

@@ -124,6 +124,9 @@ pub fn status(g: &Globals, json: bool) -> i32 {
             gr.cause
         );
     }
+    for c in &s.checks {
+        println!("{c}");
+    }
     let nonzero = s.counters.nonzero();
     if !nonzero.is_empty() {
         let c: Vec<String> = nonzero.iter().map(|(k, v)| format!("{k}={v}")).collect();

@@ -11,6 +11,7 @@ use super::authkeys;
 use super::diag::{ConfigErrors, Diagnostic, Diags};
 use super::hacf::{self, Action, HaCfSettings};
 use super::haresources::{self, RawGroup, RawResource};
+use super::heartbeat_toml::{self, Extensions, HEARTBEAT_TOML};
 use super::model::*;
 use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
@@ -118,6 +119,7 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
         &mut diags,
     );
 
+    let extensions = read_extensions(dir, &groups, &mut diags);
     if !diags.errors.is_empty() {
         return Err(ConfigErrors(diags.errors));
     }
@@ -149,9 +151,21 @@ pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigErrors> {
             metrics_listen: s.metrics_listen,
             auth,
             groups,
+            extensions,
         },
         warnings: diags.warnings,
     })
+}
+
+/// heartbeat.toml, our optional extension file (checks, mail).
+fn read_extensions(dir: &Path, groups: &[ResourceGroup], diags: &mut Diags) -> Extensions {
+    let path = dir.join(HEARTBEAT_TOML);
+    if !path.exists() {
+        return Extensions::default();
+    }
+    read(&path, diags)
+        .map(|t| heartbeat_toml::parse(&t, &path, groups, diags))
+        .unwrap_or_default()
 }
 
 /// haresources against ha.cf and the filesystem.

@@ -90,6 +90,8 @@ pub fn compare(a: &ClusterConfig, b: &ClusterConfig) -> Vec<String> {
         format!("{:?}", a.auto_failback).to_lowercase(),
         format!("{:?}", b.auto_failback).to_lowercase(),
     );
+    // A group's checks run on whichever node holds it: the same on both.
+    differ("heartbeat.toml checks", checks_text(a), checks_text(b));
     if let Some(m) = key_mismatch(&a.auth, &b.auth) {
         out.push(format!(
             "authkeys: this node signs with key {} but the other copy {m}",
@@ -131,6 +133,38 @@ pub fn compare(a: &ClusterConfig, b: &ClusterConfig) -> Vec<String> {
     out
 }
 
+fn checks_text(c: &ClusterConfig) -> String {
+    let ext = &c.extensions;
+    let mut v: Vec<String> = (ext.checks.iter())
+        .map(|ch| {
+            format!(
+                "{} of {}: {} {} every {} ms, timeout {} ms, rise {}, fall {}",
+                ch.name,
+                ch.group,
+                ch.kind.word(),
+                ch.kind.target(),
+                ch.interval.as_millis(),
+                ch.timeout.as_millis(),
+                ch.rise,
+                ch.fall
+            )
+        })
+        .collect();
+    v.extend((ext.restarts.iter()).map(|(g, p)| {
+        format!(
+            "{g}: {} restarts within {} ms",
+            p.max_restarts,
+            p.window.as_millis()
+        )
+    }));
+    v.sort();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        format!("[{}]", v.join("; "))
+    }
+}
+
 /// Short hex digest of what both nodes must agree on: haresources, the
 /// timings and the authentication method.
 pub fn config_digest(c: &ClusterConfig) -> String {
@@ -160,6 +194,33 @@ mod tests {
 
     fn cfg(hacf: &str, auth: &str, hares: &str, node: &str) -> ClusterConfig {
         Dir::new(hacf, auth, Some(hares)).load(node).unwrap().config
+    }
+
+    #[test]
+    fn checks_that_differ_are_a_difference() {
+        use crate::config::heartbeat_toml::{CheckConfig, CheckKind};
+        let a = cfg(HACF_OK, AUTH_OK, HARES_OK, "alpha");
+        let mut b = a.clone();
+        b.extensions.checks.push(CheckConfig {
+            name: "web".into(),
+            group: a.groups[0].id.clone(),
+            kind: CheckKind::TcpCheck {
+                address: "10.0.0.5:80".into(),
+            },
+            interval: std::time::Duration::from_secs(2),
+            timeout: std::time::Duration::from_secs(1),
+            rise: 1,
+            fall: 3,
+            line: 1,
+        });
+        assert_eq!(
+            compare(&a, &b),
+            vec![
+                "heartbeat.toml checks differs: none here, [web of 10.0.0.5/24/eth0: tcp_check \
+                 10.0.0.5:80 every 2000 ms, timeout 1000 ms, rise 1, fall 3] in the other copy"
+                    .to_string()
+            ]
+        );
     }
 
     #[test]

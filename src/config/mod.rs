@@ -12,6 +12,7 @@ mod compare;
 mod diag;
 pub mod hacf;
 pub mod haresources;
+pub mod heartbeat_toml;
 mod model;
 pub mod parameters;
 
@@ -19,4 +20,5 @@ pub use agents::{AgentSearch, builtin_path, default_timeouts, resolve_agent};
 pub use check::{AUTHKEYS, HACF, HARESOURCES, LoadOptions, Loaded, load, load_authkeys};
 pub use compare::{compare, config_digest};
 pub use diag::{ConfigErrors, Diagnostic, Diags};
+pub use heartbeat_toml::{CheckConfig, CheckKind, Extensions, HEARTBEAT_TOML, MailConfig};
 pub use model::*;

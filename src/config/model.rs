@@ -302,6 +302,8 @@ pub struct ClusterConfig {
     pub metrics_listen: Option<std::net::SocketAddr>,
     pub auth: AuthKeys,
     pub groups: Vec<ResourceGroup>,
+    /// heartbeat.toml (ours): health checks and mail.
+    pub extensions: super::heartbeat_toml::Extensions,
 }
 
 /// Our ha.cf extensions for the VIP's announcements (`garp_refresh TIME`,

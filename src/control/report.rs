@@ -153,6 +153,9 @@ pub struct StatusReport {
     /// started.
     #[serde(default)]
     pub agent_durations: Vec<crate::core::DurationSeries>,
+    /// heartbeat.toml's health checks, each with its rise/fall state.
+    #[serde(default)]
+    pub checks: Vec<crate::core::CheckStatus>,
 }
 
 #[cfg(test)]

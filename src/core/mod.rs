@@ -7,6 +7,7 @@
 //! clock, so the simulator (`sim/`, tests only) drives pairs of real nodes
 //! with a fake clock, fake media and fake agents.
 
+mod checks;
 pub mod counters;
 pub mod histogram;
 mod locks;
@@ -20,6 +21,7 @@ mod sim;
 mod status;
 pub mod timeline;
 
+pub use checks::{CheckIdx, CheckNotice, CheckOutcome, CheckStatus, Health};
 pub use counters::{Counters, DropReason};
 pub use histogram::{AgentDurations, DurationSeries};
 pub use locks::Locks;
@@ -65,6 +67,8 @@ pub struct NodeConfig {
     /// Wall-clock seconds at the `now` given to [`Node::new`]: the `ts`
     /// field is derived from it, so the node never reads a clock.
     pub wall_secs_at_start: u64,
+    /// heartbeat.toml: the health checks and their groups' restarts.
+    pub extensions: crate::config::Extensions,
 }
 
 #[derive(Clone, Debug)]
@@ -117,6 +121,7 @@ impl NodeConfig {
             maintenance: Maintenance::default(),
             uuid,
             wall_secs_at_start,
+            extensions: cfg.extensions.clone(),
         }
     }
 }
@@ -171,19 +176,35 @@ pub enum Input {
     Signal(&'static str),
     /// SIGHUP: the configuration as re-read and validated (see `reload.rs`).
     Reload(Box<NodeConfig>),
+    /// A health check asked for by [`Effect::RunCheck`] finished (or
+    /// was killed at its timeout).
+    CheckDone {
+        check: CheckIdx,
+        epoch: u64,
+        outcome: CheckOutcome,
+    },
     /// [`Node::poll_timeout`] was reached (or any wake-up).
     Timer,
 }
 
-/// The `notify` hook's events, in its fixed words.
+/// The state changes the `notify` hook and the mail are told about, in
+/// their fixed words.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HookEvent {
     PeerDead,
     PeerUp,
     Acquired,
+    /// A local restart (a monitor or check failure) succeeded.
+    Restarted,
     StartFailed,
     Released,
     StopFailed,
+    LinkDead,
+    LinkUp,
+    CheckFailed,
+    CheckRecovered,
+    /// The peer died and this node runs none of the groups: nobody does.
+    PeerDeadNothingRuns,
 }
 
 impl HookEvent {
@@ -192,9 +213,15 @@ impl HookEvent {
             HookEvent::PeerDead => "peer-dead",
             HookEvent::PeerUp => "peer-up",
             HookEvent::Acquired => "acquired",
+            HookEvent::Restarted => "restarted",
             HookEvent::StartFailed => "start-failed",
             HookEvent::Released => "released",
             HookEvent::StopFailed => "stop-failed",
+            HookEvent::LinkDead => "link-dead",
+            HookEvent::LinkUp => "link-up",
+            HookEvent::CheckFailed => "check-failed",
+            HookEvent::CheckRecovered => "check-recovered",
+            HookEvent::PeerDeadNothingRuns => "peer-dead-nothing-runs",
         }
     }
 }
@@ -226,7 +253,14 @@ pub enum Effect {
         line: String,
     },
     Log(Notice),
-    /// Run the `notify` hook: `notify EVENT NODE SUBJECT`.
+    /// Run a health check; answer with [`Input::CheckDone`] within its
+    /// timeout.
+    RunCheck {
+        check: CheckIdx,
+        epoch: u64,
+        spec: Box<crate::config::CheckConfig>,
+    },
+    /// Run the `notify` hook (`notify EVENT NODE SUBJECT`) and mail it.
     Notify {
         event: HookEvent,
         subject: String,

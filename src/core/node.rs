@@ -3,6 +3,7 @@
 //! into effects. The receive path is in `receive.rs`, the status answer in
 //! `status.rs`.
 
+use super::checks::Checks;
 use super::histogram::AgentDurations;
 use super::locks::Locks;
 use super::notice::{Notice, PeerNotice};
@@ -64,6 +65,8 @@ pub struct Node {
     pub(super) pending_shutdown: Vec<RequestId>,
     /// The pending requests that asked for progress lines.
     pub(super) watchers: Watchers,
+    /// Health checks of heartbeat.toml (`checks.rs`).
+    pub(super) checks: Checks,
     shutdown: Shutdown,
 }
 
@@ -89,7 +92,7 @@ impl Node {
                 groups: cfg
                     .groups
                     .iter()
-                    .map(|g| (g.id.clone(), g.preferred.clone(), g.monitor.clone()))
+                    .map(|g| (g.id.clone(), g.preferred.clone(), cfg.restart_policy(g)))
                     .collect(),
                 auto_failback: cfg.auto_failback,
                 failback_delay: cfg.failback_delay,
@@ -102,6 +105,8 @@ impl Node {
                 .iter()
                 .map(|g| g.monitor.as_ref().map(|m| m.interval)),
         );
+        let ids: Vec<_> = cfg.groups.iter().map(|g| g.id.clone()).collect();
+        let checks = Checks::new(&cfg.extensions.checks, &ids);
         Node {
             cfg,
             started: now,
@@ -124,6 +129,7 @@ impl Node {
             pending_request: None,
             pending_shutdown: Vec::new(),
             watchers: Watchers::default(),
+            checks,
             shutdown: Shutdown::No,
         }
     }
@@ -168,6 +174,11 @@ impl Node {
             }
             Input::Signal(cause) => self.begin_shutdown(now, cause, &mut fx),
             Input::Reload(cfg) => self.reload(now, *cfg, &mut fx),
+            Input::CheckDone {
+                check,
+                epoch,
+                outcome,
+            } => self.on_check_done(now, (check, epoch), outcome, &mut fx),
             Input::Timer => {}
         }
         self.tick(now, &mut fx);
@@ -181,7 +192,10 @@ impl Node {
         }
         // Monitors do not poll in maintenance: their overdue deadlines
         // must not wake the loop.
-        let monitors = self.locks.next_deadline();
+        let monitors = [self.locks.next_deadline(), self.checks.next_deadline()]
+            .into_iter()
+            .flatten()
+            .min();
         [
             self.next_keepalive,
             self.membership.next_deadline(),
@@ -222,6 +236,7 @@ impl Node {
         for g in self.locks.due_monitors(now) {
             self.begin_run(now, g, ChainAction::Monitor, fx);
         }
+        self.run_due_checks(now, fx);
     }
 
     // ----- sending -----
@@ -314,20 +329,30 @@ impl Node {
                     })));
                 }
                 Event::LinkUp { link } => {
+                    let name = self.cfg.links[link.0].clone();
                     fx.push(Effect::Log(Notice::Peer(PeerNotice::LinkUp {
                         peer: peer.clone(),
-                        link: self.cfg.links[link.0].clone(),
+                        link: name.clone(),
                     })));
                     if self.lost_links.remove(&link) {
+                        fx.push(Effect::Notify {
+                            event: HookEvent::LinkUp,
+                            subject: name,
+                        });
                         self.reannounce_held(now, fx);
                     }
                 }
                 Event::LinkDead { link } => {
                     self.lost_links.insert(link);
+                    let name = self.cfg.links[link.0].clone();
                     fx.push(Effect::Log(Notice::Peer(PeerNotice::LinkDead {
                         peer: peer.clone(),
-                        link: self.cfg.links[link.0].clone(),
-                    })))
+                        link: name.clone(),
+                    })));
+                    fx.push(Effect::Notify {
+                        event: HookEvent::LinkDead,
+                        subject: name,
+                    });
                 }
                 Event::PeerRestarted { old_hg, new_hg } => {
                     fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerRestarted {
@@ -416,6 +441,23 @@ impl Node {
             membership::DeathCause::Shutdown => ownership::DeadCause::Shutdown,
         };
         self.ownership_input(now, ownership::Input::PeerDead { cause }, fx);
+        self.notify_if_nothing_runs(fx);
+    }
+
+    /// A standby that lost its peer and starts nothing (no ping node
+    /// reached, maintenance, …): no node runs the groups now, worth a mail.
+    fn notify_if_nothing_runs(&self, fx: &mut Vec<Effect>) {
+        let groups = self.ownership.groups();
+        if self.shutdown != Shutdown::No
+            || groups.is_empty()
+            || groups.iter().any(|g| g.local_state != LocalState::Stopped)
+        {
+            return;
+        }
+        fx.push(Effect::Notify {
+            event: HookEvent::PeerDeadNothingRuns,
+            subject: self.cfg.peer.to_string(),
+        });
     }
 
     // ----- ownership -----
@@ -537,18 +579,25 @@ impl Node {
         };
         match (action, result) {
             (ChainAction::Start | ChainAction::Restart, Ok(())) => {
-                fx.push(hook(HookEvent::Acquired));
+                fx.push(hook(if action == ChainAction::Restart {
+                    HookEvent::Restarted
+                } else {
+                    HookEvent::Acquired
+                }));
                 self.locks.arm_monitor(g, now);
+                self.checks.arm(g, now);
                 self.ownership_input(now, ownership::Input::Started(g, Ok(())), fx);
             }
             (ChainAction::Start | ChainAction::Restart, Err(e)) if e.still_running => {
                 // A rollback (or a restart's stop half) that could not stop
                 // something: the group stays held, as after a failed stop.
                 fx.push(hook(HookEvent::StopFailed));
+                self.checks.disarm(g);
                 self.ownership_input(now, ownership::Input::Stopped(g, Err(e)), fx);
             }
             (ChainAction::Start | ChainAction::Restart, Err(e)) => {
                 fx.push(hook(HookEvent::StartFailed));
+                self.checks.disarm(g);
                 self.ownership_input(now, ownership::Input::Started(g, Err(e)), fx);
             }
             (ChainAction::Stop, r) => {
@@ -558,6 +607,7 @@ impl Node {
                     HookEvent::StopFailed
                 }));
                 self.locks.disarm_monitor(g);
+                self.checks.disarm(g);
                 self.ownership_input(now, ownership::Input::Stopped(g, r), fx);
             }
             (ChainAction::Reannounce, Ok(())) => {}
@@ -573,6 +623,7 @@ impl Node {
             (ChainAction::Probe, r) => {
                 if r.is_ok() {
                     self.locks.arm_monitor(g, now);
+                    self.checks.arm(g, now);
                 }
                 self.ownership_input(now, ownership::Input::Probed(g, r), fx);
             }

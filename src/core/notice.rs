@@ -122,6 +122,8 @@ pub enum Notice {
     Ownership(ownership::Notice),
     /// What a reload applied or refused (words in `reload.rs`).
     Reload(super::ReloadNotice),
+    /// A health check changed (words in `checks.rs`).
+    Check(super::CheckNotice),
 }
 
 impl Notice {
@@ -136,6 +138,7 @@ impl Notice {
             Notice::ReannounceFailed { .. } => Level::Error,
             Notice::Ownership(n) => n.level(),
             Notice::Reload(n) => n.level(),
+            Notice::Check(n) => n.level(),
             _ => Level::Info,
         }
     }
@@ -322,6 +325,7 @@ impl fmt::Display for Notice {
             }
             Notice::Ownership(n) => n.fmt(f),
             Notice::Reload(n) => n.fmt(f),
+            Notice::Check(n) => n.fmt(f),
         }
     }
 }

@@ -112,6 +112,9 @@ impl Node {
             )));
         }
         let kept = self.reload_groups(&mut new.groups, fx);
+        for what in self.reload_checks(now, &new) {
+            fx.push(applied(what));
+        }
         let digest_changed = new.digest != self.cfg.digest;
         self.cfg = new;
         if fx.len() == before {
@@ -185,7 +188,6 @@ impl Node {
             if o.monitor != n.monitor {
                 self.locks
                     .set_interval(g, n.monitor.as_ref().map(|m| m.interval));
-                self.ownership.set_monitor(g, n.monitor.clone());
                 fx.push(applied(format!("monitor of resource group {}", n.id)));
             }
             if o.chain == n.chain {

@@ -4,7 +4,9 @@
 //! a branch below starts to choose who holds what, it belongs in `core`.
 
 mod chains;
+mod checks;
 mod hangup;
+mod mail;
 mod metrics_http;
 mod reload;
 mod setup;
@@ -81,6 +83,7 @@ struct Inputs {
     requests: mpsc::Receiver<Pending>,
     chains: mpsc::Receiver<ChainResult>,
     reach: mpsc::Receiver<u32>,
+    checks: mpsc::Receiver<checks::CheckResult>,
 }
 
 /// The edges effects are carried out on.
@@ -90,6 +93,8 @@ struct Driver {
     env: Arc<AgentEnv>,
     media: MediaSet,
     chain_tx: mpsc::Sender<ChainResult>,
+    check_tx: mpsc::Sender<checks::CheckResult>,
+    mailer: mail::Mailer,
     replies: HashMap<RequestId, oneshot::Sender<Response>>,
     /// Where progress lines go, for the requests that asked for them.
     progress: HashMap<RequestId, mpsc::Sender<Response>>,
@@ -174,12 +179,16 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
     };
     let node = Node::new(node_cfg, now);
     let (chain_tx, chains) = mpsc::channel(64);
+    let (check_tx, checks) = mpsc::channel(64);
+    let mailer = mail::Mailer::start((*env).clone());
     let mut driver = Driver {
         g: g.clone(),
         cfg: Arc::new(cfg),
         env,
         media,
         chain_tx,
+        check_tx,
+        mailer,
         replies: HashMap::new(),
         progress: HashMap::new(),
         next_request: 0,
@@ -190,6 +199,7 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         requests,
         chains,
         reach,
+        checks,
     };
     let result = driver.run_loop(node, inputs).await;
     // Requests still unanswered end now; those answered (`heartbeat stop`
@@ -227,6 +237,9 @@ impl Driver {
                 }
                 Some(p) = inputs.requests.recv() => Wake::Input(self.request(p)),
                 Some(local) = inputs.reach.recv() => Wake::Input(Input::Reach(local)),
+                Some((check, epoch, outcome)) = inputs.checks.recv() => {
+                    Wake::Input(Input::CheckDone { check, epoch, outcome })
+                }
                 _ = sigterm.recv() => Wake::Input(Input::Signal("SIGTERM")),
                 _ = sigint.recv() => Wake::Input(Input::Signal("SIGINT")),
                 Some(()) = hup.recv() => Wake::Reload,
@@ -294,13 +307,10 @@ impl Driver {
                     }
                 }
                 Effect::Log(notice) => crate::logging::emit(notice.level(), &notice.to_string()),
-                Effect::Notify { event, subject } => chains::notify(
-                    &self.g.config_dir,
-                    &self.env,
-                    event.word(),
-                    self.cfg.local.as_str(),
-                    subject,
-                ),
+                Effect::Notify { event, subject } => self.notify(event, subject),
+                Effect::RunCheck { check, epoch, spec } => {
+                    checks::spawn((check, epoch), *spec, &self.env, self.check_tx.clone())
+                }
                 Effect::SaveMaintenance(flag) => {
                     if let Err(e) = generation::save_maintenance(&self.g.state_dir, flag) {
                         tracing::error!("{e}; a restart will not know the maintenance mode");
@@ -312,6 +322,15 @@ impl Driver {
             }
         }
         exit
+    }
+
+    /// One state change, told to the notify hook and mailed.
+    fn notify(&self, event: crate::core::HookEvent, subject: String) {
+        let node = self.cfg.local.as_str();
+        if let Some(m) = &self.cfg.extensions.mail {
+            self.mailer.send(m, event, node, &subject);
+        }
+        chains::notify(&self.g.config_dir, &self.env, event.word(), node, subject);
     }
 
     /// A chain action as a task of its own, its result fed back as an input.

@@ -53,6 +53,20 @@ fn sample() -> StatusReport {
             count: 3,
             sum_seconds: 401.5,
         }],
+        checks: vec![crate::core::CheckStatus {
+            name: "web".into(),
+            group: "ip-a".into(),
+            kind: "http_get".into(),
+            target: "http://10.0.0.5/".into(),
+            health: crate::core::Health::Failing,
+            successes: 0,
+            failures: 3,
+            rise: 2,
+            fall: 3,
+            last_result: Some("status 500, expected 200".into()),
+            last_ok: Some(false),
+            last_run_secs_ago: Some(0.5),
+        }],
     }
 }
 
@@ -60,6 +74,20 @@ fn has(text: &str, line: &str) {
     assert!(
         text.lines().any(|l| l == line),
         "no line {line:?} in:\n{text}"
+    );
+}
+
+#[test]
+fn a_check_renders_as_a_health_state_set() {
+    let t = render(&sample());
+    has(&t, "# TYPE heartbeat_check_health gauge");
+    has(
+        &t,
+        r#"heartbeat_check_health{check="web",group="ip-a",health="failing"} 1"#,
+    );
+    has(
+        &t,
+        r#"heartbeat_check_health{check="web",group="ip-a",health="healthy"} 0"#,
     );
 }
 

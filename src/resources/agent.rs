@@ -481,7 +481,7 @@ async fn drain(h: JoinHandle<Vec<String>>) -> Vec<String> {
 }
 
 /// SIGTERM the group, give it `KILL_GRACE`, then SIGKILL whatever is left.
-async fn kill_group(child: &mut tokio::process::Child, pgid: Pid) {
+pub async fn kill_group(child: &mut tokio::process::Child, pgid: Pid) {
     let _ = killpg(pgid, Signal::SIGTERM);
     let deadline = tokio::time::Instant::now() + KILL_GRACE;
     loop {

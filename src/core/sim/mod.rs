@@ -226,6 +226,7 @@ impl Sim {
             maintenance: self.nodes[i].maintenance,
             uuid: [i as u8 + 1; 16],
             wall_secs_at_start: 1_700_000_000 + self.elapsed().as_secs(),
+            extensions: Default::default(),
         }
     }
 
@@ -421,7 +422,7 @@ impl Sim {
                 self.log(format!("{}: {n}", NAMES[i]));
                 self.nodes[i].notices.push((self.now, n));
             }
-            Effect::Notify { .. } | Effect::Stopping => {}
+            Effect::Notify { .. } | Effect::Stopping | Effect::RunCheck { .. } => {}
             Effect::SaveMaintenance(flag) => self.nodes[i].maintenance = flag,
             Effect::Reconfigured { kept_groups } => self.reload_kept.push(kept_groups),
             Effect::Exit => {
