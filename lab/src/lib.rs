@@ -26,6 +26,7 @@ mod config;
 mod daemon;
 pub mod demo;
 mod disk;
+pub mod dns;
 mod drbd;
 pub mod drbdemu;
 mod flavor;
