@@ -47,6 +47,32 @@ pub fn check(name: &str, args: &[String]) -> Result<(), String> {
             return Err(format!("{what} [{path}] is not an absolute path"));
         }
     }
+    if name == "DNSupdate" {
+        dnsupdate(args)?;
+    }
+    Ok(())
+}
+
+/// `DNSupdate::NAME::SERVER[::KEYFILE[::TTL[::ADDRESSES]]]`: the shape the
+/// agent would refuse at start, refused here already (at `heartbeat check`).
+fn dnsupdate(args: &[String]) -> Result<(), String> {
+    let arg = |i: usize| args.get(i).map(String::as_str).filter(|a| !a.is_empty());
+    if args.len() > 5 || arg(0).is_none() || arg(1).is_none() {
+        return Err("DNSupdate takes NAME::SERVER[::KEYFILE[::TTL[::ADDRESSES]]]".into());
+    }
+    if let Some(ttl) = arg(3).filter(|t| t.parse::<u32>().is_err()) {
+        return Err(format!("TTL [{ttl}] is not a number of seconds"));
+    }
+    for pair in arg(4).map(|a| a.split(',')).into_iter().flatten() {
+        let ok = pair
+            .split_once('=')
+            .is_some_and(|(n, a)| !n.is_empty() && a.parse::<std::net::IpAddr>().is_ok());
+        if !ok {
+            return Err(format!(
+                "address entry [{pair}] is not NODE=IP-ADDRESS (list: node=address,node=address)"
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -120,6 +146,21 @@ mod tests {
         assert_eq!(check("ocf:x:y", &args(&["offset=-5"])), Ok(()));
         // A dash inside is fine.
         assert_eq!(check("web", &args(&["a-b"])), Ok(()));
+    }
+
+    #[test]
+    fn dnsupdate_needs_name_and_server_a_numeric_ttl_and_node_address_pairs() {
+        let dns = |a: &[&str]| check("DNSupdate", &args(a));
+        assert_eq!(dns(&["www.example.org", "192.0.2.53"]), Ok(()));
+        assert_eq!(
+            dns(&["www", "ns", "/k", "30", "alpha=192.0.2.1,bravo=2001:db8::2"]),
+            Ok(())
+        );
+        assert!(dns(&["www.example.org"]).unwrap_err().contains("NAME::SERVER"));
+        assert!(dns(&["www", "ns", "/k", "1m"]).unwrap_err().contains("TTL"));
+        let e = dns(&["www", "ns", "/k", "30", "alpha:192.0.2.1"]).unwrap_err();
+        assert!(e.contains("NODE=IP-ADDRESS"), "{e}");
+        assert!(dns(&["www", "ns", "", "", "alpha=nat-box"]).is_err());
     }
 
     #[test]
