@@ -156,7 +156,11 @@ mod tests {
             dns(&["www", "ns", "/k", "30", "alpha=192.0.2.1,bravo=2001:db8::2"]),
             Ok(())
         );
-        assert!(dns(&["www.example.org"]).unwrap_err().contains("NAME::SERVER"));
+        assert!(
+            dns(&["www.example.org"])
+                .unwrap_err()
+                .contains("NAME::SERVER")
+        );
         assert!(dns(&["www", "ns", "/k", "1m"]).unwrap_err().contains("TTL"));
         let e = dns(&["www", "ns", "/k", "30", "alpha:192.0.2.1"]).unwrap_err();
         assert!(e.contains("NODE=IP-ADDRESS"), "{e}");
