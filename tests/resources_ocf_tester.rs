@@ -199,10 +199,17 @@ fn dnsupdate_with_a_wrong_key_fails_with_the_servers_refusal() {
     assert!(err.contains("NOTAUTH(BADSIG)"), "{err}");
     assert!(!err.contains("accepted the update"), "{err}");
     assert!(server.query(&n.name, &name, "A").is_empty());
-    assert_eq!(run(&server.wrong_key_path(), "status").status.code(), Some(3));
+    assert_eq!(
+        run(&server.wrong_key_path(), "status").status.code(),
+        Some(3)
+    );
     // The right key: bravo's entry of the address list is published.
     let out = run(&server.key_path(), "start");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(server.query(&n.name, &name, "A"), ["192.0.2.8"]);
     assert_eq!(run(&server.key_path(), "status").status.code(), Some(0));
     // Status asks the server: for alpha (same state, its own address) the

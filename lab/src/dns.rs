@@ -104,7 +104,9 @@ impl DnsServer {
 /// one record a line (dig +short), nothing when there is no answer.
 pub fn dig(from: &str, server: &str, name: &str, rtype: &str) -> Vec<String> {
     let out = Command::new("ip")
-        .args(["netns", "exec", from, "dig", "+short", "+time=1", "+tries=1"])
+        .args([
+            "netns", "exec", from, "dig", "+short", "+time=1", "+tries=1",
+        ])
         .arg(format!("@{server}"))
         .args([name, rtype])
         .stdin(Stdio::null())

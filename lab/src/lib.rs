@@ -34,6 +34,7 @@ mod netns;
 mod node_config;
 mod observe;
 mod serial;
+pub mod sites;
 pub mod skip;
 pub mod systemd;
 mod topology;
