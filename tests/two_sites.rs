@@ -9,37 +9,25 @@
 mod lab_cluster;
 
 use hb_lab::dns::DnsServer;
-use hb_lab::sites::{DNS_ADDR, SiteLink, Sites, service_name, uplink_addr};
+use hb_lab::sites::{SiteLink, Sites, dns_item, uplink_addr};
 use lab_cluster::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Timings for a routed VPN path: the loss of every ping node must be
-/// known (deadping) well before the peer is declared dead (deadtime), so a
-/// site cut from everything knows it is the one cut off.
 fn sites_config(tag: &str) -> hb_lab::LabConfig {
     let mut c = config(tag);
-    c.keepalive = "200ms".into();
-    c.warntime = "1".into();
-    c.deadtime = "3".into();
-    c.initdead = "10".into();
-    c.auto_failback = "off".into();
-    c.extra_hacf.push("deadping 1".into());
+    hb_lab::sites::tune(&mut c);
     c
 }
 
 /// The group: a recorder first (so a failed DNSupdate start has something
-/// to roll back), then the name, with the key `key` picks and a 5 s TTL.
+/// to roll back), then the name, with the key `key` picks.
 fn build(tag: &str, key: fn(&DnsServer) -> PathBuf) -> Option<Sites> {
     if !root(tag) || !hb_lab::skip::unless(which("named"), tag, "named (bind9)") {
         return None;
     }
     let sites = Sites::create(sites_config(tag), |dns| {
-        format!(
-            "Dummy::web DNSupdate::{}::{DNS_ADDR}::{}::5",
-            service_name(),
-            key(dns).display()
-        )
+        format!("Dummy::web {}", dns_item(&key(dns)))
     })
     .expect("sites");
     Some(sites)
@@ -206,4 +194,27 @@ fn a_site_cut_from_everything_does_nothing() {
     check!(s.lab, !running_on(&s, B), "bravo runs the group");
     check!(s.lab, running_on(&s, A), "alpha gave the group up");
     assert_eq!(s.client_answer(), [uplink_addr(A)]);
+}
+
+#[test]
+fn one_ha_cf_for_both_sites_gives_one_tunnel_link_that_stays_up() {
+    let Some(s) = serving("sln") else {
+        return;
+    };
+    // Past initdead (10 s): a second, receive-only link for the ucast line
+    // naming the node itself would now be declared dead.
+    std::thread::sleep(Duration::from_secs(11));
+    for (i, peer) in [(A, "bravo"), (B, "alpha")] {
+        let links = stdout(&s.lab.tool(i, "cl_status", &["listhblinks", peer]));
+        check!(
+            s.lab,
+            links.split_whitespace().eq(["tun0"]),
+            "links of {peer}: {links}"
+        );
+        check!(
+            s.lab,
+            !s.lab.log(i).contains(&format!("Link {peer}:tun0 dead")),
+            "a tunnel link was declared dead"
+        );
+    }
 }

@@ -43,6 +43,33 @@ pub fn service_name() -> String {
     format!("www.{ZONE}")
 }
 
+/// The TTL the lab's name is published with: how long a resolver that
+/// cached the old answer may still send clients to the old site.
+pub const TTL_SECS: u32 = 5;
+
+/// The haresources item pointing [`service_name`] at the site that holds
+/// the group, updates signed with `key`.
+pub fn dns_item(key: &std::path::Path) -> String {
+    format!(
+        "DNSupdate::{}::{DNS_ADDR}::{}::{TTL_SECS}",
+        service_name(),
+        key.display()
+    )
+}
+
+/// Timings for a routed VPN path (docs/sites.md): the loss of every ping
+/// node is known (deadping) well before the peer is declared dead
+/// (deadtime), so a site cut from everything knows it is the one cut off
+/// before it would take over.
+pub fn tune(cfg: &mut LabConfig) {
+    cfg.keepalive = "200ms".into();
+    cfg.warntime = "1".into();
+    cfg.deadtime = "3".into();
+    cfg.initdead = "10".into();
+    cfg.auto_failback = "off".into();
+    cfg.extra_hacf.push("deadping 1".into());
+}
+
 /// The link of a site that the router can cut.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SiteLink {

@@ -68,9 +68,11 @@ fn newest_source(dir: &Path) -> Option<(SystemTime, PathBuf)> {
     newest
 }
 
-fn scenario(name: &str) {
+/// The demo's stdout for `--scenario name`, asserted to have succeeded;
+/// `None` (after the skip line) when not root.
+fn run_scenario(name: &str) -> Option<String> {
     if !hb_lab::skip::unless_root(&format!("demo scenario {name}")) {
-        return;
+        return None;
     }
     let out = Command::new(DEMO)
         .args(["--scenario", name])
@@ -78,9 +80,32 @@ fn scenario(name: &str) {
         .arg(heartbeat_bin())
         .output()
         .expect("run the demo");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     println!("{text}");
     assert!(out.status.success(), "scenario {name} failed:\n{text}");
+    Some(text)
+}
+
+/// Nothing of the lab with namespace prefix `prefix` is left.
+fn assert_gone(prefix: &str) {
+    let list = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    let left = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        !left.contains(prefix),
+        "namespaces of {prefix} left behind:\n{left}"
+    );
+    let loops = Command::new("losetup").arg("-a").output().unwrap();
+    let loops = String::from_utf8_lossy(&loops.stdout);
+    assert!(
+        !loops.contains(&format!("heartbeat-lab-{prefix}")),
+        "loop device left: {loops}"
+    );
+}
+
+fn scenario(name: &str) {
+    let Some(text) = run_scenario(name) else {
+        return;
+    };
     assert!(text.contains("VIP answers from"), "no timeline in:\n{text}");
     // The namespaces it announced are gone.
     let line = text
@@ -93,18 +118,7 @@ fn scenario(name: &str) {
         .and_then(|r| r.split(' ').next())
         .map(|ns| ns.trim_end_matches('a').to_string())
         .expect("namespace names");
-    let list = Command::new("ip").args(["netns", "list"]).output().unwrap();
-    let left = String::from_utf8_lossy(&list.stdout);
-    assert!(
-        !left.contains(&prefix),
-        "namespaces of {prefix} left behind:\n{left}"
-    );
-    let loops = Command::new("losetup").arg("-a").output().unwrap();
-    let loops = String::from_utf8_lossy(&loops.stdout);
-    assert!(
-        !loops.contains(&format!("heartbeat-lab-{prefix}")),
-        "loop device left: {loops}"
-    );
+    assert_gone(&prefix);
 }
 
 #[test]
@@ -120,6 +134,34 @@ fn demo_switchover_story_succeeds_and_cleans_up() {
 #[test]
 fn demo_failback_story_succeeds_and_cleans_up() {
     scenario("failback");
+}
+
+#[test]
+fn demo_sites_story_moves_the_dns_name_and_cleans_up() {
+    let Some(text) = run_scenario("sites") else {
+        return;
+    };
+    // The timeline, in the order the story happens.
+    let steps = [
+        "client: www.sites.test → 10.231.1.2",
+        "fault: site A's uplink cut",
+        "alpha: reaches no ping node",
+        "bravo takes the group over",
+        "client: www.sites.test → 10.231.2.2",
+    ];
+    let at: Vec<Option<usize>> = steps.iter().map(|s| text.find(s)).collect();
+    assert!(at.iter().all(Option::is_some), "missing steps in:\n{text}");
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "steps out of order:\n{text}"
+    );
+    let prefix = text
+        .split("through router ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .map(|ns| ns.trim_end_matches('r').to_string())
+        .expect("router namespace");
+    assert_gone(&prefix);
 }
 
 #[test]
