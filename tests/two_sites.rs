@@ -218,3 +218,26 @@ fn one_ha_cf_for_both_sites_gives_one_tunnel_link_that_stays_up() {
         );
     }
 }
+
+#[test]
+fn a_lossy_tunnel_moves_nothing() {
+    let Some(s) = serving("slo") else {
+        return;
+    };
+    // The tunnel drops out for 1.2 s in every 2 s, for 8 s: well inside deadtime.
+    let (down, period) = (Duration::from_millis(1200), Duration::from_secs(2));
+    s.flap_tunnel(A, down, period, Duration::from_secs(8))
+        .unwrap();
+    for i in [A, B] {
+        check!(
+            s.lab,
+            !s.lab.log(i).contains("is dead"),
+            "a node declared its peer dead"
+        );
+    }
+    check!(
+        s.lab,
+        running_on(&s, A) && !running_on(&s, B),
+        "the group moved"
+    );
+}

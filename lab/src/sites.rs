@@ -4,7 +4,7 @@
 //! heartbeats are `ucast` across a routed path. Beyond the router: a DNS
 //! server running BIND 9 with a TSIG-protected zone ([`DnsServer`]), a
 //! client that asks it, and "the internet" (the ping node). The router can
-//! cut, restore or delay each site's uplink and tunnel.
+//! cut, restore or flap each site's uplink and tunnel.
 //!
 //! ```text
 //!  alpha ─eth0 (uplink)─┐          ┌─ dns    10.231.53.2
@@ -20,6 +20,7 @@ use crate::netns::ip;
 use crate::{Lab, LabConfig};
 use std::io;
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 /// The DNS server's address.
 pub const DNS_ADDR: &str = "10.231.53.2";
@@ -148,20 +149,22 @@ impl Sites {
         Ok(())
     }
 
-    /// Delay (and jitter) both tunnels at the router by `ms` each way,
-    /// or remove the delay with 0.
-    pub fn delay_tunnels(&self, ms: u32) -> io::Result<()> {
-        for i in 0..2 {
-            let dev = SiteLink::Tunnel.router_end(i);
-            let mut tc = Command::new("ip");
-            tc.args(["netns", "exec", &self.router_ns, "tc", "qdisc"]);
-            if ms == 0 {
-                tc.args(["del", "dev", &dev, "root"]);
-            } else {
-                tc.args(["replace", "dev", &dev, "root", "netem", "delay"])
-                    .arg(format!("{ms}ms"));
-            }
-            crate::netns::run(&mut tc)?;
+    /// A lossy tunnel: cut node `i`'s tunnel at the router for `down` in
+    /// every `period`, for `total`; it is up again when this returns.
+    /// (Link flaps rather than netem: they need no qdisc module.)
+    pub fn flap_tunnel(
+        &self,
+        i: usize,
+        down: Duration,
+        period: Duration,
+        total: Duration,
+    ) -> io::Result<()> {
+        let end = Instant::now() + total;
+        while Instant::now() < end {
+            self.set_site_link(i, SiteLink::Tunnel, false)?;
+            std::thread::sleep(down);
+            self.set_site_link(i, SiteLink::Tunnel, true)?;
+            std::thread::sleep(period.saturating_sub(down));
         }
         Ok(())
     }
