@@ -156,20 +156,31 @@ fn dnsupdate_passes_ocf_tester_against_bind() {
     };
     let w = AgentWorld::new();
     let name = format!("www.{}", hb_lab::dns::ZONE);
-    let cmd = tester(
-        &w,
-        "DNSupdate",
-        &[
+    let params = |extra: &[&str]| -> Vec<String> {
+        let mut p = vec![
             format!("name={name}"),
             "server=127.0.0.1".into(),
             format!("keyfile={}", server.key_path().display()),
             "ttl=30".into(),
-        ],
-        n.command("ocf-tester"),
-    );
+        ];
+        p.extend(extra.iter().map(|s| s.to_string()));
+        p
+    };
+    let cmd = tester(&w, "DNSupdate", &params(&[]), n.command("ocf-tester"));
     assert_passes(cmd, "DNSupdate");
     // Stop left the record (the other site's start replaces it).
     assert_eq!(server.query(&n.name, &name, "A"), ["127.0.0.1"]);
+    let cmd = tester(
+        &w,
+        "DNSupdate",
+        &params(&["remove=1"]),
+        n.command("ocf-tester"),
+    );
+    assert_passes(cmd, "DNSupdate");
+    assert!(
+        server.query(&n.name, &name, "A").is_empty(),
+        "remove=1 left the record"
+    );
 }
 
 #[test]

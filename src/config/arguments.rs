@@ -53,12 +53,20 @@ pub fn check(name: &str, args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// `DNSupdate::NAME::SERVER[::KEYFILE[::TTL[::ADDRESSES]]]`: the shape the
+/// `DNSupdate::NAME::SERVER[::KEYFILE[::TTL[::ADDRESSES[::remove|keep]]]]`: the shape the
 /// agent would refuse at start, refused here already (at `heartbeat check`).
 fn dnsupdate(args: &[String]) -> Result<(), String> {
     let arg = |i: usize| args.get(i).map(String::as_str).filter(|a| !a.is_empty());
-    if args.len() > 5 || arg(0).is_none() || arg(1).is_none() {
-        return Err("DNSupdate takes NAME::SERVER[::KEYFILE[::TTL[::ADDRESSES]]]".into());
+    if args.len() > 6 || arg(0).is_none() || arg(1).is_none() {
+        return Err(
+            "DNSupdate takes NAME::SERVER[::KEYFILE[::TTL[::ADDRESSES[::remove|keep]]]]".into(),
+        );
+    }
+    if let Some(w) = args
+        .get(5)
+        .filter(|w| !matches!(w.as_str(), "remove" | "keep"))
+    {
+        return Err(format!("the sixth argument is remove or keep, not [{w}]"));
     }
     if let Some(ttl) = arg(3).filter(|t| t.parse::<u32>().is_err()) {
         return Err(format!("TTL [{ttl}] is not a number of seconds"));
@@ -165,6 +173,12 @@ mod tests {
         let e = dns(&["www", "ns", "/k", "30", "alpha:192.0.2.1"]).unwrap_err();
         assert!(e.contains("NODE=IP-ADDRESS"), "{e}");
         assert!(dns(&["www", "ns", "", "", "alpha=nat-box"]).is_err());
+        assert_eq!(dns(&["www", "ns", "", "", "", "remove"]), Ok(()));
+        assert!(
+            dns(&["www", "ns", "", "", "", "delete"])
+                .unwrap_err()
+                .contains("remove or keep")
+        );
     }
 
     #[test]
