@@ -68,13 +68,21 @@ fn serving(tag: &str) -> Option<Sites> {
     Some(s)
 }
 
-/// Wait until the client sees node `i`'s address; the time it took.
-fn client_sees(s: &Sites, i: usize, within: Duration) -> Option<Duration> {
+/// Wait until the client sees node `i`'s address, failing with the logs
+/// if it does not; prints how long it took after `what`.
+fn client_sees(s: &Sites, i: usize, what: &str) {
     let t0 = Instant::now();
     let want = uplink_addr(i);
-    s.lab
-        .wait_for(within, |_| s.client_answer() == [want.as_str()])
-        .then(|| t0.elapsed())
+    let seen = s.lab.wait_for(Duration::from_secs(20), |_| {
+        s.client_answer() == [want.as_str()]
+    });
+    check!(
+        s.lab,
+        seen,
+        "the client never got {want}: {:?}",
+        s.client_answer()
+    );
+    eprintln!("{what} -> the client sees {want}: {:?}", t0.elapsed());
 }
 
 #[test]
@@ -84,14 +92,7 @@ fn the_name_fails_over_from_site_a_to_site_b() {
     };
     // Site A's machine goes down: daemon, agents, everything.
     s.lab.kill(A);
-    let took = client_sees(&s, B, Duration::from_secs(20));
-    check!(
-        s.lab,
-        took.is_some(),
-        "the client never got bravo's address: {:?}",
-        s.client_answer()
-    );
-    eprintln!("site A down -> client sees B: {:?}", took.unwrap());
+    client_sees(&s, B, "site A down");
     // The name answers as soon as the update is in; the start ends with its check.
     let running = s
         .lab
@@ -148,14 +149,7 @@ fn a_site_cut_from_the_internet_gives_the_name_to_the_other() {
     );
     // The tunnel stays: alpha still hears bravo, but no longer the world.
     s.set_site_link(A, SiteLink::Uplink, false).unwrap();
-    let took = client_sees(&s, B, Duration::from_secs(20));
-    check!(
-        s.lab,
-        took.is_some(),
-        "the client never got bravo's address: {:?}",
-        s.client_answer()
-    );
-    eprintln!("uplink A cut -> client sees B: {:?}", took.unwrap());
+    client_sees(&s, B, "uplink A cut");
     let moved = s.lab.wait_for(Duration::from_secs(10), |_| {
         running_on(&s, B) && !running_on(&s, A)
     });

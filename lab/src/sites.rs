@@ -208,24 +208,8 @@ impl Lab {
             self.wire(&r, &SiteLink::Uplink.router_end(i), &ns, "eth0", &up)?;
             self.wire(&r, &SiteLink::Tunnel.router_end(i), &ns, "tun0", &tun)?;
             // The internet through the uplink, the other site through the VPN.
-            ip(&[
-                "-n",
-                &ns,
-                "route",
-                "add",
-                "default",
-                "via",
-                &format!("{up}.1"),
-            ])?;
-            ip(&[
-                "-n",
-                &ns,
-                "route",
-                "add",
-                &other_tun,
-                "via",
-                &format!("{tun}.1"),
-            ])?;
+            route(&ns, "default", &format!("{up}.1"))?;
+            route(&ns, &other_tun, &format!("{tun}.1"))?;
         }
         let client = self.client_ns.clone();
         for (ns, net) in [
@@ -241,15 +225,7 @@ impl Lab {
                 "eth0",
                 net,
             )?;
-            ip(&[
-                "-n",
-                &ns,
-                "route",
-                "add",
-                "default",
-                "via",
-                &format!("{net}.1"),
-            ])?;
+            route(&ns, "default", &format!("{net}.1"))?;
         }
         Ok(())
     }
@@ -273,4 +249,10 @@ impl Lab {
         ip(&["-n", ns, "link", "set", dev, "up"])?;
         Ok(())
     }
+}
+
+/// A route in namespace `ns` to `dest` through `via`.
+fn route(ns: &str, dest: &str, via: &str) -> io::Result<()> {
+    ip(&["-n", ns, "route", "add", dest, "via", via])?;
+    Ok(())
 }
