@@ -9,34 +9,93 @@ use super::{DemoArgs, INTERRUPTED, ms};
 use crate::sites::{self, CLIENT_ADDR, DNS_ADDR, SiteLink, Sites, TTL_SECS, WORLD_ADDR};
 use crate::{LabConfig, NODES};
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// One line of the timeline: printed once, when `seen` first holds.
-struct Event<'a> {
-    line: String,
-    seen: Box<dyn Fn(&Sites) -> bool + 'a>,
+/// Where the timeline starts, on both clocks: the monotonic one for what
+/// the demo sees, the wall clock for the daemons' log lines.
+#[derive(Clone, Copy)]
+struct Clock {
+    t0: Instant,
+    wall: SystemTime,
 }
 
-fn event<'a>(line: String, seen: impl Fn(&Sites) -> bool + 'a) -> Event<'a> {
-    Event {
-        line,
-        seen: Box::new(seen),
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            t0: Instant::now(),
+            wall: SystemTime::now(),
+        }
+    }
+
+    /// When a log line (`2026-12-07T01:36:03.959338Z …`) was written, in ms
+    /// since the start; `None` for a line without a time.
+    fn line_ms(&self, line: &str) -> Option<f64> {
+        let hms = line.get(11..26)?;
+        let mut parts = hms.split(':');
+        let (h, m, sec): (f64, f64, f64) = (
+            parts.next()?.parse().ok()?,
+            parts.next()?.parse().ok()?,
+            parts.next()?.parse().ok()?,
+        );
+        let day = 86_400.0;
+        let start = self.wall.duration_since(UNIX_EPOCH).ok()?.as_secs_f64() % day;
+        let mut d = h * 3600.0 + m * 60.0 + sec - start;
+        if d < -day / 2.0 {
+            d += day; // past midnight since the start
+        }
+        Some(d * 1000.0)
     }
 }
 
-/// Print each event at the time it is first seen, in any order; true when
-/// all were seen within `timeout`.
-fn follow(s: &Sites, t0: Instant, mut events: Vec<Event>, timeout: Duration) -> bool {
+/// One line of the timeline and how to tell when it happened (ms since
+/// the start), once it has.
+struct Event<'a> {
+    line: String,
+    seen: Box<dyn Fn(&Sites, &Clock) -> Option<f64> + 'a>,
+}
+
+/// An event the demo sees from outside (a query, a status): timed when seen.
+fn seen<'a>(line: String, holds: impl Fn(&Sites) -> bool + 'a) -> Event<'a> {
+    Event {
+        line,
+        seen: Box::new(move |s, c| holds(s).then(|| ms(c.t0))),
+    }
+}
+
+/// An event node `i` logs (`words` in its log): timed by its log line, as
+/// the log is written by a thread of its own and may trail.
+fn logged<'a>(line: String, i: usize, words: &'a str) -> Event<'a> {
+    Event {
+        line,
+        seen: Box::new(move |s, c| {
+            s.lab
+                .log(i)
+                .lines()
+                .filter(|l| l.contains(words))
+                .filter_map(|l| c.line_ms(l))
+                .find(|t| *t >= 0.0)
+        }),
+    }
+}
+
+/// Wait for every event (true when all came within `timeout`), then print
+/// them in the order they happened.
+fn follow(s: &Sites, clock: &Clock, mut events: Vec<Event>, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
+    let mut timeline = Vec::new();
     while !events.is_empty() && Instant::now() < deadline && !INTERRUPTED.load(Ordering::SeqCst) {
-        events.retain(|e| {
-            let seen = (e.seen)(s);
-            if seen {
-                println!("{:>8.1} ms  {}", ms(t0), e.line);
+        events.retain(|e| match (e.seen)(s, clock) {
+            Some(t) => {
+                timeline.push((t, e.line.clone()));
+                false
             }
-            !seen
+            None => true,
         });
         std::thread::sleep(Duration::from_millis(20));
+    }
+    timeline.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (t, line) in &timeline {
+        println!("{t:>8.1} ms  {line}");
     }
     for e in &events {
         println!("          never seen: {}", e.line);
@@ -90,13 +149,12 @@ fn story(mut s: Sites, name: &str) -> i32 {
         }
     }
     let (a, b) = (sites::uplink_addr(0), sites::uplink_addr(1));
-    let t_start = Instant::now();
     let up = follow(
         &s,
-        t_start,
+        &Clock::start(),
         vec![
-            event(format!("{} holds the group", NODES[0]), |s| holds(s, 0)),
-            event(format!("client: {name} → {a}"), |s| {
+            seen(format!("{} holds the group", NODES[0]), |s| holds(s, 0)),
+            seen(format!("client: {name} → {a}"), |s| {
                 s.client_answer() == [a.as_str()]
             }),
         ],
@@ -106,7 +164,7 @@ fn story(mut s: Sites, name: &str) -> i32 {
         return failed(&s);
     }
     std::thread::sleep(Duration::from_secs(2));
-    let t0 = Instant::now();
+    let clock = Clock::start();
     if let Err(e) = s.set_site_link(0, SiteLink::Uplink, false) {
         eprintln!("demo: cannot cut the uplink: {e}");
         return 1;
@@ -115,29 +173,30 @@ fn story(mut s: Sites, name: &str) -> i32 {
         "{:>8.1} ms  fault: site A's uplink cut at the router (the VPN to site B stays)",
         0.0
     );
-    let log_has = |i: usize, words: &'static str| move |s: &Sites| s.lab.log(i).contains(words);
     let moved = follow(
         &s,
-        t0,
+        &clock,
         vec![
-            event(
+            logged(
                 format!(
                     "{}: reaches no ping node, {} does: gives the group up",
                     NODES[0], NODES[1]
                 ),
-                log_has(0, "we reach 0: giving it our resources"),
+                0,
+                "we reach 0: giving it our resources",
             ),
-            event(
+            logged(
                 format!("{} takes the group over", NODES[1]),
-                log_has(1, "Taking over resource group"),
+                1,
+                "Taking over resource group",
             ),
-            event(format!("DNS server answers {name} → {b}"), |s| {
+            seen(format!("DNS server answers {name} → {b}"), |s| {
                 s.dns.query(&s.dns.ns, &sites::service_name(), "A") == [b.as_str()]
             }),
-            event(format!("client: {name} → {b}"), |s| {
+            seen(format!("client: {name} → {b}"), |s| {
                 s.client_answer() == [b.as_str()]
             }),
-            event(
+            seen(
                 format!(
                     "{} holds the group (update checked at the server)",
                     NODES[1]
