@@ -47,11 +47,13 @@ impl Clock {
     }
 }
 
-/// One line of the timeline and how to tell when it happened (ms since
-/// the start), once it has.
+/// When an event happened (ms since the start), once it has.
+type When<'a> = Box<dyn Fn(&Sites, &Clock) -> Option<f64> + 'a>;
+
+/// One line of the timeline.
 struct Event<'a> {
     line: String,
-    seen: Box<dyn Fn(&Sites, &Clock) -> Option<f64> + 'a>,
+    seen: When<'a>,
 }
 
 /// An event the demo sees from outside (a query, a status): timed when seen.
