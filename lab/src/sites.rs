@@ -19,7 +19,6 @@ use crate::dns::{DnsServer, ZONE};
 use crate::netns::ip;
 use crate::{Lab, LabConfig};
 use std::io;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The DNS server's address.
@@ -167,22 +166,6 @@ impl Sites {
             std::thread::sleep(period.saturating_sub(down));
         }
         Ok(())
-    }
-
-    /// Whether node `i` reaches the ping node right now (one echo).
-    pub fn reaches_world(&self, i: usize) -> bool {
-        Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &self.lab.nodes[i].ns,
-                "ping",
-                "-c1",
-                "-W1",
-                WORLD_ADDR,
-            ])
-            .output()
-            .is_ok_and(|o| o.status.success())
     }
 }
 
