@@ -11,7 +11,7 @@ mod lab_cluster;
 use hb_lab::dns::DnsServer;
 use hb_lab::sites::{SiteLink, Sites, dns_item, uplink_addr};
 use lab_cluster::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 fn sites_config(tag: &str) -> hb_lab::LabConfig {
@@ -23,7 +23,8 @@ fn sites_config(tag: &str) -> hb_lab::LabConfig {
 /// The group: a recorder first (so a failed DNSupdate start has something
 /// to roll back), then the name, with the key `key` picks.
 fn build(tag: &str, key: fn(&DnsServer) -> PathBuf) -> Option<Sites> {
-    if !root(tag) || !hb_lab::skip::unless(which("named"), tag, "named (bind9)") {
+    let have_named = hb_lab::dns::named_program().is_ok();
+    if !root(tag) || !hb_lab::skip::unless(have_named, tag, "named (bind9)") {
         return None;
     }
     let sites = Sites::create(sites_config(tag), |dns| {
@@ -31,12 +32,6 @@ fn build(tag: &str, key: fn(&DnsServer) -> PathBuf) -> Option<Sites> {
     })
     .expect("sites");
     Some(sites)
-}
-
-fn which(program: &str) -> bool {
-    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        .iter()
-        .any(|d| Path::new(d).join(program).is_file())
 }
 
 fn running_on(s: &Sites, i: usize) -> bool {

@@ -38,9 +38,16 @@ impl DnsServer {
         fs::write(d.join("wrong.key"), keygen()?)?;
         fs::write(d.join("named.conf"), named_conf(d, addr))?;
         fs::write(d.join(format!("db.{ZONE}")), zone_file(addr))?;
+        // A copy of named, run from here: Debian's AppArmor profile for
+        // /usr/sbin/named (attached by path) confines it to /etc/bind and
+        // /var/{lib,cache}/bind, where a test has no business writing.
+        let named = d.join("named");
+        fs::copy(named_program()?, &named)?;
         let log = fs::File::create(d.join("named.out"))?;
         let child = Command::new("ip")
-            .args(["netns", "exec", ns, "named", "-g", "-n", "1", "-c"])
+            .args(["netns", "exec", ns])
+            .arg(&named)
+            .args(["-g", "-n", "1", "-c"])
             .arg(d.join("named.conf"))
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
@@ -128,6 +135,17 @@ impl Drop for DnsServer {
             let _ = c.wait();
         }
     }
+}
+
+/// Where `named` is installed (Debian: /usr/sbin, which may not be on a
+/// user's PATH).
+pub fn named_program() -> io::Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .chain([PathBuf::from("/usr/sbin")])
+        .map(|d| d.join("named"))
+        .find(|p| p.is_file())
+        .ok_or_else(|| io::Error::other("named not found (Debian: apt-get install bind9)"))
 }
 
 fn keygen() -> io::Result<Vec<u8>> {
