@@ -77,7 +77,7 @@ fn shell_syntax_in_arguments_is_inert_data_for_every_agent() {
             .into_owned();
         for spec in [
             format!("DNSupdate::{p}::127.0.0.1"),
-            format!("DNSupdate::www.example.org::{p}"),
+            format!("DNSupdate::www.example.org::{p}::::::{host}=192.0.2.1"),
             format!("DNSupdate::www.example.org::127.0.0.1::::::{host}=192.0.2.1 {p}"),
         ] {
             let start = rt.block_on(run_action(&ours(&spec), Action::Start, &w.env));
