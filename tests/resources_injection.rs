@@ -77,8 +77,8 @@ fn shell_syntax_in_arguments_is_inert_data_for_every_agent() {
             .into_owned();
         for spec in [
             format!("DNSupdate::{p}::127.0.0.1"),
-            format!("DNSupdate::www.example.org::{p}::::::{host}=192.0.2.1"),
-            format!("DNSupdate::www.example.org::127.0.0.1::::::{host}=192.0.2.1 {p}"),
+            format!("DNSupdate::www.example.org::{p}::::::alpha=192.0.2.1"),
+            format!("DNSupdate::www.example.org::127.0.0.1::::::alpha=192.0.2.1 {p}"),
         ] {
             let start = rt.block_on(run_action(&ours(&spec), Action::Start, &w.env));
             // 6: not configured (an unreachable server would be 1).
