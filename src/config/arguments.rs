@@ -62,6 +62,13 @@ fn dnsupdate(args: &[String]) -> Result<(), String> {
             "DNSupdate takes NAME::SERVER[::KEYFILE[::TTL[::ADDRESSES[::remove|keep]]]]".into(),
         );
     }
+    // The agent hands them to nsupdate as words: it refuses anything else.
+    let dns_char = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+    for (what, v, extra) in [("name", &args[0], ""), ("server", &args[1], ":")] {
+        if v.starts_with('.') || !v.chars().all(|c| dns_char(c) || extra.contains(c)) {
+            return Err(format!("{what} [{v}] is not a DNS name or address"));
+        }
+    }
     if let Some(w) = args
         .get(5)
         .filter(|w| !matches!(w.as_str(), "remove" | "keep"))
@@ -170,6 +177,13 @@ mod tests {
                 .contains("NAME::SERVER")
         );
         assert!(dns(&["www", "ns", "/k", "1m"]).unwrap_err().contains("TTL"));
+        assert!(dns(&["www;x", "ns"]).unwrap_err().contains("name [www;x]"));
+        assert!(
+            dns(&["www", "ns 53"])
+                .unwrap_err()
+                .contains("server [ns 53]")
+        );
+        assert_eq!(dns(&["www", "2001:db8::53"]), Ok(()));
         let e = dns(&["www", "ns", "/k", "30", "alpha:192.0.2.1"]).unwrap_err();
         assert!(e.contains("NODE=IP-ADDRESS"), "{e}");
         assert!(dns(&["www", "ns", "", "", "alpha=nat-box"]).is_err());
