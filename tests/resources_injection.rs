@@ -71,10 +71,6 @@ fn shell_syntax_in_arguments_is_inert_data_for_every_agent() {
         }
         // DNSupdate refuses, before any update, a name, server or address
         // nsupdate's command lines would split.
-        let host = nix::unistd::gethostname()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
         for spec in [
             format!("DNSupdate::{p}::127.0.0.1"),
             format!("DNSupdate::www.example.org::{p}::::::alpha=192.0.2.1"),
