@@ -96,6 +96,14 @@ enum Command {
         #[arg(value_parser = ["on", "off"])]
         state: String,
     },
+    /// Run the demo cluster on this machine (heartbeat-demo, built beside this binary):
+    /// `heartbeat demo --scenario sites` moves a DNS name between two sites.
+    Demo {
+        /// Passed on as they are: `--scenario failover|switchover|failback|sites`,
+        /// `--keepalive T`, `--deadtime T`; none for the live screen.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
+    },
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions { shell: clap_complete::Shell },
     /// Write the man pages (heartbeat.8 and one per subcommand) into DIR.
@@ -252,6 +260,7 @@ fn main() {
         ),
         Command::Stop => commands::ctl::stop(&globals),
         Command::Maintenance { state } => commands::ctl::maintenance(&globals, state == "on"),
+        Command::Demo { args } => commands::demo::run(&args),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "heartbeat", &mut std::io::stdout());

@@ -69,6 +69,20 @@ fn shell_syntax_in_arguments_is_inert_data_for_every_agent() {
             let stop = rt.block_on(run_action(&r, Action::Stop, &w.env));
             assert_eq!(stop.map(|o| o.exit_code).ok(), Some(0), "{spec}");
         }
+        // DNSupdate refuses, before any update, a name, server or address
+        // nsupdate's command lines would split.
+        for spec in [
+            format!("DNSupdate::{p}::127.0.0.1"),
+            format!("DNSupdate::www.example.org::{p}::::::alpha=192.0.2.1"),
+            format!("DNSupdate::www.example.org::127.0.0.1::::::alpha=192.0.2.1 {p}"),
+        ] {
+            let start = rt.block_on(run_action(&ours(&spec), Action::Start, &w.env));
+            // 6: not configured (an unreachable server would be 1).
+            let refused = start
+                .as_ref()
+                .is_err_and(|e| e.to_string().starts_with("Return code 6 "));
+            assert!(refused, "{spec}: {start:?}");
+        }
         assert!(!marker.exists(), "{p:?} was run by a shell");
         // Each agent saw the literal text.
         let dumped = w.dumped();

@@ -139,6 +139,102 @@ fn ipaddr_passes_ocf_tester_in_a_namespace() {
     assert_passes(cmd, "IPaddr");
 }
 
+/// A namespace with BIND 9 serving the lab zone on its loopback.
+fn dns_world(test: &str) -> Option<(Netns, hb_lab::dns::DnsServer)> {
+    let have_named = hb_lab::dns::named_program().is_ok();
+    if !have_tester(test)
+        || !require_root(test)
+        || !hb_lab::skip::unless(have_named, test, "named (bind9)")
+    {
+        return None;
+    }
+    let n = Netns::new(&unique_prefix("dns"));
+    let server = hb_lab::dns::DnsServer::start(&n.name, "127.0.0.1").expect("named");
+    Some((n, server))
+}
+
+#[test]
+fn dnsupdate_passes_ocf_tester_against_bind() {
+    let Some((n, server)) = dns_world("dnsupdate_passes_ocf_tester_against_bind") else {
+        return;
+    };
+    let w = AgentWorld::new();
+    let name = format!("www.{}", hb_lab::dns::ZONE);
+    let params = |extra: &[&str]| -> Vec<String> {
+        let mut p = vec![
+            format!("name={name}"),
+            "server=127.0.0.1".into(),
+            format!("keyfile={}", server.key_path().display()),
+            "ttl=30".into(),
+        ];
+        p.extend(extra.iter().map(|s| s.to_string()));
+        p
+    };
+    let cmd = tester(&w, "DNSupdate", &params(&[]), n.command("ocf-tester"));
+    assert_passes(cmd, "DNSupdate");
+    // Stop left the record (the other site's start replaces it).
+    assert_eq!(server.query(&n.name, &name, "A"), ["127.0.0.1"]);
+    let cmd = tester(
+        &w,
+        "DNSupdate",
+        &params(&["remove=1"]),
+        n.command("ocf-tester"),
+    );
+    assert_passes(cmd, "DNSupdate");
+    assert!(
+        server.query(&n.name, &name, "A").is_empty(),
+        "remove=1 left the record"
+    );
+}
+
+#[test]
+fn dnsupdate_with_a_wrong_key_fails_with_the_servers_refusal() {
+    let Some((n, server)) = dns_world("dnsupdate_with_a_wrong_key_fails_with_the_servers_refusal")
+    else {
+        return;
+    };
+    let w = AgentWorld::new();
+    let name = format!("www.{}", hb_lab::dns::ZONE);
+    let run_as = |node: &str, key: &std::path::Path, action: &str| {
+        let mut cmd = n.command(&agent_dir().join("DNSupdate").display().to_string());
+        cmd.env_clear()
+            .env("PATH", &w.env.path_env)
+            .env("HA_RSCTMP", w.rsctmp())
+            .args([name.as_str(), "127.0.0.1"])
+            .arg(key)
+            .args(["60", "alpha=192.0.2.7,bravo=192.0.2.8", action])
+            .env("HA_CURHOST", node);
+        cmd.output().unwrap()
+    };
+    let run = |key: &std::path::Path, action: &str| run_as("bravo", key, action);
+    let out = run(&server.wrong_key_path(), "start");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    // The server's words, from the update itself (not from the check after it).
+    assert!(err.contains("NOTAUTH(BADSIG)"), "{err}");
+    assert!(!err.contains("accepted the update"), "{err}");
+    assert!(server.query(&n.name, &name, "A").is_empty());
+    assert_eq!(
+        run(&server.wrong_key_path(), "status").status.code(),
+        Some(3)
+    );
+    // The right key: bravo's entry of the address list is published.
+    let out = run(&server.key_path(), "start");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(server.query(&n.name, &name, "A"), ["192.0.2.8"]);
+    assert_eq!(run(&server.key_path(), "status").status.code(), Some(0));
+    // Status asks the server: for alpha (same state, its own address) the
+    // name does not point here.
+    assert_eq!(
+        run_as("alpha", &server.key_path(), "status").status.code(),
+        Some(3)
+    );
+}
+
 #[test]
 fn agents_and_fakes_are_posix_sh_and_shellcheck_clean() {
     if !support::require_program(
@@ -155,6 +251,7 @@ fn agents_and_fakes_are_posix_sh_and_shellcheck_clean() {
         agent_dir().join("drbddisk"),
         agent_dir().join("Filesystem"),
         agent_dir().join("IPaddr"),
+        agent_dir().join("DNSupdate"),
         fakes.join("drbdadm"),
         fakes.join("sendmail"),
     ];

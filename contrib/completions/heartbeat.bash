@@ -25,6 +25,9 @@ _heartbeat() {
             heartbeat,daemon)
                 cmd="heartbeat__subcmd__daemon"
                 ;;
+            heartbeat,demo)
+                cmd="heartbeat__subcmd__demo"
+                ;;
             heartbeat,export)
                 cmd="heartbeat__subcmd__export"
                 ;;
@@ -79,6 +82,9 @@ _heartbeat() {
             heartbeat__subcmd__help,daemon)
                 cmd="heartbeat__subcmd__help__subcmd__daemon"
                 ;;
+            heartbeat__subcmd__help,demo)
+                cmd="heartbeat__subcmd__help__subcmd__demo"
+                ;;
             heartbeat__subcmd__help,export)
                 cmd="heartbeat__subcmd__help__subcmd__export"
                 ;;
@@ -122,7 +128,7 @@ _heartbeat() {
 
     case "${cmd}" in
         heartbeat)
-            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check export daemon status metrics standby takeover stop maintenance completions manpages resource send-arp help"
+            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check export daemon status metrics standby takeover stop maintenance demo completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -225,6 +231,36 @@ _heartbeat() {
             ;;
         heartbeat__subcmd__daemon)
             opts="-h --daemonize --config-dir --node --state-dir --run-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__demo)
+            opts="-h --config-dir --node --state-dir --run-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -372,7 +408,7 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__help)
-            opts="check export daemon status metrics standby takeover stop maintenance completions manpages resource send-arp help"
+            opts="check export daemon status metrics standby takeover stop maintenance demo completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -414,6 +450,20 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__help__subcmd__daemon)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__help__subcmd__demo)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -186,6 +186,17 @@ _arguments "${_arguments_options[@]}" : \
 ':state:(on off)' \
 && ret=0
 ;;
+(demo)
+_arguments "${_arguments_options[@]}" : \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+'*::args -- Passed on as they are\: `--scenario failover|switchover|failback|sites`, `--keepalive T`, `--deadtime T`; none for the live screen:_default' \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 '--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
@@ -299,6 +310,10 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(demo)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (completions)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -340,6 +355,7 @@ _heartbeat_commands() {
 'takeover:Take resource groups from the peer (like hb_takeover), printing each step with its time, and wait for the result' \
 'stop:Stop the daemon, handing its resource groups to the peer at once and printing each step with its time' \
 'maintenance:Maintenance mode on both nodes\: membership goes on, resources are left as they are (no takeover, no monitor restarts, no failback); \`off\` probes every group' \
+'demo:Run the demo cluster on this machine (heartbeat-demo, built beside this binary)\: \`heartbeat demo --scenario sites\` moves a DNS name between two sites' \
 'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'manpages:Write the man pages (heartbeat.8 and one per subcommand) into DIR' \
 'resource:Start, stop or query a resource group (or one resource) by hand, without the daemon' \
@@ -362,6 +378,11 @@ _heartbeat__subcmd__completions_commands() {
 _heartbeat__subcmd__daemon_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat daemon commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__demo_commands] )) ||
+_heartbeat__subcmd__demo_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat demo commands' commands "$@"
 }
 (( $+functions[_heartbeat__subcmd__export_commands] )) ||
 _heartbeat__subcmd__export_commands() {
@@ -406,6 +427,7 @@ _heartbeat__subcmd__help_commands() {
 'takeover:Take resource groups from the peer (like hb_takeover), printing each step with its time, and wait for the result' \
 'stop:Stop the daemon, handing its resource groups to the peer at once and printing each step with its time' \
 'maintenance:Maintenance mode on both nodes\: membership goes on, resources are left as they are (no takeover, no monitor restarts, no failback); \`off\` probes every group' \
+'demo:Run the demo cluster on this machine (heartbeat-demo, built beside this binary)\: \`heartbeat demo --scenario sites\` moves a DNS name between two sites' \
 'completions:Print a shell completion script (bash, zsh, fish, elvish, powershell)' \
 'manpages:Write the man pages (heartbeat.8 and one per subcommand) into DIR' \
 'resource:Start, stop or query a resource group (or one resource) by hand, without the daemon' \
@@ -428,6 +450,11 @@ _heartbeat__subcmd__help__subcmd__completions_commands() {
 _heartbeat__subcmd__help__subcmd__daemon_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat help daemon commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__demo_commands] )) ||
+_heartbeat__subcmd__help__subcmd__demo_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help demo commands' commands "$@"
 }
 (( $+functions[_heartbeat__subcmd__help__subcmd__export_commands] )) ||
 _heartbeat__subcmd__help__subcmd__export_commands() {

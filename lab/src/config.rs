@@ -59,6 +59,11 @@ pub struct LabConfig {
     /// Extra `key = value` lines for both emulators' emu.conf (`format =
     /// 8.4`, `fencing = resource-only`, `fence-peer = …`, `resync-ms = …`).
     pub drbd_conf: Vec<String>,
+    /// Two sites without a shared LAN instead of the LAN and crossover:
+    /// each node behind its own uplink and VPN tunnel to a router, which
+    /// also reaches a DNS server, a client and the internet (see
+    /// [`sites`](crate::sites)). No VIP, shared disk or bcast there.
+    pub sites: bool,
 }
 
 impl LabConfig {
@@ -83,6 +88,7 @@ impl LabConfig {
             attacker: false,
             drbd: false,
             drbd_conf: Vec::new(),
+            sites: false,
         }
     }
 }

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 mod events;
 mod keys;
 mod live;
+mod sites;
 mod snapshot;
 mod view;
 
@@ -42,6 +43,8 @@ pub enum Scenario {
     Failover,
     Switchover,
     Failback,
+    /// Two sites without a shared LAN, a DNS name moving (`sites.rs`).
+    Sites,
 }
 
 impl std::str::FromStr for Scenario {
@@ -51,8 +54,9 @@ impl std::str::FromStr for Scenario {
             "failover" => Ok(Scenario::Failover),
             "switchover" => Ok(Scenario::Switchover),
             "failback" => Ok(Scenario::Failback),
+            "sites" => Ok(Scenario::Sites),
             o => Err(format!(
-                "unknown scenario {o} (failover, switchover, failback)"
+                "unknown scenario {o} (failover, switchover, failback, sites)"
             )),
         }
     }
@@ -80,12 +84,20 @@ impl DemoArgs {
 
 pub fn run(args: &DemoArgs) -> i32 {
     catch_interrupts();
-    if !nix::unistd::geteuid().is_root() {
+    let root = nix::unistd::geteuid().is_root();
+    if !root && args.scenario == Some(Scenario::Sites) {
+        println!("scenario Sites: needs root (namespaces, a router, a DNS server)");
+        return 1;
+    }
+    if !root {
         println!(
             "not root: no namespaces, VIP or disk; running both nodes on loopback with the Dummy agent only \
              (sudo heartbeat-demo for the real cluster)"
         );
         return loopback::run(args);
+    }
+    if args.scenario == Some(Scenario::Sites) {
+        return sites::run(args);
     }
     let mut cfg = LabConfig::new(&lab::unique_prefix("dem"), &args.heartbeat_bin);
     cfg.keepalive = args.keepalive.clone();
@@ -165,6 +177,7 @@ fn run_scenario(lab: &mut Lab, s: Scenario) -> i32 {
         Scenario::Failover => failover(lab),
         Scenario::Switchover => switchover(lab),
         Scenario::Failback => failover(lab) && failback(lab),
+        Scenario::Sites => unreachable!("run() hands the sites to sites::run"),
     };
     if ok {
         println!("scenario {s:?}: OK");
@@ -436,6 +449,7 @@ mod loopback {
                         let _ = pair.cmd(0, &pair.bin.with_file_name("hb_standby")).output();
                         pair.wait(Duration::from_secs(10), |p| p.rsc(1) == "foreign")
                     }
+                    Scenario::Sites => unreachable!("super::run refuses it without root"),
                 };
                 let Some(t) = done else {
                     println!("scenario {s:?}: FAILED ({} never took the group)", NODES[1]);

@@ -11,15 +11,36 @@ use std::fs;
 use std::io;
 
 impl Lab {
-    fn add_ns(&mut self, name: &str) -> io::Result<()> {
+    pub(crate) fn add_ns(&mut self, name: &str) -> io::Result<()> {
         ip(&["netns", "add", name])?;
         self.namespaces.push(name.to_string());
         ip(&["-n", name, "link", "set", "lo", "up"])?;
         Ok(())
     }
 
+    /// Node `i`'s namespace (`{prefix}a`, `{prefix}b`) and directories.
+    pub(crate) fn add_node(&mut self, i: usize) -> io::Result<String> {
+        let ns = format!("{}{}", self.cfg.prefix, (b'a' + i as u8) as char);
+        self.add_ns(&ns)?;
+        let dir = self.dir.join(NODES[i]);
+        for sub in ["ha.d/resource.d", "run", "state"] {
+            fs::create_dir_all(dir.join(sub))?;
+        }
+        self.nodes.push(LabNode {
+            name: NODES[i].to_string(),
+            ns: ns.clone(),
+            dir,
+            daemon: None,
+        });
+        Ok(ns)
+    }
+
     pub(crate) fn build(&mut self) -> io::Result<()> {
-        let p = self.cfg.prefix.clone();
+        if self.cfg.sites {
+            // Two sites joined through a router instead of a LAN (sites.rs).
+            self.build_sites()?;
+            return self.write_configs();
+        }
         let sw = self.switch_ns.clone();
         let client = self.client_ns.clone();
         self.add_ns(&sw)?;
@@ -31,24 +52,13 @@ impl Lab {
             format!("{LAN_PREFIX}.10/24"),
             "pc".to_string(),
         )];
-        for (i, name) in NODES.iter().enumerate() {
-            let ns = format!("{p}{}", (b'a' + i as u8) as char);
-            self.add_ns(&ns)?;
+        for i in 0..NODES.len() {
+            let ns = self.add_node(i)?;
             members.push((
                 ns.clone(),
                 format!("{LAN_PREFIX}.{}/24", i + 1),
                 format!("p{i}"),
             ));
-            let dir = self.dir.join(name);
-            for sub in ["ha.d/resource.d", "run", "state"] {
-                fs::create_dir_all(dir.join(sub))?;
-            }
-            self.nodes.push(LabNode {
-                name: name.to_string(),
-                ns,
-                dir,
-                daemon: None,
-            });
         }
         if let Some(x) = self.attacker_ns.clone() {
             self.add_ns(&x)?;

@@ -68,19 +68,47 @@ fn newest_source(dir: &Path) -> Option<(SystemTime, PathBuf)> {
     newest
 }
 
-fn scenario(name: &str) {
-    if !hb_lab::skip::unless_root(&format!("demo scenario {name}")) {
-        return;
-    }
-    let out = Command::new(DEMO)
-        .args(["--scenario", name])
+/// The demo's stdout for `--scenario name`, asserted to have succeeded;
+/// `None` (after the skip line) when not root.
+fn run_scenario(name: &str) -> Option<String> {
+    let mut cmd = Command::new(DEMO);
+    cmd.args(["--scenario", name])
         .arg("--heartbeat-bin")
-        .arg(heartbeat_bin())
-        .output()
-        .expect("run the demo");
-    let text = String::from_utf8_lossy(&out.stdout);
+        .arg(heartbeat_bin());
+    run_story(name, cmd)
+}
+
+fn run_story(name: &str, mut cmd: Command) -> Option<String> {
+    if !hb_lab::skip::unless_root(&format!("demo scenario {name}")) {
+        return None;
+    }
+    let out = cmd.output().expect("run the demo");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     println!("{text}");
     assert!(out.status.success(), "scenario {name} failed:\n{text}");
+    Some(text)
+}
+
+/// Nothing of the lab with namespace prefix `prefix` is left.
+fn assert_gone(prefix: &str) {
+    let list = Command::new("ip").args(["netns", "list"]).output().unwrap();
+    let left = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        !left.contains(prefix),
+        "namespaces of {prefix} left behind:\n{left}"
+    );
+    let loops = Command::new("losetup").arg("-a").output().unwrap();
+    let loops = String::from_utf8_lossy(&loops.stdout);
+    assert!(
+        !loops.contains(&format!("heartbeat-lab-{prefix}")),
+        "loop device left: {loops}"
+    );
+}
+
+fn scenario(name: &str) {
+    let Some(text) = run_scenario(name) else {
+        return;
+    };
     assert!(text.contains("VIP answers from"), "no timeline in:\n{text}");
     // The namespaces it announced are gone.
     let line = text
@@ -93,18 +121,7 @@ fn scenario(name: &str) {
         .and_then(|r| r.split(' ').next())
         .map(|ns| ns.trim_end_matches('a').to_string())
         .expect("namespace names");
-    let list = Command::new("ip").args(["netns", "list"]).output().unwrap();
-    let left = String::from_utf8_lossy(&list.stdout);
-    assert!(
-        !left.contains(&prefix),
-        "namespaces of {prefix} left behind:\n{left}"
-    );
-    let loops = Command::new("losetup").arg("-a").output().unwrap();
-    let loops = String::from_utf8_lossy(&loops.stdout);
-    assert!(
-        !loops.contains(&format!("heartbeat-lab-{prefix}")),
-        "loop device left: {loops}"
-    );
+    assert_gone(&prefix);
 }
 
 #[test]
@@ -120,6 +137,43 @@ fn demo_switchover_story_succeeds_and_cleans_up() {
 #[test]
 fn demo_failback_story_succeeds_and_cleans_up() {
     scenario("failback");
+}
+
+#[test]
+fn demo_sites_story_moves_the_dns_name_and_cleans_up() {
+    // As the issue spells it: `heartbeat demo` runs heartbeat-demo beside it.
+    let mut cmd = Command::new(heartbeat_bin());
+    cmd.args(["demo", "--scenario", "sites"]);
+    let Some(text) = run_story("sites", cmd) else {
+        return;
+    };
+    // The timeline, in the order the story happens (the demo sorts the
+    // lines by when they happened, the daemons' by their log times).
+    let steps = [
+        "client: www.sites.test → 10.231.1.2",
+        "fault: site A's uplink cut",
+        "alpha: reaches no ping node",
+        "bravo takes the group over",
+        "client: www.sites.test → 10.231.2.2",
+    ];
+    let at: Vec<usize> = steps
+        .iter()
+        .map(|step| {
+            text.find(step)
+                .unwrap_or_else(|| panic!("no \"{step}\" in:\n{text}"))
+        })
+        .collect();
+    assert!(
+        at.windows(2).all(|w| w[0] < w[1]),
+        "steps out of order:\n{text}"
+    );
+    let prefix = text
+        .split("through router ")
+        .nth(1)
+        .and_then(|r| r.split(';').next())
+        .map(|ns| ns.trim_end_matches('r').to_string())
+        .expect("router namespace");
+    assert_gone(&prefix);
 }
 
 #[test]

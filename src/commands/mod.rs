@@ -6,6 +6,7 @@ pub mod check;
 pub mod cl_status;
 pub mod colour;
 pub mod ctl;
+pub mod demo;
 pub mod export;
 pub mod resource;
 pub mod send_arp;

@@ -47,6 +47,47 @@ pub fn check(name: &str, args: &[String]) -> Result<(), String> {
             return Err(format!("{what} [{path}] is not an absolute path"));
         }
     }
+    if name == "DNSupdate" {
+        dnsupdate(args)?;
+    }
+    Ok(())
+}
+
+/// `DNSupdate::NAME::SERVER[::KEYFILE[::TTL[::ADDRESSES[::remove|keep]]]]`: the shape the
+/// agent would refuse at start, refused here already (at `heartbeat check`).
+fn dnsupdate(args: &[String]) -> Result<(), String> {
+    let arg = |i: usize| args.get(i).map(String::as_str).filter(|a| !a.is_empty());
+    if args.len() > 6 || arg(0).is_none() || arg(1).is_none() {
+        return Err(
+            "DNSupdate takes NAME::SERVER[::KEYFILE[::TTL[::ADDRESSES[::remove|keep]]]]".into(),
+        );
+    }
+    // The agent hands them to nsupdate as words: it refuses anything else.
+    let dns_char = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+    for (what, v, extra) in [("name", &args[0], ""), ("server", &args[1], ":")] {
+        if v.starts_with('.') || !v.chars().all(|c| dns_char(c) || extra.contains(c)) {
+            return Err(format!("{what} [{v}] is not a DNS name or address"));
+        }
+    }
+    if let Some(w) = args
+        .get(5)
+        .filter(|w| !matches!(w.as_str(), "remove" | "keep"))
+    {
+        return Err(format!("the sixth argument is remove or keep, not [{w}]"));
+    }
+    if let Some(ttl) = arg(3).filter(|t| t.parse::<u32>().is_err()) {
+        return Err(format!("TTL [{ttl}] is not a number of seconds"));
+    }
+    for pair in arg(4).map(|a| a.split(',')).into_iter().flatten() {
+        let ok = pair
+            .split_once('=')
+            .is_some_and(|(n, a)| !n.is_empty() && a.parse::<std::net::IpAddr>().is_ok());
+        if !ok {
+            return Err(format!(
+                "address entry [{pair}] is not NODE=IP-ADDRESS (list: node=address,node=address)"
+            ));
+        }
+    }
     Ok(())
 }
 
@@ -120,6 +161,38 @@ mod tests {
         assert_eq!(check("ocf:x:y", &args(&["offset=-5"])), Ok(()));
         // A dash inside is fine.
         assert_eq!(check("web", &args(&["a-b"])), Ok(()));
+    }
+
+    #[test]
+    fn dnsupdate_needs_name_and_server_a_numeric_ttl_and_node_address_pairs() {
+        let dns = |a: &[&str]| check("DNSupdate", &args(a));
+        assert_eq!(dns(&["www.example.org", "192.0.2.53"]), Ok(()));
+        assert_eq!(
+            dns(&["www", "ns", "/k", "30", "alpha=192.0.2.1,bravo=2001:db8::2"]),
+            Ok(())
+        );
+        assert!(
+            dns(&["www.example.org"])
+                .unwrap_err()
+                .contains("NAME::SERVER")
+        );
+        assert!(dns(&["www", "ns", "/k", "1m"]).unwrap_err().contains("TTL"));
+        assert!(dns(&["www;x", "ns"]).unwrap_err().contains("name [www;x]"));
+        assert!(
+            dns(&["www", "ns 53"])
+                .unwrap_err()
+                .contains("server [ns 53]")
+        );
+        assert_eq!(dns(&["www", "2001:db8::53"]), Ok(()));
+        let e = dns(&["www", "ns", "/k", "30", "alpha:192.0.2.1"]).unwrap_err();
+        assert!(e.contains("NODE=IP-ADDRESS"), "{e}");
+        assert!(dns(&["www", "ns", "", "", "alpha=nat-box"]).is_err());
+        assert_eq!(dns(&["www", "ns", "", "", "", "remove"]), Ok(()));
+        assert!(
+            dns(&["www", "ns", "", "", "", "delete"])
+                .unwrap_err()
+                .contains("remove or keep")
+        );
     }
 
     #[test]

@@ -95,6 +95,10 @@ impl FileDiags<'_> {
     pub fn file_warn(&mut self, message: impl Into<String>) {
         self.diags.warn(self.file, None, message);
     }
+    /// A warning at `line`, or about the whole file when there is no line.
+    pub fn warn_at(&mut self, line: Option<usize>, message: impl Into<String>) {
+        self.diags.warn(self.file, line, message);
+    }
 }
 
 #[cfg(test)]

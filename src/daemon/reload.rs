@@ -69,7 +69,9 @@ impl Driver {
                 for w in &loaded.warnings {
                     tracing::warn!("Reload: {w}");
                 }
-                Some(loaded.config)
+                let mut config = loaded.config;
+                crate::media::drop_redundant_own_ucast(&mut config.media);
+                Some(config)
             }
             Err(errors) => {
                 for e in &errors.0 {

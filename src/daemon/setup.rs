@@ -24,7 +24,9 @@ pub fn load_config(g: &Globals) -> Result<ClusterConfig, i32> {
             for w in &loaded.warnings {
                 eprintln!("WARN: {w}");
             }
-            Ok(loaded.config)
+            let mut config = loaded.config;
+            crate::media::drop_redundant_own_ucast(&mut config.media);
+            Ok(config)
         }
         Err(errors) => {
             for e in &errors.0 {

@@ -20,7 +20,7 @@ use tokio::sync::{Notify, mpsc};
 
 pub use queue::{Dropped, OutKind, SendQueue};
 pub use serial::SerialLink;
-pub use udp::UdpLink;
+pub use udp::{UdpLink, drop_redundant_own_ucast};
 
 /// What arrived on one link.
 #[derive(Debug)]

@@ -119,6 +119,38 @@ impl UdpLink {
     }
 }
 
+/// Drops the `ucast` lines of `media` that name this machine where another
+/// bcast or ucast line on the same interface (so on the same port) receives
+/// already; returns how many. Such a line only ever receives (both nodes
+/// may share one ha.cf), and two sockets bound alike share the incoming
+/// packets by flow: the one that never heard its peer would be declared a
+/// dead link after initdead while the link is fine.
+pub fn drop_redundant_own_ucast(media: &mut Vec<Medium>) -> usize {
+    let names_me = |m: &Medium| match m {
+        Medium::Ucast { iface, peer } => {
+            interface_ipv4(iface).is_ok_and(|a| a.all_local.contains(peer))
+        }
+        _ => false,
+    };
+    let shares_port = |a: &Medium, b: &Medium| match (a, b) {
+        (
+            Medium::Ucast { iface, .. },
+            Medium::Bcast { iface: other } | Medium::Ucast { iface: other, .. },
+        ) => iface == other,
+        _ => false,
+    };
+    let own: Vec<bool> = media.iter().map(names_me).collect();
+    let drop: Vec<bool> = (0..media.len())
+        .map(|i| own[i] && (0..media.len()).any(|j| !own[j] && shares_port(&media[i], &media[j])))
+        .collect();
+    let mut i = 0;
+    media.retain(|_| {
+        i += 1;
+        !drop[i - 1]
+    });
+    drop.iter().filter(|d| **d).count()
+}
+
 struct IfaceAddrs {
     addr: Option<Ipv4Addr>,
     broadcast: Option<Ipv4Addr>,
@@ -158,4 +190,27 @@ fn interface_ipv4(iface: &str) -> io::Result<IfaceAddrs> {
         ));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ucast(iface: &str, peer: &str) -> Medium {
+        Medium::Ucast {
+            iface: iface.into(),
+            peer: peer.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_ucast_line_naming_this_machine_goes_only_where_another_line_receives() {
+        // Loopback's address is this machine's on every host.
+        let mut shared = vec![ucast("lo", "127.0.0.1"), ucast("lo", "192.0.2.9")];
+        assert_eq!(drop_redundant_own_ucast(&mut shared), 1);
+        assert_eq!(shared, [ucast("lo", "192.0.2.9")]);
+        let mut alone = vec![ucast("lo", "127.0.0.1")];
+        assert_eq!(drop_redundant_own_ucast(&mut alone), 0);
+        assert_eq!(alone.len(), 1);
+    }
 }

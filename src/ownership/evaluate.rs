@@ -36,6 +36,7 @@ impl Ownership {
         // if anything changed above, the peer must see it first.
         let changed = self.refresh_version();
         self.start_what_we_may(now, out);
+        self.log_cut_off(out);
         self.log_groups_down(out);
         self.finish_serving(out);
         self.finish_request(now, out);
@@ -265,8 +266,30 @@ impl Ownership {
     }
 
     /// Whether the start rule allows group `g` here, ignoring the ack; the
-    /// reason for the log if so.
+    /// reason for the log if so. A node that reaches none of its ping nodes
+    /// takes nothing: it is the one cut off, and the peer it cannot hear
+    /// may well be serving (the two-site rule: no internet at all, do nothing).
     pub(super) fn may_take(&self, g: usize) -> Option<StartReason> {
+        self.may_take_by_membership(g).filter(|_| !self.cut_off())
+    }
+
+    /// Ping nodes are configured, measured, and none answers.
+    pub(super) fn cut_off(&self) -> bool {
+        self.reach_known && self.reach == 0
+    }
+
+    /// Log once, while cut off, that a group we would otherwise take stays where it is.
+    fn log_cut_off(&mut self, out: &mut Vec<Output>) {
+        let withheld = self.cut_off()
+            && (0..self.groups.len()).any(|g| self.may_take_by_membership(g).is_some());
+        if withheld && !self.cut_off_logged {
+            let peer = self.peer.clone();
+            notify(out, Notice::CutOff { peer });
+        }
+        self.cut_off_logged = withheld;
+    }
+
+    fn may_take_by_membership(&self, g: usize) -> Option<StartReason> {
         let grp = &self.groups[g];
         if self.shutting_down
             || grp.local != LocalState::Stopped

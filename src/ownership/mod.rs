@@ -328,6 +328,8 @@ pub struct Ownership {
     /// Whether the daemon reported a measurement yet.
     reach_known: bool,
     reach_lower: bool,
+    /// The [`Notice::CutOff`] was logged for the current stretch.
+    cut_off_logged: bool,
     request: Option<OwnRequest>,
     next_request_id: u64,
     serving: Option<Serving>,
@@ -403,6 +405,7 @@ impl Ownership {
             reach: 0,
             reach_known: false,
             reach_lower: false,
+            cut_off_logged: false,
             request: None,
             next_request_id: 1,
             serving: None,

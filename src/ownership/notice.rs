@@ -134,6 +134,9 @@ pub enum Notice {
         peer_reach: u32,
         reach: u32,
     },
+    /// We reach none of our ping nodes: cut off from the world, we take
+    /// over nothing, whatever the peer does.
+    CutOff { peer: NodeName },
     /// We no longer reach fewer ping nodes than the peer.
     ReachRecovered {
         peer: NodeName,
@@ -186,6 +189,7 @@ impl Notice {
             | MonitorRestart { .. }
             | Reannouncing { .. }
             | ReachLower { .. }
+            | CutOff { .. }
             | PeerStandbyIgnored { .. }
             | RequestFinished { ok: false, .. } => Level::Warn,
             PeerUp { .. }
@@ -238,6 +242,7 @@ impl fmt::Display for Notice {
             Conflict { group, epoch_here, epoch_peer, peer, loser, keeper } => write!(f, "Both nodes hold resource group {group} (epoch {epoch_here} here, {epoch_peer} on {peer}); {loser} releases it, {keeper} keeps it"),
             Reannouncing { peer, group } => write!(f, "{peer} released resource group {group}; re-announcing it here"),
             ReachLower { peer, peer_reach, reach } => write!(f, "{peer} reaches {peer_reach} ping nodes, we reach {reach}: giving it our resources"),
+            CutOff { peer } => write!(f, "we reach none of our ping nodes: taking over nothing, whatever {peer} does"),
             ReachRecovered { peer, peer_reach, reach } => write!(f, "we reach {reach} ping nodes again ({peer} reaches {peer_reach})"),
             PeerStandbyIgnored { which, peer, busy } => write!(f, "standby message [{which}] from {peer} ignored: {busy}"),
             PeerWantsTakeover { peer, which } => write!(f, "{peer} wants to take over; Going standby [{which}]."),
@@ -361,6 +366,7 @@ mod tests {
             (Notice::Conflict { group: g("ip-a"), epoch_here: 4, epoch_peer: 5, peer: n("bravo"), loser: n("alpha"), keeper: n("bravo") }, Level::Error, "Both nodes hold resource group ip-a (epoch 4 here, 5 on bravo); alpha releases it, bravo keeps it"),
             (Notice::Reannouncing { peer: n("bravo"), group: g("ip-a") }, Level::Warn, "bravo released resource group ip-a; re-announcing it here"),
             (Notice::ReachLower { peer: n("bravo"), peer_reach: 2, reach: 1 }, Level::Warn, "bravo reaches 2 ping nodes, we reach 1: giving it our resources"),
+            (Notice::CutOff { peer: n("bravo") }, Level::Warn, "we reach none of our ping nodes: taking over nothing, whatever bravo does"),
             (Notice::ReachRecovered { peer: n("bravo"), peer_reach: 2, reach: 2 }, Level::Info, "we reach 2 ping nodes again (bravo reaches 2)"),
             (Notice::PeerStandbyIgnored { which: Which::Local, peer: n("alpha"), busy: Busy::InFlux { group: g("ip-a"), state: LocalState::Starting } }, Level::Warn, "standby message [local] from alpha ignored: local resources in flux (resource group ip-a is Starting)"),
             (Notice::PeerWantsTakeover { peer: n("alpha"), which: Which::Foreign }, Level::Info, "alpha wants to take over; Going standby [foreign]."),

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 )]
 struct Cli {
     /// Run one scripted story and report measured times (exit 0 when it went as expected).
-    #[arg(long, value_parser = ["failover", "switchover", "failback"])]
+    #[arg(long, value_parser = ["failover", "switchover", "failback", "sites"])]
     scenario: Option<String>,
     /// keepalive of the demo cluster.
     #[arg(long, default_value = "100ms")]

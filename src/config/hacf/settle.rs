@@ -202,6 +202,18 @@ fn check_deadping(cf: &HaCf, t: &Timings, d: &mut FileDiags) {
                 ms(t.keepalive)
             ),
         );
+    } else if (!cf.ping.is_empty() || !cf.ping_groups.is_empty()) && t.deadping >= t.deadtime {
+        // A node reaching no ping node takes nothing over, but only once it
+        // knows: cut off from everything, it loses its ping nodes and its
+        // peer at the same moment.
+        d.warn_at(
+            line_of(&cf.deadping).or(deadtime_line(cf)),
+            format!(
+                "deadping [{} ms] is not below deadtime [{} ms]: a node cut off from everything may declare its peer dead, and take over, before it knows it reaches no ping node",
+                ms(t.deadping),
+                ms(t.deadtime)
+            ),
+        );
     }
 }
 

@@ -5,6 +5,7 @@
 //! split-brain property tests in `property.rs`.
 
 mod property;
+mod reach;
 mod scenarios;
 
 use super::*;

@@ -4,7 +4,7 @@
 use super::*;
 
 /// Two groups, one preferred by each node; both nodes booted and up.
-fn pair(auto_failback: AutoFailback) -> Sim {
+pub(super) fn pair(auto_failback: AutoFailback) -> Sim {
     let mut sim = Sim::new(
         &[("ip-a", 0), ("ip-b", 1)],
         auto_failback,

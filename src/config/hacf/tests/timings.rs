@@ -89,6 +89,27 @@ fn initdead_below_deadtime_is_fatal_and_below_twice_warns() {
 }
 
 #[test]
+fn ping_nodes_want_deadping_below_deadtime() {
+    let warned = |extra: &str| {
+        let (_, d) = with(extra);
+        assert!(d.errors.is_empty(), "{:?}", d.errors);
+        d.warnings
+            .iter()
+            .any(|w| w.message.contains("is not below deadtime"))
+    };
+    assert!(
+        warned("ping 192.0.2.1\n"),
+        "the default deadping is deadtime"
+    );
+    assert!(warned("ping_group w 192.0.2.1\ndeadtime 10\ndeadping 10\n"));
+    assert!(!warned("ping 192.0.2.1\ndeadtime 10\ndeadping 5\n"));
+    assert!(
+        !warned("deadtime 10\ndeadping 20\n"),
+        "no ping nodes, no guard"
+    );
+}
+
+#[test]
 fn deadping_must_exceed_twice_keepalive() {
     expect_err("deadping 2\n", Some(4), "deadping [2000 ms] is too small");
     assert_eq!(ok("deadping 3\n").timings.deadping, s(3));
