@@ -2,9 +2,11 @@
 //! on the lab's loop disk, the `webnode` service script) exported by
 //! `heartbeat export pacemaker`, then Debian's corosync and pacemakerd
 //! started for real on both nodes (each in its own network, mount and UTS
-//! namespace, see lab/src/pacemaker.rs). They must form one membership,
-//! place the group on the preferred node, and move it, data included,
-//! when that node's corosync is SIGKILLed.
+//! namespace, see lab/src/pacemaker.rs) with the exported corosync.conf
+//! and key. They must form one membership, take the exported CIB as
+//! docs/migration.md's step 7 loads it (`cibadmin --replace --scope
+//! configuration`), place the group on the preferred node, and move it,
+//! data included, when that node's corosync is SIGKILLed.
 //!
 //! What it does not prove, and prints once: the lab has no fence device,
 //! so the CIB is exported with `--disable-fencing` (stonith-enabled=false)
@@ -93,6 +95,8 @@ fn exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_die
         lab.pacemaker_members(A),
         lab.pacemaker_members(B)
     );
+    lab.load_pacemaker_config(A, &export)
+        .expect("cibadmin --replace");
     let placed = lab.wait_for(SETTLE, |l| {
         l.pacemaker_location(B, &group) == [NODES[0]]
             && l.vip_holders() == [A]

@@ -107,9 +107,10 @@ impl Lab {
         Ok(out)
     }
 
-    /// Start Corosync, then Pacemaker, on node `i` with the files of
-    /// `export` (from [`Lab::export_pacemaker`]); returns once Corosync
-    /// answers and pacemakerd runs (not once the cluster has settled).
+    /// Start Corosync, then Pacemaker, on node `i` with the corosync.conf
+    /// and key of `export` (from [`Lab::export_pacemaker`]); returns once
+    /// Corosync answers and pacemakerd runs (not once the cluster has
+    /// settled). The CIB comes later, [`Lab::load_pacemaker_config`].
     pub fn start_pacemaker(&mut self, i: usize, export: &Path) -> io::Result<()> {
         let dir = self.pacemaker_dir(i);
         self.install_pacemaker_files(i, export, &dir)?;
@@ -137,9 +138,10 @@ impl Lab {
     }
 
     /// The node's private directories, filled from the export: the key
-    /// and corosync.conf, the CIB (owned by hacluster, as Pacemaker keeps
-    /// it), and the node's resource.d scripts in its /etc/init.d as the
-    /// export's notes ask for scripts mapped to `lsb:`.
+    /// and corosync.conf, Pacemaker's state directories (owned by
+    /// hacluster, as Pacemaker keeps them; the CIB starts empty, as on a
+    /// new cluster), and the node's resource.d scripts in its /etc/init.d
+    /// as the export's notes ask for scripts mapped to `lsb:`.
     fn install_pacemaker_files(&self, i: usize, export: &Path, dir: &Path) -> io::Result<()> {
         for (sub, _) in BINDS {
             fs::create_dir_all(dir.join(sub))?;
@@ -152,7 +154,6 @@ impl Lab {
         for sub in ["cib", "pengine", "blackbox", "cores"] {
             fs::create_dir_all(lib.join(sub))?;
         }
-        fs::copy(export.join("cib.xml"), lib.join("cib/cib.xml"))?;
         for entry in fs::read_dir(self.nodes[i].config_dir().join("resource.d"))? {
             let entry = entry?;
             fs::copy(entry.path(), dir.join("init.d").join(entry.file_name()))?;
@@ -186,6 +187,22 @@ impl Lab {
             .daemon_pid(i)
             .ok_or_else(|| io::Error::other(format!("node {i} runs no Pacemaker")))?;
         Ok(in_daemon_namespaces(pid, argv))
+    }
+
+    /// Load the exported CIB into the running cluster from node `i`, as
+    /// the migration guide's step 7 does: only the configuration section
+    /// is replaced (the running CIB's epoch is already past the file's).
+    pub fn load_pacemaker_config(&self, i: usize, export: &Path) -> io::Result<()> {
+        let cib = export.join("cib.xml");
+        let argv = [
+            "cibadmin",
+            "--replace",
+            "--scope",
+            "configuration",
+            "--xml-file",
+        ];
+        let mut cmd = self.holder_command(i, &argv)?;
+        run(cmd.arg(cib)).map(drop)
     }
 
     /// Run a tool (`crm_mon`, `crm_node`, `corosync-cfgtool` …) on node
