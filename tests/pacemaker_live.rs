@@ -5,23 +5,30 @@
 //! namespace, see lab/src/pacemaker.rs) with the exported corosync.conf
 //! and key. They must form one membership, take the exported CIB as
 //! docs/migration.md's step 7 loads it (`cibadmin --replace --scope
-//! configuration`), place the group on the preferred node, and move it,
-//! data included, when that node's corosync is SIGKILLed.
+//! configuration`), place the group on the preferred node, and start it
+//! on the other node when that node's corosync is SIGKILLed; once the lab
+//! has powered the dead node off, the client reaches the group, data
+//! included, on the survivor.
 //!
-//! What it does not prove, and prints once: the lab has no fence device,
+//! `drbddisk::r0` goes live too, exported as the promotable
+//! `ocf:linbit:drbd` clone: LINBIT's agent needs the kernel module, so the
+//! lab plays that agent on its DRBD emulator (lab/src/pcmk-drbd; the
+//! offline crm_simulate checks of tests/export.rs cover the same CIB).
+//!
+//! What they do not prove, and print once: the lab has no fence device,
 //! so the CIB is exported with `--disable-fencing` (stonith-enabled=false)
-//! and the node whose corosync died is never fenced. DRBD is not in this
-//! configuration: `ocf:linbit:drbd` needs the kernel module (its exported
-//! form is checked offline by tests/export.rs with crm_simulate).
+//! and the node whose corosync died is never fenced: it keeps its VIP,
+//! and with DRBD its Primary role, which blocks the move until the lab
+//! powers that node off as a fence device would.
 //! Root only; under CI=true a missing program fails instead of skipping.
 
 #[macro_use]
 #[path = "support/lab_cluster.rs"]
 mod lab_cluster;
 
-use hb_lab::{Lab, NODES, VIP};
+use hb_lab::{Lab, LabConfig, NODES, VIP};
 use lab_cluster::*;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 const PROGRAMS: [&str; 8] = [
@@ -70,14 +77,14 @@ macro_rules! live_check {
     };
 }
 
-#[test]
-fn exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_dies() {
-    let test = "exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_dies";
+/// The lab of `cfg` exported, Corosync and Pacemaker running on both
+/// nodes in one membership, and the exported CIB loaded; `None` (after
+/// the skip line) when a prerequisite is missing.
+fn running_cluster(test: &str, cfg: LabConfig) -> Option<(Lab, PathBuf)> {
     if !prerequisites(test) {
-        return;
+        return None;
     }
-    let group = format!("g-ip-{VIP}");
-    let mut lab = Lab::create(config("pcmk")).expect("lab");
+    let mut lab = Lab::create(cfg).expect("lab");
     let export = lab.export_pacemaker().expect("export");
     let cib = std::fs::read_to_string(export.join("cib.xml")).unwrap();
     assert!(
@@ -86,7 +93,6 @@ fn exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_die
     );
     lab.start_pacemaker(A, &export).expect("pacemaker on alpha");
     lab.start_pacemaker(B, &export).expect("pacemaker on bravo");
-
     let both = [NODES[0].to_string(), NODES[1].to_string()];
     live_check!(
         lab,
@@ -97,6 +103,16 @@ fn exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_die
     );
     lab.load_pacemaker_config(A, &export)
         .expect("cibadmin --replace");
+    Some((lab, export))
+}
+
+#[test]
+fn exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_dies() {
+    let test = "exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_dies";
+    let Some((mut lab, export)) = running_cluster(test, config("pcmk")) else {
+        return;
+    };
+    let group = format!("g-ip-{VIP}");
     let placed = lab.wait_for(SETTLE, |l| {
         l.pacemaker_location(B, &group) == [NODES[0]]
             && l.vip_holders() == [A]
@@ -117,23 +133,32 @@ fn exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_die
 
     let killed = Instant::now();
     lab.kill_corosync(A).expect("kill alpha's corosync");
-    let answered = lab.wait_for(SETTLE, |l| {
-        l.probe(Duration::from_millis(200)).as_deref() == Some(NODES[1])
+    let moved = lab.wait_for(SETTLE, |l| {
+        l.pacemaker_location(B, &group) == [NODES[1]]
+            && l.vip_holders().contains(&B)
+            && served_on(l, B).as_deref() == Some(NODES[1])
     });
     let took = killed.elapsed();
     live_check!(
         lab,
-        answered,
-        "the VIP never answered from bravo: Pacemaker on bravo says {:?}, VIP on {:?}",
+        moved,
+        "the group never started on bravo: Pacemaker on bravo says {:?}, VIP on {:?}",
         lab.pacemaker_location(B, &group),
         lab.vip_holders()
     );
+    // Unfenced, alpha keeps its copy of the VIP (and its mount and web
+    // service): which node a client reaches is then a race of ARP
+    // answers. The lab now does what a fence device would do: power
+    // alpha off. From then on the client must reach bravo, and bravo must
+    // serve what alpha wrote on the disk.
+    let alpha_kept = lab.vip_holders().contains(&A);
+    lab.kill(A);
     live_check!(
         lab,
-        lab.pacemaker_location(B, &group) == [NODES[1]] && lab.vip_holders().contains(&B),
-        "bravo answers but Pacemaker says {:?}, VIP on {:?}",
-        lab.pacemaker_location(B, &group),
-        lab.vip_holders()
+        lab.wait_for(SETTLE, |l| {
+            l.probe(Duration::from_millis(200)).as_deref() == Some(NODES[1])
+        }),
+        "with alpha off, the client never reached bravo on the VIP"
     );
     assert_eq!(
         lab.fetch_srv("proof", Duration::from_secs(2)).as_deref(),
@@ -141,18 +166,105 @@ fn exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_die
         "bravo's Filesystem did not mount the disk alpha wrote to"
     );
     println!(
-        "pacemaker_live: corosync SIGKILL on alpha -> VIP answering from bravo in {} ms (token {} ms)",
+        "pacemaker_live: corosync SIGKILL on alpha -> group started on bravo, VIP answering there, in {} ms (token {} ms)",
         took.as_millis(),
         token_ms(&export)
     );
     println!(
-        "pacemaker_live: not tested here: fencing (no fence device; stonith-enabled=false) — alpha, unfenced, {} the VIP after its corosync died; and DRBD (ocf:linbit:drbd needs the kernel module)",
-        if lab.vip_holders().contains(&A) {
-            "still holds"
-        } else {
-            "released"
-        }
+        "pacemaker_live: not tested here: fencing (no fence device; stonith-enabled=false) — alpha, unfenced, {} the VIP after its corosync died, until the lab powered it off",
+        if alpha_kept { "still held" } else { "released" }
     );
+}
+
+/// What the web service on the VIP answers to node `i` itself (the
+/// address is local there, so no ARP race with a node that also has it).
+fn served_on(lab: &Lab, i: usize) -> Option<String> {
+    hb_lab::in_netns(&lab.nodes[i].ns, || {
+        hb_lab::http_get(VIP, 80, Duration::from_millis(500))
+    })
+    .ok()
+    .flatten()
+}
+
+fn drbd_role(lab: &Lab, i: usize) -> String {
+    lab.drbdadm(i, &["role", "r0"])
+        .map(|o| stdout(&o))
+        .unwrap_or_default()
+}
+
+/// `drbddisk::r0` exported as a promotable `ocf:linbit:drbd` clone, here
+/// played on the DRBD emulator (lab/src/pcmk-drbd): Pacemaker promotes
+/// alpha's side under the group. Then alpha's corosync dies, and without
+/// fencing DRBD itself refuses bravo's promotion, alpha being Primary
+/// still; once the lab powers alpha off, as a fence device would, bravo
+/// promotes and the group answers from there.
+#[test]
+fn exported_drbd_clone_is_promoted_under_the_group_and_moves_once_the_dead_node_is_off() {
+    let test =
+        "exported_drbd_clone_is_promoted_under_the_group_and_moves_once_the_dead_node_is_off";
+    let mut cfg = config("pcmd");
+    cfg.drbd = true;
+    cfg.shared_disk = false;
+    cfg.resources = Some(format!("drbddisk::r0 {VIP}/24/eth0 webnode"));
+    let Some((mut lab, export)) = running_cluster(test, cfg) else {
+        return;
+    };
+    let cib = std::fs::read_to_string(export.join("cib.xml")).unwrap();
+    assert!(
+        cib.contains("provider=\"linbit\" type=\"drbd\"") && cib.contains("promotable"),
+        "{cib}"
+    );
+    let group = format!("g-ip-{VIP}");
+    let placed = lab.wait_for(SETTLE, |l| {
+        drbd_role(l, A) == "Primary"
+            && drbd_role(l, B) == "Secondary"
+            && l.probe(Duration::from_millis(500)).as_deref() == Some(NODES[0])
+    });
+    live_check!(
+        lab,
+        placed,
+        "r0 and the group never ran on alpha: r0 {} / {}, group on {:?}, client got {:?}",
+        drbd_role(&lab, A),
+        drbd_role(&lab, B),
+        lab.pacemaker_location(B, &group),
+        lab.probe(Duration::from_millis(500))
+    );
+
+    lab.kill_corosync(A).expect("kill alpha's corosync");
+    let refused = lab.wait_for(SETTLE, |l| {
+        l.pacemaker_members(B) == [NODES[1]] && promote_failed_on_bravo(l)
+    });
+    live_check!(
+        lab,
+        refused,
+        "bravo never tried to promote r0 after alpha's corosync died"
+    );
+    assert_eq!(drbd_role(&lab, A), "Primary", "who demoted alpha?");
+    assert_eq!(drbd_role(&lab, B), "Secondary", "two Primaries");
+
+    let fenced = Instant::now();
+    lab.kill(A);
+    let answered = lab.wait_for(SETTLE, |l| {
+        l.probe(Duration::from_millis(200)).as_deref() == Some(NODES[1])
+    });
+    let took = fenced.elapsed();
+    live_check!(
+        lab,
+        answered && drbd_role(&lab, B) == "Primary",
+        "after alpha was powered off the group never answered from bravo: r0 on bravo {}, group on {:?}",
+        drbd_role(&lab, B),
+        lab.pacemaker_location(B, &group)
+    );
+    println!(
+        "pacemaker_live: DRBD: alpha's corosync dead but alpha unfenced, bravo's promotion was refused (alpha still Primary); alpha powered off by the lab as a fence device would -> VIP answering from bravo in {} ms",
+        took.as_millis()
+    );
+}
+
+/// Whether bravo's Pacemaker reports a failed promote of the DRBD clone.
+fn promote_failed_on_bravo(lab: &Lab) -> bool {
+    lab.pacemaker_tool(B, &["crm_mon", "-1"])
+        .is_ok_and(|o| stdout(&o).contains("promote on bravo"))
 }
 
 /// The `token:` value of the exported corosync.conf.

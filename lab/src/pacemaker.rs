@@ -10,7 +10,9 @@
 //! own directories bound over /etc/corosync (the exported corosync.conf and
 //! key), /var/lib/corosync, /var/lib/pacemaker (the exported CIB),
 //! /var/log/pacemaker and /etc/init.d (where the export tells the admin to
-//! install resource.d scripts it mapped to `lsb:`). libqb's abstract
+//! install resource.d scripts it mapped to `lsb:`); with the DRBD emulator
+//! also its drbdadm on /usr/local and a stand-in for `ocf:linbit:drbd`
+//! (`pcmk-drbd`) in the OCF agents' directory. libqb's abstract
 //! sockets are per network namespace already. The host's own copies of
 //! those directories are never written.
 //!
@@ -34,6 +36,9 @@ use std::time::{Duration, Instant};
 /// `pacemaker/log` directory).
 const PCMK_LOG: &str = "/var/log/pacemaker/pacemaker.log";
 
+/// `ocf:linbit:drbd` on the DRBD emulator (see the script's header).
+const LINBIT_DRBD: &str = include_str!("pcmk-drbd");
+
 /// The node's private directories, each bound over the system path of
 /// the same role, and what the owner must be.
 const BINDS: [(&str, &str); 5] = [
@@ -47,7 +52,7 @@ const BINDS: [(&str, &str); 5] = [
 /// Run as the holder: the mounts, the host name, a ready mark, then sleep
 /// so the namespaces stay while the daemons come and go.
 const HOLDER: &str = r#"set -e
-dir=$1; name=$2
+dir=$1; name=$2; drbd=$3
 mount -t tmpfs -o mode=1777 lab-shm /dev/shm
 mount -t tmpfs -o mode=755 lab-run /run
 mkdir -p /run/crm /run/resource-agents /run/lock
@@ -57,6 +62,12 @@ mount --bind "$dir/lib-corosync" /var/lib/corosync
 mount --bind "$dir/lib-pacemaker" /var/lib/pacemaker
 mount --bind "$dir/log" /var/log/pacemaker
 mount --bind "$dir/init.d" /etc/init.d
+# With the DRBD emulator: its drbdadm on /usr/local/bin, and the agent
+# the export names for DRBD beside the installed ones.
+if [ -n "$drbd" ]; then
+    mount --bind "$drbd" /usr/local
+    mount -t overlay -o "lowerdir=$dir/ocf:/usr/lib/ocf/resource.d" lab-ocf /usr/lib/ocf/resource.d
+fi
 hostname "$name"
 touch "$dir/ready"
 exec sleep infinity
@@ -121,6 +132,11 @@ impl Lab {
             .args(["sh", "-c", HOLDER, "holder"])
             .arg(&dir)
             .arg(&self.nodes[i].name)
+            .arg(if self.cfg.drbd {
+                self.drbd_dir(i)
+            } else {
+                PathBuf::new()
+            })
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(output_file(&dir, "holder.out")?)
@@ -158,6 +174,12 @@ impl Lab {
             let entry = entry?;
             fs::copy(entry.path(), dir.join("init.d").join(entry.file_name()))?;
         }
+        if self.cfg.drbd {
+            let linbit = dir.join("ocf/linbit");
+            fs::create_dir_all(&linbit)?;
+            fs::write(linbit.join("drbd"), LINBIT_DRBD)?;
+            fs::set_permissions(linbit.join("drbd"), fs::Permissions::from_mode(0o755))?;
+        }
         for owned in [lib, dir.join("log")] {
             run(Command::new("chown")
                 .args(["-R", "hacluster:haclient"])
@@ -174,6 +196,10 @@ impl Lab {
         let child = self
             .holder_command(i, argv)?
             .env("PCMK_logfile", PCMK_LOG)
+            // The agents inherit it: scripts that keep pid files there
+            // (the lab's webnode) would otherwise share /tmp with the
+            // other labs' nodes of the same name.
+            .env("HA_RSCTMP", "/run/resource-agents")
             .stdout(out.try_clone()?)
             .stderr(out)
             .spawn()?;
