@@ -241,6 +241,13 @@ fn exported_drbd_clone_is_promoted_under_the_group_and_moves_once_the_dead_node_
     );
     assert_eq!(drbd_role(&lab, A), "Primary", "who demoted alpha?");
     assert_eq!(drbd_role(&lab, B), "Secondary", "two Primaries");
+    // The group follows the Promoted role only: none on bravo, none started.
+    live_check!(
+        lab,
+        !lab.pacemaker_location(B, &group)
+            .contains(&NODES[1].to_string()),
+        "the group started on bravo without r0 promoted there"
+    );
 
     let fenced = Instant::now();
     lab.kill(A);
