@@ -109,7 +109,7 @@ fn running_cluster(test: &str, cfg: LabConfig) -> Option<(Lab, PathBuf)> {
 #[test]
 fn exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_dies() {
     let test = "exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_dies";
-    let Some((mut lab, export)) = running_cluster(test, config("pcmk")) else {
+    let Some((mut lab, export)) = running_cluster(test, config("pmk")) else {
         return;
     };
     let group = format!("g-ip-{VIP}");
@@ -202,7 +202,7 @@ fn drbd_role(lab: &Lab, i: usize) -> String {
 fn exported_drbd_clone_is_promoted_under_the_group_and_moves_once_the_dead_node_is_off() {
     let test =
         "exported_drbd_clone_is_promoted_under_the_group_and_moves_once_the_dead_node_is_off";
-    let mut cfg = config("pcmd");
+    let mut cfg = config("pmd");
     cfg.drbd = true;
     cfg.shared_disk = false;
     cfg.resources = Some(format!("drbddisk::r0 {VIP}/24/eth0 webnode"));

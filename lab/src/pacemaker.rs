@@ -39,8 +39,8 @@ const PCMK_LOG: &str = "/var/log/pacemaker/pacemaker.log";
 /// `ocf:linbit:drbd` on the DRBD emulator (see the script's header).
 const LINBIT_DRBD: &str = include_str!("pcmk-drbd");
 
-/// The node's private directories, each bound over the system path of
-/// the same role, and what the owner must be.
+/// The node's private directories (under its `pacemaker` directory),
+/// each bound over the system path of the same role.
 const BINDS: [(&str, &str); 5] = [
     ("etc-corosync", "/etc/corosync"),
     ("lib-corosync", "/var/lib/corosync"),
@@ -49,19 +49,19 @@ const BINDS: [(&str, &str); 5] = [
     ("init.d", "/etc/init.d"),
 ];
 
-/// Run as the holder: the mounts, the host name, a ready mark, then sleep
-/// so the namespaces stay while the daemons come and go.
+/// Run as the holder (`DIR NAME DRBD_DIR SUB:TARGET…`): the mounts, the
+/// host name, a ready mark, then sleep so the namespaces stay while the
+/// daemons come and go.
 const HOLDER: &str = r#"set -e
 dir=$1; name=$2; drbd=$3
 mount -t tmpfs -o mode=1777 lab-shm /dev/shm
 mount -t tmpfs -o mode=755 lab-run /run
 mkdir -p /run/crm /run/resource-agents /run/lock
 chown hacluster:haclient /run/crm
-mount --bind "$dir/etc-corosync" /etc/corosync
-mount --bind "$dir/lib-corosync" /var/lib/corosync
-mount --bind "$dir/lib-pacemaker" /var/lib/pacemaker
-mount --bind "$dir/log" /var/log/pacemaker
-mount --bind "$dir/init.d" /etc/init.d
+shift 3
+for bind in "$@"; do
+    mount --bind "$dir/${bind%%:*}" "${bind#*:}"
+done
 # With the DRBD emulator: its drbdadm on /usr/local/bin, and the agent
 # the export names for DRBD beside the installed ones.
 if [ -n "$drbd" ]; then
@@ -79,7 +79,8 @@ impl Lab {
         self.nodes[i].dir.join("pacemaker")
     }
 
-    /// Where Pacemaker's daemons of node `i` log.
+    /// Node `i`'s Pacemaker log, then what corosync and pacemakerd wrote
+    /// to their output (for a failing test's report).
     pub fn pacemaker_log(&self, i: usize) -> String {
         let mut s =
             fs::read_to_string(self.pacemaker_dir(i).join("log/pacemaker.log")).unwrap_or_default();
@@ -137,6 +138,7 @@ impl Lab {
             } else {
                 PathBuf::new()
             })
+            .args(BINDS.map(|(sub, target)| format!("{sub}:{target}")))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(output_file(&dir, "holder.out")?)
