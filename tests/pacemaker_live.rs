@@ -15,11 +15,13 @@
 //! lab plays that agent on its DRBD emulator (lab/src/pcmk-drbd; the
 //! offline crm_simulate checks of tests/export.rs cover the same CIB).
 //!
-//! What they do not prove, and print once: the lab has no fence device,
-//! so the CIB is exported with `--disable-fencing` (stonith-enabled=false)
-//! and the node whose corosync died is never fenced: it keeps its VIP,
-//! and with DRBD its Primary role, which blocks the move until the lab
-//! powers that node off as a fence device would.
+//! Fencing: the lab has no fence hardware, so the CIB is exported with
+//! `--disable-fencing` (stonith-enabled=false), and as exported the node
+//! whose corosync died is never fenced: it keeps its VIP, and with DRBD
+//! its Primary role, which blocks the move until the lab powers that node
+//! off by hand. The third test does step 9 of docs/migration.md with the
+//! lab's own fence device (`fence_lab`, lab/src/pcmk-fence), and then
+//! Pacemaker fences and moves everything by itself.
 //! Root only; under CI=true a missing program fails instead of skipping.
 
 #[macro_use]
@@ -171,7 +173,7 @@ fn exported_ha_d_runs_on_corosync_and_pacemaker_and_fails_over_when_corosync_die
         token_ms(&export)
     );
     println!(
-        "pacemaker_live: not tested here: fencing (no fence device; stonith-enabled=false) — alpha, unfenced, {} the VIP after its corosync died, until the lab powered it off",
+        "pacemaker_live: as exported (stonith-enabled=false, no fence device) alpha, unfenced, {} the VIP after its corosync died, until the lab powered it off; real fence hardware cannot be tested here (the lab's fence_lab stands in)",
         if alpha_kept { "still held" } else { "released" }
     );
 }
@@ -266,6 +268,78 @@ fn exported_drbd_clone_is_promoted_under_the_group_and_moves_once_the_dead_node_
         "pacemaker_live: DRBD: alpha's corosync dead but alpha unfenced, bravo's promotion was refused (alpha still Primary); alpha powered off by the lab as a fence device would -> VIP answering from bravo in {} ms",
         took.as_millis()
     );
+}
+
+/// Step 9 done in the lab: with a fence device per node (the lab's
+/// `fence_lab`, which powers a node's namespace off) and
+/// `stonith-enabled=true`, killing alpha's corosync is all it takes:
+/// bravo's Pacemaker fences alpha, promotes DRBD and starts the group, and
+/// the client reaches bravo with no help from the test.
+#[test]
+fn with_a_fence_device_the_group_and_drbd_move_when_corosync_dies() {
+    let test = "with_a_fence_device_the_group_and_drbd_move_when_corosync_dies";
+    let mut cfg = config("pmf");
+    cfg.drbd = true;
+    cfg.shared_disk = false;
+    cfg.resources = Some(format!("drbddisk::r0 {VIP}/24/eth0 webnode"));
+    let Some((lab, export)) = running_cluster(test, cfg) else {
+        return;
+    };
+    lab.add_pacemaker_fencing(A).expect("fence devices");
+    let placed = lab.wait_for(SETTLE, |l| {
+        drbd_role(l, A) == "Primary"
+            && l.probe(Duration::from_millis(500)).as_deref() == Some(NODES[0])
+    });
+    live_check!(
+        lab,
+        placed,
+        "r0 and the group never ran on alpha: r0 {} / {}, client got {:?}",
+        drbd_role(&lab, A),
+        drbd_role(&lab, B),
+        lab.probe(Duration::from_millis(500))
+    );
+
+    let killed = Instant::now();
+    lab.kill_corosync(A).expect("kill alpha's corosync");
+    let answered = lab.wait_for(SETTLE, |l| {
+        l.probe(Duration::from_millis(200)).as_deref() == Some(NODES[1])
+    });
+    let took = killed.elapsed();
+    live_check!(
+        lab,
+        answered && drbd_role(&lab, B) == "Primary",
+        "the group never answered from bravo: r0 on bravo {}, alpha's processes {:?}",
+        drbd_role(&lab, B),
+        netns_pids(&lab, A)
+    );
+    live_check!(
+        lab,
+        netns_pids(&lab, A).is_empty(),
+        "bravo took over but alpha was never fenced: {:?}",
+        netns_pids(&lab, A)
+    );
+    let history = lab
+        .pacemaker_tool(B, &["stonith_admin", "--history", NODES[0]])
+        .map(|o| stdout(&o))
+        .unwrap_or_default();
+    assert!(
+        history.contains(&format!("of {} successful", NODES[0])),
+        "no fencing of alpha in bravo's history: {history}"
+    );
+    println!(
+        "pacemaker_live: fenced: corosync SIGKILL on alpha -> alpha fenced, r0 promoted and VIP answering from bravo in {} ms (token {} ms)",
+        took.as_millis(),
+        token_ms(&export)
+    );
+}
+
+/// The processes left in node `i`'s network namespace.
+fn netns_pids(lab: &Lab, i: usize) -> Vec<String> {
+    let o = std::process::Command::new("ip")
+        .args(["netns", "pids", &lab.nodes[i].ns])
+        .output()
+        .expect("ip netns pids");
+    stdout(&o).split_whitespace().map(str::to_string).collect()
 }
 
 /// Whether bravo's Pacemaker reports a failed promote of the DRBD clone.

@@ -12,7 +12,9 @@
 //! /var/log/pacemaker and /etc/init.d (where the export tells the admin to
 //! install resource.d scripts it mapped to `lsb:`); with the DRBD emulator
 //! also its drbdadm on /usr/local and a stand-in for `ocf:linbit:drbd`
-//! (`pcmk-drbd`) in the OCF agents' directory. libqb's abstract
+//! (`pcmk-drbd`) in the OCF agents' directory; and the lab's fence device
+//! `fence_lab` (`pcmk-fence`) beside the fence agents in /usr/sbin, for
+//! [`Lab::add_pacemaker_fencing`]. libqb's abstract
 //! sockets are per network namespace already. The host's own copies of
 //! those directories are never written.
 //!
@@ -38,6 +40,9 @@ const PCMK_LOG: &str = "/var/log/pacemaker/pacemaker.log";
 
 /// `ocf:linbit:drbd` on the DRBD emulator (see the script's header).
 const LINBIT_DRBD: &str = include_str!("pcmk-drbd");
+
+/// The lab's fence device, `stonith:fence_lab` (see the script's header).
+const FENCE_LAB: &str = include_str!("pcmk-fence");
 
 /// The node's private directories (under its `pacemaker` directory),
 /// each bound over the system path of the same role.
@@ -68,6 +73,8 @@ if [ -n "$drbd" ]; then
     mount --bind "$drbd" /usr/local
     mount -t overlay -o "lowerdir=$dir/ocf:/usr/lib/ocf/resource.d" lab-ocf /usr/lib/ocf/resource.d
 fi
+# The lab's fence device beside the system's fence agents.
+mount -t overlay -o "lowerdir=$dir/sbin:/usr/sbin" lab-sbin /usr/sbin
 hostname "$name"
 touch "$dir/ready"
 exec sleep infinity
@@ -143,6 +150,12 @@ impl Lab {
             .stdout(Stdio::null())
             .stderr(output_file(&dir, "holder.out")?)
             .spawn()?;
+        // What the fence device needs to power this node off.
+        fs::create_dir_all(self.fence_dir())?;
+        fs::write(
+            self.fence_dir().join(&self.nodes[i].name),
+            holder.id().to_string(),
+        )?;
         self.nodes[i].daemon = Some(holder);
         wait_until(Duration::from_secs(5), "the namespace holder", || {
             ready.exists()
@@ -177,11 +190,9 @@ impl Lab {
             fs::copy(entry.path(), dir.join("init.d").join(entry.file_name()))?;
         }
         if self.cfg.drbd {
-            let linbit = dir.join("ocf/linbit");
-            fs::create_dir_all(&linbit)?;
-            fs::write(linbit.join("drbd"), LINBIT_DRBD)?;
-            fs::set_permissions(linbit.join("drbd"), fs::Permissions::from_mode(0o755))?;
+            write_program(&dir.join("ocf/linbit/drbd"), LINBIT_DRBD)?;
         }
+        write_program(&dir.join("sbin/fence_lab"), FENCE_LAB)?;
         for owned in [lib, dir.join("log")] {
             run(Command::new("chown")
                 .args(["-R", "hacluster:haclient"])
@@ -233,6 +244,45 @@ impl Lab {
         run(cmd.arg(cib)).map(drop)
     }
 
+    /// Each node's namespace holder pid, by node name, for `fence_lab`.
+    fn fence_dir(&self) -> PathBuf {
+        self.dir.join("fence")
+    }
+
+    /// What docs/migration.md's step 9 does, done from node `i` with the
+    /// lab's fence device: one `stonith:fence_lab` device per node, then
+    /// `stonith-enabled=true`.
+    pub fn add_pacemaker_fencing(&self, i: usize) -> io::Result<()> {
+        for n in NODES {
+            let dir = self.fence_dir();
+            let xml = format!(
+                "<primitive id=\"fence-{n}\" class=\"stonith\" type=\"fence_lab\">\
+                 <instance_attributes id=\"fence-{n}-params\">\
+                 <nvpair id=\"fence-{n}-hosts\" name=\"pcmk_host_list\" value=\"{n}\"/>\
+                 <nvpair id=\"fence-{n}-dir\" name=\"state_dir\" value=\"{}\"/>\
+                 </instance_attributes></primitive>",
+                dir.display()
+            );
+            let argv = [
+                "cibadmin",
+                "--create",
+                "--scope",
+                "resources",
+                "--xml-text",
+                &xml,
+            ];
+            run(&mut self.holder_command(i, &argv)?)?;
+        }
+        let argv = [
+            "crm_attribute",
+            "--type",
+            "crm_config",
+            "--name",
+            "stonith-enabled",
+        ];
+        run(self.holder_command(i, &argv)?.args(["--update", "true"])).map(drop)
+    }
+
     /// Run a tool (`crm_mon`, `crm_node`, `corosync-cfgtool` …) on node
     /// `i`, beside its Corosync and Pacemaker.
     pub fn pacemaker_tool(&self, i: usize, argv: &[&str]) -> io::Result<Output> {
@@ -268,6 +318,14 @@ impl Lab {
         };
         running_on(&String::from_utf8_lossy(&o.stdout))
     }
+}
+
+fn write_program(path: &Path, text: &str) -> io::Result<()> {
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)?;
+    }
+    fs::write(path, text)?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755))
 }
 
 fn output_file(dir: &Path, name: &str) -> io::Result<fs::File> {
