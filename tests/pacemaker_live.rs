@@ -33,13 +33,18 @@ use lab_cluster::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-const PROGRAMS: [&str; 8] = [
+const PROGRAMS: [&str; 13] = [
     "corosync",
     "corosync-cfgtool",
     "corosync-keygen",
     "pacemakerd",
+    "cibadmin",
+    "crm_attribute",
+    "crm_master",
+    "crm_mon",
     "crm_node",
     "crm_resource",
+    "stonith_admin",
     "nsenter",
     "unshare",
 ];
@@ -355,4 +360,24 @@ fn token_ms(export: &Path) -> String {
         .lines()
         .find_map(|l| l.trim().strip_prefix("token: ").map(str::to_string))
         .unwrap_or_default()
+}
+
+#[test]
+fn lab_drbd_agent_and_fence_device_are_posix_sh_and_shellcheck_clean() {
+    let test = "lab_drbd_agent_and_fence_device_are_posix_sh_and_shellcheck_clean";
+    if !hb_lab::skip::unless(on_path("shellcheck"), test, "shellcheck") {
+        return;
+    }
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lab/src");
+    let files = [dir.join("pcmk-drbd"), dir.join("pcmk-fence")];
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        assert!(text.starts_with("#!/bin/sh\n"), "{}", f.display());
+    }
+    let o = std::process::Command::new("shellcheck")
+        .args(["-s", "sh"])
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stdout(&o));
 }
