@@ -8,7 +8,8 @@
 //! Each node gets its own tmpfs on /dev/shm (libqb's IPC rings are named
 //! there, the same on both nodes) and /run (pid and lock files), and its
 //! own directories bound over /etc/corosync (the exported corosync.conf and
-//! key), /var/lib/corosync, /var/lib/pacemaker (the exported CIB),
+//! key), /var/lib/corosync, /var/lib/pacemaker (the CIB, empty until
+//! [`Lab::load_pacemaker_config`] loads the exported one),
 //! /var/log/pacemaker and /etc/init.d (where the export tells the admin to
 //! install resource.d scripts it mapped to `lsb:`); with the DRBD emulator
 //! also its drbdadm on /usr/local and a stand-in for `ocf:linbit:drbd`
