@@ -17,7 +17,8 @@
 //! names, the [`Lab`] fixture itself (`cluster`), its network (`topology`,
 //! `netns`), shared disk (`disk`), node configs (`node_config`), daemon
 //! processes (`daemon`), serial line (`serial`), probes (`observe`), a LAN
-//! capture (`capture`) and a DRBD emulator (`drbdemu`, run by `drbd`).
+//! capture (`capture`), a DRBD emulator (`drbdemu`, run by `drbd`) and
+//! Corosync and Pacemaker running an exported ha.d (`pacemaker`).
 //! Everything is re-exported here, so users name it `hb_lab::X`.
 
 pub mod capture;
@@ -33,6 +34,7 @@ mod flavor;
 mod netns;
 mod node_config;
 mod observe;
+mod pacemaker;
 mod serial;
 pub mod sites;
 pub mod skip;
