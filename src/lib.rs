@@ -11,6 +11,7 @@ pub mod commands;
 pub mod config;
 pub mod control;
 pub mod core;
+pub mod drbd;
 pub mod daemon;
 pub mod export;
 pub mod generation;

@@ -7,6 +7,7 @@ pub mod cl_status;
 pub mod colour;
 pub mod ctl;
 pub mod export;
+pub mod fence;
 pub mod resource;
 pub mod send_arp;
 

@@ -153,6 +153,9 @@ pub struct StatusReport {
     /// started.
     #[serde(default)]
     pub agent_durations: Vec<crate::core::DurationSeries>,
+    /// The DRBD resources the groups use, as drbdadm reports them here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drbd: Vec<crate::core::DrbdStatus>,
 }
 
 #[cfg(test)]

@@ -8,6 +8,10 @@
 //! with a fake clock, fake media and fake agents.
 
 pub mod counters;
+pub mod disks;
+mod drbd_notice;
+pub mod fence;
+mod gate;
 pub mod histogram;
 mod locks;
 mod node;
@@ -21,6 +25,8 @@ mod status;
 pub mod timeline;
 
 pub use counters::{Counters, DropReason};
+pub use disks::DrbdStatus;
+pub use drbd_notice::DrbdNotice;
 pub use histogram::{AgentDurations, DurationSeries};
 pub use locks::Locks;
 pub use node::Node;
@@ -77,6 +83,8 @@ pub struct GroupSpec {
     /// Everything the chain runs (agents, arguments, timeouts): a reload
     /// compares it to see whether the group's resources changed.
     pub chain: String,
+    /// The DRBD resources the group uses (see `drbd::resources_of`).
+    pub drbd: Vec<String>,
 }
 
 impl NodeConfig {
@@ -98,7 +106,9 @@ impl NodeConfig {
             groups: cfg
                 .groups
                 .iter()
-                .map(|g| GroupSpec {
+                .zip(crate::drbd::resources_of(&cfg.groups))
+                .map(|(g, drbd)| GroupSpec {
+                    drbd,
                     id: g.id.clone(),
                     preferred: g.preferred.clone(),
                     monitor: g.monitor.clone(),
@@ -171,6 +181,16 @@ pub enum Input {
     Signal(&'static str),
     /// SIGHUP: the configuration as re-read and validated (see `reload.rs`).
     Reload(Box<NodeConfig>),
+    /// DRBD resources as drbdadm reports them here (sent on change).
+    Drbd(Vec<crate::drbd::DrbdState>),
+    /// The `drbdadm outdate` asked for by [`Effect::Outdate`] ran: the
+    /// state it left, and what drbdadm said.
+    Outdated {
+        resource: String,
+        token: u64,
+        state: crate::drbd::DrbdState,
+        said: String,
+    },
     /// [`Node::poll_timeout`] was reached (or any wake-up).
     Timer,
 }
@@ -184,6 +204,10 @@ pub enum HookEvent {
     StartFailed,
     Released,
     StopFailed,
+    /// A group was not started for its DRBD data's sake (subject: group).
+    TakeoverRefused,
+    /// A DRBD resource went StandAlone (subject: resource).
+    SplitBrain,
 }
 
 impl HookEvent {
@@ -195,6 +219,8 @@ impl HookEvent {
             HookEvent::StartFailed => "start-failed",
             HookEvent::Released => "released",
             HookEvent::StopFailed => "stop-failed",
+            HookEvent::TakeoverRefused => "takeover-refused",
+            HookEvent::SplitBrain => "split-brain",
         }
     }
 }
@@ -212,6 +238,15 @@ pub enum Effect {
         /// (a peer we cannot hear may still serve the VIP); off after,
         /// when starts follow its release or its death.
         duplicate_check: bool,
+        /// An operator forced this start (`takeover --force`): drbddisk
+        /// may promote data of unknown currency.
+        drbd_force: bool,
+    },
+    /// The peer asked us to outdate our copy of `resource`: run
+    /// `drbdadm outdate` and answer with [`Input::Outdated`].
+    Outdate {
+        resource: String,
+        token: u64,
     },
     Answer {
         id: RequestId,

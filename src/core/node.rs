@@ -64,6 +64,9 @@ pub struct Node {
     pub(super) pending_shutdown: Vec<RequestId>,
     /// The pending requests that asked for progress lines.
     pub(super) watchers: Watchers,
+    /// DRBD: the states and the takeover rule; fence-peer requests.
+    pub(super) disks: super::disks::Disks,
+    pub(super) fences: super::fence::Fences,
     shutdown: Shutdown,
 }
 
@@ -103,7 +106,6 @@ impl Node {
                 .map(|g| g.monitor.as_ref().map(|m| m.interval)),
         );
         Node {
-            cfg,
             started: now,
             membership,
             ownership,
@@ -124,7 +126,10 @@ impl Node {
             pending_request: None,
             pending_shutdown: Vec::new(),
             watchers: Watchers::default(),
+            disks: super::disks::Disks::new(now, cfg.timings.drbd_wfc),
+            fences: super::fence::Fences::default(),
             shutdown: Shutdown::No,
+            cfg,
         }
     }
 
@@ -168,6 +173,13 @@ impl Node {
             }
             Input::Signal(cause) => self.begin_shutdown(now, cause, &mut fx),
             Input::Reload(cfg) => self.reload(now, *cfg, &mut fx),
+            Input::Drbd(states) => self.on_drbd(now, states, &mut fx),
+            Input::Outdated {
+                resource,
+                token,
+                state,
+                said,
+            } => self.on_outdated(now, (resource, token), state, said, &mut fx),
             Input::Timer => {}
         }
         self.tick(now, &mut fx);
@@ -187,6 +199,7 @@ impl Node {
             self.membership.next_deadline(),
             self.ownership.next_deadline(),
             monitors.filter(|_| !self.ownership.hands_off()),
+            self.drbd_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -216,6 +229,7 @@ impl Node {
         let events = self.membership.handle(now, membership::Input::Tick);
         self.on_membership_events(now, events, fx);
         self.ownership_input(now, ownership::Input::Tick, fx);
+        self.drbd_tick(now, fx);
         if self.ownership.hands_off() {
             return;
         }
@@ -283,6 +297,9 @@ impl Node {
             msg.add(&k, v);
         }
         msg.add("cfg", self.cfg.digest.clone());
+        if let Some(drbd) = self.disks.report_field() {
+            msg.add("drbd", drbd);
+        }
         self.send(now, msg, true, fx);
     }
 
@@ -415,6 +432,7 @@ impl Node {
             membership::DeathCause::Initdead => ownership::DeadCause::InitDead,
             membership::DeathCause::Shutdown => ownership::DeadCause::Shutdown,
         };
+        self.expire_fences(now, true, fx);
         self.ownership_input(now, ownership::Input::PeerDead { cause }, fx);
     }
 
@@ -436,7 +454,7 @@ impl Node {
         use ownership::Output;
         match out {
             Output::Run(g, action) => {
-                if self.locks.request(g, action) {
+                if self.start_allowed(now, g, action, fx) && self.locks.request(g, action) {
                     self.begin_run(now, g, action, fx);
                 }
             }
@@ -511,6 +529,7 @@ impl Node {
             group: g,
             action,
             duplicate_check: !self.peer_ever_up,
+            drbd_force: self.disks.forced(),
         });
     }
 
@@ -632,11 +651,24 @@ impl Node {
                 self.ownership_input(now, ownership::Input::Standby(which), fx);
                 self.send_report(now, fx);
             }
-            Request::Takeover { which } => {
+            Request::Takeover { which, force } => {
                 fx.push(Effect::Log(Notice::TakingOver { which }));
                 self.pending_request = Some(id);
+                self.force_takeover(force, fx);
                 self.ownership_input(now, ownership::Input::Takeover(which), fx);
+                self.disks.force(false);
                 self.send_report(now, fx);
+            }
+            Request::FencePeer {
+                resource,
+                timeout_ms,
+            } => {
+                let timeout = Duration::from_millis(timeout_ms);
+                self.on_fence_request(now, id, resource, timeout, fx)
+            }
+            Request::UnfencePeer { resource } => {
+                self.unfence(now, &resource, true, fx);
+                fx.push(done(id, true, format!("{resource}: fencing lifted")));
             }
             Request::Shutdown => {
                 self.pending_shutdown.push(id);

@@ -77,6 +77,7 @@ impl Node {
             maintenance: self.ownership.maintenance_state(),
             last_transition: self.timelines.latest(now),
             agent_durations: self.durations.report(),
+            drbd: self.disks.status(),
         }
     }
 }

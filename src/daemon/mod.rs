@@ -16,6 +16,7 @@ use crate::action::{ChainAction, ChainFailure, Step};
 use crate::config::{ClusterConfig, ResourceGroup};
 use crate::control::{self, Pending, Response};
 use crate::core::{Effect, Encoding, Input, IoCounters, Node, NodeConfig, RequestId};
+use crate::drbd::DrbdState;
 use crate::generation;
 use crate::globals::Globals;
 use crate::media::{MediaSet, Received};
@@ -81,6 +82,10 @@ struct Inputs {
     requests: mpsc::Receiver<Pending>,
     chains: mpsc::Receiver<ChainResult>,
     reach: mpsc::Receiver<u32>,
+    /// DRBD states as drbdadm reports them, on change.
+    drbd: mpsc::Receiver<Vec<DrbdState>>,
+    /// `drbdadm outdate` runs asked for by the peer, done.
+    outdated: mpsc::Receiver<Input>,
 }
 
 /// The edges effects are carried out on.
@@ -90,6 +95,7 @@ struct Driver {
     env: Arc<AgentEnv>,
     media: MediaSet,
     chain_tx: mpsc::Sender<ChainResult>,
+    outdated_tx: mpsc::Sender<Input>,
     replies: HashMap<RequestId, oneshot::Sender<Response>>,
     /// Where progress lines go, for the requests that asked for them.
     progress: HashMap<RequestId, mpsc::Sender<Response>>,
@@ -172,14 +178,18 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         maintenance,
         ..NodeConfig::from_cluster(&cfg, Generation(generation), uuid, wall)
     };
+    let (drbd_tx, drbd) = mpsc::channel(8);
+    crate::drbd::observe::watch(drbd_resources(&node_cfg), drbd_tx);
     let node = Node::new(node_cfg, now);
     let (chain_tx, chains) = mpsc::channel(64);
+    let (outdated_tx, outdated) = mpsc::channel(8);
     let mut driver = Driver {
         g: g.clone(),
         cfg: Arc::new(cfg),
         env,
         media,
         chain_tx,
+        outdated_tx,
         replies: HashMap::new(),
         progress: HashMap::new(),
         next_request: 0,
@@ -190,6 +200,8 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         requests,
         chains,
         reach,
+        drbd,
+        outdated,
     };
     let result = driver.run_loop(node, inputs).await;
     // Requests still unanswered end now; those answered (`heartbeat stop`
@@ -227,6 +239,8 @@ impl Driver {
                 }
                 Some(p) = inputs.requests.recv() => Wake::Input(self.request(p)),
                 Some(local) = inputs.reach.recv() => Wake::Input(Input::Reach(local)),
+                Some(states) = inputs.drbd.recv() => Wake::Input(Input::Drbd(states)),
+                Some(done) = inputs.outdated.recv() => Wake::Input(done),
                 _ = sigterm.recv() => Wake::Input(Input::Signal("SIGTERM")),
                 _ = sigint.recv() => Wake::Input(Input::Signal("SIGINT")),
                 Some(()) = hup.recv() => Wake::Reload,
@@ -278,7 +292,14 @@ impl Driver {
                     group,
                     action,
                     duplicate_check,
-                } => self.spawn_chain(group, action, duplicate_check),
+                    drbd_force,
+                } => self.spawn_chain(group, action, duplicate_check, drbd_force),
+                Effect::Outdate { resource, token } => {
+                    let tx = self.outdated_tx.clone();
+                    tokio::spawn(async move {
+                        let _ = tx.send(outdate(resource, token).await).await;
+                    });
+                }
                 Effect::Progress { id, at_ms, line } => {
                     if let Some(lines) = self.progress.get(&id) {
                         // A full queue (a client not reading) loses lines,
@@ -315,9 +336,13 @@ impl Driver {
     }
 
     /// A chain action as a task of its own, its result fed back as an input.
-    fn spawn_chain(&self, g: GroupIdx, action: ChainAction, duplicate_check: bool) {
+    fn spawn_chain(&self, g: GroupIdx, action: ChainAction, duplicate_check: bool, force: bool) {
         let group: ResourceGroup = self.cfg.groups[g.0].clone();
         let mut env = (*self.env).clone();
+        if force {
+            // drbddisk promotes with --force (an operator's takeover --force).
+            env.extra.push(("HA_DRBD_FORCE".into(), "1".into()));
+        }
         env.duplicate_check = if duplicate_check {
             crate::vip::DuplicateCheck::Refuse
         } else {
@@ -341,5 +366,33 @@ fn packet(pkt: Received) -> Input {
         } else {
             Encoding::Netstring
         },
+    }
+}
+
+/// Every DRBD resource the groups use, once each.
+fn drbd_resources(cfg: &NodeConfig) -> Vec<String> {
+    let mut all: Vec<String> = cfg.groups.iter().flat_map(|g| g.drbd.clone()).collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+/// The peer asked us to outdate `resource`. DRBD refuses while it still
+/// believes it is connected (the two sides notice a cut link a moment
+/// apart), so a refusal of that kind is tried again for a little while.
+async fn outdate(resource: String, token: u64) -> Input {
+    const RETRY_FOR: Duration = Duration::from_secs(3);
+    let until = Instant::now() + RETRY_FOR;
+    loop {
+        let (state, said) = crate::drbd::observe::outdate(&resource).await;
+        if !crate::core::fence::retry_outdate(&state) || Instant::now() >= until {
+            return Input::Outdated {
+                resource,
+                token,
+                state,
+                said,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -53,6 +53,7 @@ fn sample() -> StatusReport {
             count: 3,
             sum_seconds: 401.5,
         }],
+        drbd: Vec::new(),
     }
 }
 

@@ -132,6 +132,7 @@ pub mod fixture {
             maintenance: Default::default(),
             last_transition: None,
             agent_durations: Vec::new(),
+            drbd: Vec::new(),
         }
     }
 

@@ -131,6 +131,7 @@ pub(super) fn timings() -> Timings {
         deadtime: Duration::from_secs(3),
         initdead: Duration::from_secs(6),
         deadping: Duration::from_secs(3),
+        drbd_wfc: Duration::from_secs(10),
     }
 }
 
@@ -215,6 +216,10 @@ impl Sim {
                         id: id.clone(),
                         preferred: NodeName::new(NAMES[*pref]),
                         monitor: monitor.clone(),
+                        drbd: (line.split_whitespace())
+                            .filter_map(|w| w.strip_prefix("drbddisk::"))
+                            .map(str::to_string)
+                            .collect(),
                         chain: line.clone(),
                         line,
                     }
