@@ -12,6 +12,7 @@
 //! (`property.rs`) ask what must happen.
 
 mod agents;
+mod drbd;
 mod hostile;
 mod media;
 mod ops;
@@ -78,6 +79,8 @@ pub(super) struct SimNode {
     pub digest: String,
     /// What the daemon persisted in its state directory.
     pub maintenance: Maintenance,
+    /// A fake DRBD: what `drbdadm outdate` finds and leaves (`drbd.rs`).
+    pub drbd: Vec<crate::drbd::DrbdState>,
 }
 
 pub(super) enum Event {
@@ -166,6 +169,7 @@ impl Sim {
             chain_delay: Duration::from_millis(100),
             digest: "sim".into(),
             maintenance: Maintenance::default(),
+            drbd: Vec::new(),
         };
         Sim {
             now,
@@ -427,6 +431,7 @@ impl Sim {
                 self.nodes[i].notices.push((self.now, n));
             }
             Effect::Notify { .. } | Effect::Stopping => {}
+            Effect::Outdate { resource, token } => self.outdate(i, resource, token),
             Effect::SaveMaintenance(flag) => self.nodes[i].maintenance = flag,
             Effect::Reconfigured { kept_groups } => self.reload_kept.push(kept_groups),
             Effect::Exit => {
