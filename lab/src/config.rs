@@ -59,6 +59,11 @@ pub struct LabConfig {
     /// Extra `key = value` lines for both emulators' emu.conf (`format =
     /// 8.4`, `fencing = resource-only`, `fence-peer = …`, `resync-ms = …`).
     pub drbd_conf: Vec<String>,
+    /// Resource-level fencing through the node's own daemon, as a user
+    /// sets it up: `fencing resource-only`, `fence-peer` calling
+    /// `heartbeat fence-peer` and `after-resync-target` calling
+    /// `heartbeat unfence-peer` (see docs/guide.md).
+    pub drbd_fencing: bool,
 }
 
 impl LabConfig {
@@ -83,6 +88,7 @@ impl LabConfig {
             attacker: false,
             drbd: false,
             drbd_conf: Vec::new(),
+            drbd_fencing: false,
         }
     }
 }

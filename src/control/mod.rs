@@ -47,10 +47,15 @@ pub enum Request {
     },
     /// DRBD's fence-peer handler: have the peer outdate its copy.
     #[serde(rename = "fence-peer")]
-    FencePeer { resource: String, timeout_ms: u64 },
+    FencePeer {
+        resource: String,
+        timeout_ms: u64,
+    },
     /// DRBD's after-resync-target handler: lift the fencing record.
     #[serde(rename = "unfence-peer")]
-    UnfencePeer { resource: String },
+    UnfencePeer {
+        resource: String,
+    },
     /// Planned stop: hand everything to the peer, then exit.
     Shutdown,
     /// Maintenance mode on or off, on both nodes.

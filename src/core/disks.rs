@@ -50,13 +50,23 @@ impl fmt::Display for Why {
                 f,
                 "{peer} holds newer data of {resource} (it was Primary without replication)"
             ),
-            Why::Waiting { resource, peer, wfc, over: false } => write!(
+            Why::Waiting {
+                resource,
+                peer,
+                wfc,
+                over: false,
+            } => write!(
                 f,
                 "{resource} is Consistent, not known UpToDate: waiting up to {}s for {peer} \
                  (drbd_wfc_timeout), then only `heartbeat takeover --force` starts it",
                 wfc.as_secs()
             ),
-            Why::Waiting { resource, peer, wfc, over: true } => write!(
+            Why::Waiting {
+                resource,
+                peer,
+                wfc,
+                over: true,
+            } => write!(
                 f,
                 "{resource} is Consistent and {peer} did not come back within {}s: \
                  start it with `heartbeat takeover --force` only if this copy is the newest",
@@ -181,7 +191,10 @@ impl Disks {
 
     /// The peer's report (`drbd` field) as last heard.
     pub fn peer_report(&mut self, states: Vec<DrbdState>) {
-        self.peer = states.into_iter().map(|s| (s.resource.clone(), s)).collect();
+        self.peer = states
+            .into_iter()
+            .map(|s| (s.resource.clone(), s))
+            .collect();
     }
 
     /// The report field for our own states (`None` when we have none).
@@ -192,7 +205,12 @@ impl Disks {
 
     /// Whether a group using `resources` may start now; the first reason
     /// why not.
-    pub fn check(&mut self, now: Instant, resources: &[String], peer: &NodeName) -> Result<(), Why> {
+    pub fn check(
+        &mut self,
+        now: Instant,
+        resources: &[String],
+        peer: &NodeName,
+    ) -> Result<(), Why> {
         for r in resources {
             let verdict = judge(self.local.get(r), self.peer.get(r), self.forced);
             let resource = r.clone();
@@ -210,7 +228,12 @@ impl Disks {
                     let over = now >= self.wfc_until;
                     self.waiting = !over;
                     let (peer, wfc) = (peer.clone(), self.wfc);
-                    return Err(Why::Waiting { resource, peer, wfc, over });
+                    return Err(Why::Waiting {
+                        resource,
+                        peer,
+                        wfc,
+                        over,
+                    });
                 }
             }
         }
@@ -296,20 +319,31 @@ mod tests {
 
     #[test]
     fn outdated_inconsistent_and_diskless_data_never_start() {
-        for d in [DiskState::Outdated, DiskState::Inconsistent, DiskState::Diskless] {
+        for d in [
+            DiskState::Outdated,
+            DiskState::Inconsistent,
+            DiskState::Diskless,
+        ] {
             let l = st(d, false, Link::Connecting);
             assert_eq!(judge(Some(&l), None, false), Err(Verdict::Bad(d)));
         }
         let up = st(DiskState::UpToDate, false, Link::Connecting);
         assert_eq!(judge(Some(&up), None, false), Ok(()));
-        assert_eq!(judge(None, None, false), Ok(()), "nothing observed: DRBD decides");
+        assert_eq!(
+            judge(None, None, false),
+            Ok(()),
+            "nothing observed: DRBD decides"
+        );
     }
 
     #[test]
     fn a_peer_that_wrote_without_us_has_newer_data() {
         let me = st(DiskState::UpToDate, false, Link::Connecting);
         let writing = st(DiskState::UpToDate, true, Link::Connecting);
-        assert_eq!(judge(Some(&me), Some(&writing), false), Err(Verdict::PeerNewer));
+        assert_eq!(
+            judge(Some(&me), Some(&writing), false),
+            Err(Verdict::PeerNewer)
+        );
         let replicating = st(DiskState::UpToDate, true, Link::Connected);
         assert_eq!(judge(Some(&me), Some(&replicating), false), Ok(()));
     }
@@ -331,13 +365,22 @@ mod tests {
         d.observe(vec![st(DiskState::Outdated, false, Link::Connecting)]);
         d.outdated_by("r0", peer.clone(), clock(43_381));
         let why = d.check(t0, &["r0".into()], &peer).unwrap_err();
-        assert_eq!(why.to_string(), "r0 is Outdated (outdated by alpha at 12:03:01)");
+        assert_eq!(
+            why.to_string(),
+            "r0 is Outdated (outdated by alpha at 12:03:01)"
+        );
         d.observe(vec![st(DiskState::Consistent, false, Link::Connecting)]);
-        assert!(matches!(d.check(t0, &["r0".into()], &peer), Err(Why::Waiting { over: false, .. })));
+        assert!(matches!(
+            d.check(t0, &["r0".into()], &peer),
+            Err(Why::Waiting { over: false, .. })
+        ));
         assert_eq!(d.next_deadline(), Some(t0 + Duration::from_secs(5)));
         let later = t0 + Duration::from_secs(6);
         assert!(d.wait_over(later) && !d.wait_over(later));
-        assert!(matches!(d.check(later, &["r0".into()], &peer), Err(Why::Waiting { over: true, .. })));
+        assert!(matches!(
+            d.check(later, &["r0".into()], &peer),
+            Err(Why::Waiting { over: true, .. })
+        ));
         d.force(true);
         assert_eq!(d.check(later, &["r0".into()], &peer), Ok(()));
     }
@@ -349,6 +392,11 @@ mod tests {
         assert_eq!(d.observe(vec![sb.clone()]).len(), 1);
         assert!(d.observe(vec![sb]).is_empty());
         let back = d.observe(vec![st(DiskState::UpToDate, true, Link::Connected)]);
-        assert_eq!(back, vec![DiskEvent::Reconnected { resource: "r0".into() }]);
+        assert_eq!(
+            back,
+            vec![DiskEvent::Reconnected {
+                resource: "r0".into()
+            }]
+        );
     }
 }

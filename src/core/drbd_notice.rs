@@ -10,15 +10,42 @@ use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DrbdNotice {
-    TakeoverRefused { group: GroupId, why: Why },
-    WaitOver { peer: NodeName },
-    Forced { by: &'static str },
-    FenceAsked { resource: String, peer: NodeName },
-    FenceAnswered { resource: String, peer: NodeName, code: i32, words: String },
-    OutdatedForPeer { resource: String, peer: NodeName, code: i32, said: String },
-    Unfenced { resource: String },
-    StandAlone { resource: String, disk: DiskState },
-    Reconnected { resource: String },
+    TakeoverRefused {
+        group: GroupId,
+        why: Why,
+    },
+    WaitOver {
+        peer: NodeName,
+    },
+    Forced {
+        by: &'static str,
+    },
+    FenceAsked {
+        resource: String,
+        peer: NodeName,
+    },
+    FenceAnswered {
+        resource: String,
+        peer: NodeName,
+        code: i32,
+        words: String,
+    },
+    OutdatedForPeer {
+        resource: String,
+        peer: NodeName,
+        code: i32,
+        said: String,
+    },
+    Unfenced {
+        resource: String,
+    },
+    StandAlone {
+        resource: String,
+        disk: DiskState,
+    },
+    Reconnected {
+        resource: String,
+    },
 }
 
 /// drbd.conf(5)'s fence-peer exit codes, in words.
@@ -61,14 +88,27 @@ impl fmt::Display for DrbdNotice {
                 "operator forced a takeover ({by}): DRBD data of unknown currency will be promoted"
             ),
             DrbdNotice::FenceAsked { resource, peer } => {
-                write!(f, "fence-peer: asking {peer} to outdate its copy of {resource}")
+                write!(
+                    f,
+                    "fence-peer: asking {peer} to outdate its copy of {resource}"
+                )
             }
-            DrbdNotice::FenceAnswered { resource, peer, code, words } => write!(
+            DrbdNotice::FenceAnswered {
+                resource,
+                peer,
+                code,
+                words,
+            } => write!(
                 f,
                 "fence-peer {resource}: exit code {code}, {} ({peer}: {words})",
                 code_words(*code)
             ),
-            DrbdNotice::OutdatedForPeer { resource, peer, code, said } => write!(
+            DrbdNotice::OutdatedForPeer {
+                resource,
+                peer,
+                code,
+                said,
+            } => write!(
                 f,
                 "{peer} asked to outdate our copy of {resource}: {} ({said})",
                 code_words(*code)

@@ -111,7 +111,12 @@ impl Node {
         fx: &mut Vec<Effect>,
     ) {
         let peer = self.cfg.peer.clone();
-        let notice = DrbdNotice::FenceAnswered { resource, peer, code, words };
+        let notice = DrbdNotice::FenceAnswered {
+            resource,
+            peer,
+            code,
+            words,
+        };
         let message = notice.to_string();
         fx.push(Effect::Log(Notice::Drbd(notice)));
         fx.push(Effect::Answer {
@@ -123,11 +128,19 @@ impl Node {
     /// The peer's answer (`t=hbfenced`).
     pub(super) fn on_fenced(&mut self, now: Instant, msg: &Message, fx: &mut Vec<Effect>) {
         let token = msg.get("tok").and_then(|t| t.parse::<u64>().ok());
-        let Some(i) = self.fences.pending.iter().position(|p| Some(p.token) == token) else {
+        let Some(i) = self
+            .fences
+            .pending
+            .iter()
+            .position(|p| Some(p.token) == token)
+        else {
             return;
         };
         let p = self.fences.pending.swap_remove(i);
-        let code = msg.get("rc").and_then(|c| c.parse().ok()).unwrap_or(PEER_UNREACHABLE);
+        let code = msg
+            .get("rc")
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(PEER_UNREACHABLE);
         if code == PEER_OUTDATED || code == PEER_INCONSISTENT {
             let at = clock(self.wall_secs(now));
             self.disks.peer_fenced(&p.resource, at);
@@ -143,7 +156,11 @@ impl Node {
             .partition(|p| all || now >= p.deadline);
         self.fences.pending = kept;
         for p in gone {
-            let words = if all { "declared dead" } else { "no answer in time" };
+            let words = if all {
+                "declared dead"
+            } else {
+                "no answer in time"
+            };
             self.fence_answer(p.id, p.resource, PEER_UNREACHABLE, words.into(), fx);
         }
     }
@@ -196,7 +213,13 @@ impl Node {
 
     /// `heartbeat unfence-peer` here (`tell`: and on the peer), or the
     /// peer's `t=hbunfence`.
-    pub(super) fn unfence(&mut self, now: Instant, resource: &str, tell: bool, fx: &mut Vec<Effect>) {
+    pub(super) fn unfence(
+        &mut self,
+        now: Instant,
+        resource: &str,
+        tell: bool,
+        fx: &mut Vec<Effect>,
+    ) {
         self.disks.unfence(resource);
         fx.push(Effect::Log(Notice::Drbd(DrbdNotice::Unfenced {
             resource: resource.to_string(),
@@ -232,17 +255,45 @@ mod tests {
 
     #[test]
     fn the_exit_code_follows_drbd_conf() {
-        assert_eq!(code_for(&st(DiskState::Outdated, false, Link::Connecting)), 4);
-        assert_eq!(code_for(&st(DiskState::Inconsistent, false, Link::Connecting)), 3);
-        assert_eq!(code_for(&st(DiskState::UpToDate, true, Link::Connecting)), 6);
-        assert_eq!(code_for(&st(DiskState::UpToDate, false, Link::Connected)), 5);
+        assert_eq!(
+            code_for(&st(DiskState::Outdated, false, Link::Connecting)),
+            4
+        );
+        assert_eq!(
+            code_for(&st(DiskState::Inconsistent, false, Link::Connecting)),
+            3
+        );
+        assert_eq!(
+            code_for(&st(DiskState::UpToDate, true, Link::Connecting)),
+            6
+        );
+        assert_eq!(
+            code_for(&st(DiskState::UpToDate, false, Link::Connected)),
+            5
+        );
     }
 
     #[test]
     fn outdate_is_retried_only_while_drbd_still_believes_it_is_connected() {
-        assert!(retry_outdate(&st(DiskState::UpToDate, false, Link::Connected)));
-        assert!(!retry_outdate(&st(DiskState::UpToDate, false, Link::Connecting)));
-        assert!(!retry_outdate(&st(DiskState::UpToDate, true, Link::Connected)));
-        assert!(!retry_outdate(&st(DiskState::Outdated, false, Link::Connected)));
+        assert!(retry_outdate(&st(
+            DiskState::UpToDate,
+            false,
+            Link::Connected
+        )));
+        assert!(!retry_outdate(&st(
+            DiskState::UpToDate,
+            false,
+            Link::Connecting
+        )));
+        assert!(!retry_outdate(&st(
+            DiskState::UpToDate,
+            true,
+            Link::Connected
+        )));
+        assert!(!retry_outdate(&st(
+            DiskState::Outdated,
+            false,
+            Link::Connected
+        )));
     }
 }

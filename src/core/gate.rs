@@ -36,7 +36,13 @@ impl Node {
 
     /// Whether the start of `g` may run; if not, say why and tell
     /// ownership it failed without running anything.
-    pub(super) fn start_allowed(&mut self, now: Instant, g: GroupIdx, action: ChainAction, fx: &mut Vec<Effect>) -> bool {
+    pub(super) fn start_allowed(
+        &mut self,
+        now: Instant,
+        g: GroupIdx,
+        action: ChainAction,
+        fx: &mut Vec<Effect>,
+    ) -> bool {
         if action != ChainAction::Start {
             return true;
         }
@@ -79,7 +85,9 @@ impl Node {
     /// `takeover --force`: the starts this request causes skip the rule.
     pub(super) fn force_takeover(&mut self, force: bool, fx: &mut Vec<Effect>) {
         if force {
-            fx.push(Effect::Log(Notice::Drbd(DrbdNotice::Forced { by: "takeover --force" })));
+            fx.push(Effect::Log(Notice::Drbd(DrbdNotice::Forced {
+                by: "takeover --force",
+            })));
         }
         self.disks.force(force);
     }

@@ -290,7 +290,8 @@ impl Node {
             self.judge_peer_digest(Some(theirs), fx);
         }
         if let Some(drbd) = msg.get("drbd") {
-            self.disks.peer_report(crate::drbd::parse_report_field(drbd));
+            self.disks
+                .peer_report(crate::drbd::parse_report_field(drbd));
         }
         match report_of(msg) {
             Ok(report) => {

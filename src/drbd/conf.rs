@@ -73,7 +73,10 @@ pub fn parse(text: &str) -> BTreeMap<String, Fencing> {
         }
         rest = after;
     }
-    found.into_iter().map(|(k, v)| (k, v.merge(&common))).collect()
+    found
+        .into_iter()
+        .map(|(k, v)| (k, v.merge(&common)))
+        .collect()
 }
 
 /// The next top-level `HEAD { BODY }` of `text`, and what follows it.
@@ -138,7 +141,9 @@ mod tests {
 
     #[test]
     fn a_commented_handler_does_not_count() {
-        let r = parse("resource r0 {\n # handlers { fence-peer \"x\"; }\n disk { fencing resource-only; }\n}\n");
+        let r = parse(
+            "resource r0 {\n # handlers { fence-peer \"x\"; }\n disk { fencing resource-only; }\n}\n",
+        );
         assert!(!r["r0"].fence_peer);
         assert_eq!(r["r0"].policy.as_deref(), Some("resource-only"));
     }

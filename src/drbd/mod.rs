@@ -145,8 +145,16 @@ impl DrbdState {
         DrbdState {
             resource: resource.to_string(),
             primary: role.lines().any(|l| first(l) == "Primary"),
-            disk: disks.iter().map(|d| d.0).min().unwrap_or(DiskState::Unknown),
-            peer_disk: disks.iter().map(|d| d.1).min().unwrap_or(DiskState::Unknown),
+            disk: disks
+                .iter()
+                .map(|d| d.0)
+                .min()
+                .unwrap_or(DiskState::Unknown),
+            peer_disk: disks
+                .iter()
+                .map(|d| d.1)
+                .min()
+                .unwrap_or(DiskState::Unknown),
             link: worst_link,
         }
     }
@@ -218,21 +226,43 @@ mod tests {
 
     #[test]
     fn drbdadm_outputs_of_8_4_and_9_read_alike() {
-        let v84 = DrbdState::from_drbdadm("r0", "Primary/Secondary\n", "UpToDate/Outdated\n", "WFConnection\n");
+        let v84 = DrbdState::from_drbdadm(
+            "r0",
+            "Primary/Secondary\n",
+            "UpToDate/Outdated\n",
+            "WFConnection\n",
+        );
         let v9 = DrbdState::from_drbdadm("r0", "Primary\n", "UpToDate/Outdated\n", "Connecting\n");
         assert_eq!(v84, v9);
         assert!(v9.primary);
-        assert_eq!((v9.disk, v9.peer_disk, v9.link), (DiskState::UpToDate, DiskState::Outdated, Link::Connecting));
-        let sb = DrbdState::from_drbdadm("all", "Secondary\nSecondary\n", "UpToDate/DUnknown\nOutdated/DUnknown\n", "Connected\nStandAlone\n");
+        assert_eq!(
+            (v9.disk, v9.peer_disk, v9.link),
+            (DiskState::UpToDate, DiskState::Outdated, Link::Connecting)
+        );
+        let sb = DrbdState::from_drbdadm(
+            "all",
+            "Secondary\nSecondary\n",
+            "UpToDate/DUnknown\nOutdated/DUnknown\n",
+            "Connected\nStandAlone\n",
+        );
         assert_eq!((sb.disk, sb.link), (DiskState::Outdated, Link::StandAlone));
-        assert_eq!(DrbdState::from_drbdadm("r0", "", "", "").disk, DiskState::Unknown);
+        assert_eq!(
+            DrbdState::from_drbdadm("r0", "", "", "").disk,
+            DiskState::Unknown
+        );
     }
 
     #[test]
     fn the_report_field_round_trips_and_skips_garbage() {
         let s = DrbdState::from_drbdadm("r0", "Secondary", "Outdated/DUnknown", "Connecting");
-        let back = parse_report_field(&format!("{},bad,x:y", report_field(std::slice::from_ref(&s))));
+        let back = parse_report_field(&format!(
+            "{},bad,x:y",
+            report_field(std::slice::from_ref(&s))
+        ));
         assert_eq!(back.len(), 1);
-        assert_eq!((back[0].disk, back[0].link, back[0].primary), (DiskState::Outdated, Link::Connecting, false));
+        assert_eq!(
+            (back[0].disk, back[0].link, back[0].primary),
+            (DiskState::Outdated, Link::Connecting, false)
+        );
     }
 }

@@ -22,7 +22,11 @@ impl Sim {
     /// What real DRBD does on `drbdadm outdate`: refused while Connected
     /// or Primary; the driver answers with the state it left.
     pub(super) fn outdate(&mut self, i: usize, resource: String, token: u64) {
-        let state = match self.nodes[i].drbd.iter_mut().find(|s| s.resource == resource) {
+        let state = match self.nodes[i]
+            .drbd
+            .iter_mut()
+            .find(|s| s.resource == resource)
+        {
             Some(s) => {
                 if !s.primary && s.link != Link::Connected && s.disk >= DiskState::Outdated {
                     s.disk = DiskState::Outdated;
@@ -31,9 +35,20 @@ impl Sim {
             }
             None => DrbdState::unknown(&resource),
         };
-        self.log(format!("{} drbdadm outdate {resource}: {}", NAMES[i], state.disk));
+        self.log(format!(
+            "{} drbdadm outdate {resource}: {}",
+            NAMES[i], state.disk
+        ));
         let said = String::new();
-        self.input(i, Input::Outdated { resource, token, state, said });
+        self.input(
+            i,
+            Input::Outdated {
+                resource,
+                token,
+                state,
+                said,
+            },
+        );
     }
 
     /// Node `i`'s DRBD is now `state` (the driver's poll finds it).
@@ -44,7 +59,13 @@ impl Sim {
 
     fn fence(&mut self, i: usize, timeout: Duration) -> Option<RequestId> {
         let resource = "r0".into();
-        self.request(i, Request::FencePeer { resource, timeout_ms: timeout.as_millis() as u64 })
+        self.request(
+            i,
+            Request::FencePeer {
+                resource,
+                timeout_ms: timeout.as_millis() as u64,
+            },
+        )
     }
 
     fn fence_code(&self, i: usize, id: RequestId) -> Option<i32> {
@@ -84,7 +105,12 @@ fn fence_peer_has_a_disconnected_secondary_outdate_its_copy_and_exits_4() {
     assert_eq!(sim.fence_code(A, id), Some(4), "{}", sim.trace_tail(20));
     assert_eq!(sim.nodes[B].drbd[0].disk, DiskState::Outdated);
     let status = sim.status(B).unwrap();
-    assert!(status.drbd[0].outdated_by.as_deref().is_some_and(|b| b.starts_with("alpha at ")));
+    assert!(
+        status.drbd[0]
+            .outdated_by
+            .as_deref()
+            .is_some_and(|b| b.starts_with("alpha at "))
+    );
     ok(&sim);
 }
 
@@ -98,7 +124,11 @@ fn fence_peer_answers_6_for_a_primary_peer_and_5_for_a_dead_one() {
     sim.crash(B);
     sim.run_for(secs(4));
     let id = sim.fence(A, secs(5)).unwrap();
-    assert_eq!(sim.fence_code(A, id), Some(5), "a dead peer is unreachable at once");
+    assert_eq!(
+        sim.fence_code(A, id),
+        Some(5),
+        "a dead peer is unreachable at once"
+    );
     ok(&sim);
 }
 
@@ -128,7 +158,10 @@ fn an_outdated_survivor_starts_nothing_and_says_who_outdated_it() {
     assert!(!sim.running(B, 0), "{}", sim.trace_tail(30));
     let refused = sim.refusals(B);
     assert!(
-        refused.iter().any(|r| r.starts_with("cannot take over group web: r0 is Outdated (outdated by alpha at ")),
+        refused
+            .iter()
+            .any(|r| r
+                .starts_with("cannot take over group web: r0 is Outdated (outdated by alpha at ")),
         "{refused:?}"
     );
     assert_eq!(sim.nodes[B].agents[0].starts, 0, "nothing of the group ran");
@@ -145,7 +178,13 @@ fn a_survivor_whose_peer_wrote_without_it_starts_nothing() {
     sim.crash(A);
     sim.run_for(secs(6));
     assert!(!sim.running(B, 0));
-    assert!(sim.refusals(B).iter().any(|r| r.contains("alpha holds newer data of r0")), "{:?}", sim.refusals(B));
+    assert!(
+        sim.refusals(B)
+            .iter()
+            .any(|r| r.contains("alpha holds newer data of r0")),
+        "{:?}",
+        sim.refusals(B)
+    );
     ok(&sim);
 }
 
@@ -168,15 +207,39 @@ fn consistent_data_alone_waits_then_starts_only_when_forced() {
     sim.set_drbd(A, st(DiskState::Consistent, false, Link::Connecting));
     sim.run_for(secs(8));
     assert!(!sim.running(A, 0));
-    assert!(sim.refusals(A).iter().any(|r| r.contains("waiting up to 10s for bravo")), "{:?}", sim.refusals(A));
+    assert!(
+        sim.refusals(A)
+            .iter()
+            .any(|r| r.contains("waiting up to 10s for bravo")),
+        "{:?}",
+        sim.refusals(A)
+    );
     sim.run_for(secs(8));
     let over = |n: &Notice| matches!(n, Notice::Drbd(DrbdNotice::WaitOver { .. }));
     assert_eq!(sim.count_notices(A, over), 1);
-    let id = sim.request(A, Request::Takeover { which: Which::All, force: false }).unwrap();
+    let id = sim
+        .request(
+            A,
+            Request::Takeover {
+                which: Which::All,
+                force: false,
+            },
+        )
+        .unwrap();
     sim.run_for(secs(1));
     assert!(!sim.running(A, 0), "a plain takeover does not start it");
-    assert!(matches!(sim.nodes[A].answers.iter().find(|(a, _)| *a == id), Some((_, Response::Done { ok: false, .. }))));
-    sim.request(A, Request::Takeover { which: Which::All, force: true }).unwrap();
+    assert!(matches!(
+        sim.nodes[A].answers.iter().find(|(a, _)| *a == id),
+        Some((_, Response::Done { ok: false, .. }))
+    ));
+    sim.request(
+        A,
+        Request::Takeover {
+            which: Which::All,
+            force: true,
+        },
+    )
+    .unwrap();
     sim.run_for(secs(1));
     assert!(sim.running(A, 0), "{}", sim.trace_tail(20));
     ok(&sim);

@@ -1,0 +1,349 @@
+//! DRBD you can trust, through the real daemons in two namespaces and the
+//! DRBD emulator (docs/drbd-emulator.md), with fencing set up as
+//! docs/guide.md tells users to: `fencing resource-only`, `fence-peer`
+//! calling `heartbeat fence-peer`, `after-resync-target` calling
+//! `heartbeat unfence-peer`. The heartbeats run on a serial line as well
+//! as on the crossover, so cutting the crossover cuts the replication
+//! link while the heartbeats flow. Root only.
+
+#[macro_use]
+#[path = "support/lab_cluster.rs"]
+mod lab_cluster;
+
+use hb_lab::{Lab, VIP};
+use lab_cluster::*;
+use std::time::{Duration, Instant};
+
+const SETTLE: Duration = Duration::from_secs(15);
+
+fn emu(lab: &Lab, i: usize, key: &str) -> String {
+    let s = lab.drbd_state(i).unwrap_or_default();
+    s.get(key).cloned().unwrap_or_default()
+}
+
+fn emu_num(lab: &Lab, i: usize, key: &str) -> u64 {
+    emu(lab, i, key).parse().unwrap_or(0)
+}
+
+/// A VIP and DRBD r0 (then `after`), preferred by alpha, fencing set up,
+/// heartbeats also on a serial line when `serial`; each node's notify
+/// hook records its calls in `notified`.
+fn fencing_lab(tag: &str, after: &str, hacf: &[&str], serial: bool) -> Lab {
+    let mut c = config(tag);
+    c.shared_disk = false;
+    c.drbd = true;
+    c.drbd_fencing = true;
+    c.resources = Some(format!("{VIP}/24/eth0 drbddisk::r0{after}"));
+    c.serial = serial;
+    c.extra_hacf = hacf.iter().map(|s| s.to_string()).collect();
+    let lab = Lab::create(c).expect("lab");
+    for i in [A, B] {
+        let hook = lab.nodes[i].config_dir().join("notify");
+        let record = lab.nodes[i].dir.join("notified");
+        std::fs::write(
+            &hook,
+            format!("#!/bin/sh\necho \"$@\" >> {}\n", record.display()),
+        )
+        .unwrap();
+        std::fs::set_permissions(&hook, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+    lab
+}
+
+fn notified(lab: &Lab, i: usize) -> String {
+    std::fs::read_to_string(lab.nodes[i].dir.join("notified")).unwrap_or_default()
+}
+
+/// Both up, alpha Primary and holding the VIP.
+fn serving(lab: &mut Lab) {
+    start_both(lab);
+    let ok = lab.wait_for(SETTLE, |l| {
+        emu(l, A, "role") == "Primary" && l.vip_holders() == vec![A]
+    });
+    check!(lab, ok, "alpha never served: {:?}", lab.drbd_state(A));
+}
+
+fn cut_replication(lab: &Lab) {
+    lab.set_link(A, "eth1", false).expect("cut the crossover");
+}
+
+fn group_cause(lab: &Lab, i: usize) -> String {
+    status_json(lab, i)["groups"][0]["cause"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+/// For `d`, every 100 ms: `f` holds.
+fn always(lab: &Lab, d: Duration, mut f: impl FnMut(&Lab) -> bool) -> bool {
+    let end = Instant::now() + d;
+    while Instant::now() < end {
+        if !f(lab) {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    true
+}
+
+#[test]
+fn replication_cut_then_primary_killed_the_outdated_survivor_does_not_promote() {
+    if !root("replication_cut_then_primary_killed_the_outdated_survivor_does_not_promote") {
+        return;
+    }
+    let mut lab = fencing_lab("fck", "", &[], true);
+    serving(&mut lab);
+    cut_replication(&lab);
+    let outdated = lab.wait_for(SETTLE, |l| emu(l, B, "disk") == "Outdated");
+    check!(
+        lab,
+        outdated,
+        "bravo was never outdated: {:?}",
+        lab.drbd_state(B)
+    );
+    lab.kill(A);
+    let dead = lab.wait_for(SETTLE, |l| status_json(l, B)["peer_status"] == "dead");
+    check!(lab, dead, "bravo never declared alpha dead");
+    let held_back = always(&lab, Duration::from_secs(3), |l| {
+        l.vip_holders().is_empty() && emu(l, B, "role") == "Secondary"
+    });
+    check!(
+        lab,
+        held_back,
+        "bravo took over with outdated data: {:?}",
+        lab.vip_holders()
+    );
+    let cause = group_cause(&lab, B);
+    check!(
+        lab,
+        cause.contains("r0 is Outdated (outdated by alpha at "),
+        "status does not say why: {cause:?}"
+    );
+    check!(
+        lab,
+        lab.log(B)
+            .contains("cannot take over group 10.213.7.100/24/eth0: r0 is Outdated"),
+        "the log does not say why"
+    );
+    check!(
+        lab,
+        notified(&lab, B).contains("takeover-refused bravo"),
+        "notify hook: {:?}",
+        notified(&lab, B)
+    );
+}
+
+#[test]
+fn replication_cut_while_heartbeats_flow_the_primary_outdates_its_peer_and_keeps_serving() {
+    if !root(
+        "replication_cut_while_heartbeats_flow_the_primary_outdates_its_peer_and_keeps_serving",
+    ) {
+        return;
+    }
+    let mut lab = fencing_lab("fcf", "", &[], true);
+    serving(&mut lab);
+    let cut = Instant::now();
+    cut_replication(&lab);
+    let seen = lab.wait_for(SETTLE, |l| emu(l, A, "conn") != "Connected");
+    check!(lab, seen, "alpha's DRBD never saw the cut");
+    let noticed = cut.elapsed();
+    let outdated = lab.wait_for(SETTLE, |l| emu(l, B, "disk") == "Outdated");
+    let fenced = cut.elapsed();
+    check!(lab, outdated, "bravo was never outdated");
+    eprintln!("cut noticed after {noticed:?}, peer outdated after {fenced:?}");
+    check!(
+        lab,
+        fenced - noticed < Duration::from_secs(1),
+        "fencing took {:?} after DRBD noticed",
+        fenced - noticed
+    );
+    let emu_log =
+        |l: &Lab| std::fs::read_to_string(l.drbd_dir(A).join("emu.log")).unwrap_or_default();
+    let handler = lab.wait_for(SETTLE, |l| {
+        emu_log(l).contains("fence-peer") && emu_log(l).contains("exit code 4")
+    });
+    check!(
+        lab,
+        handler,
+        "the fence-peer handler did not exit 4: {}",
+        emu_log(&lab)
+    );
+    let before = emu_num(&lab, A, "generation");
+    let serving = always(&lab, Duration::from_secs(2), |l| {
+        l.vip_holders() == vec![A] && emu(l, A, "role") == "Primary"
+    });
+    check!(lab, serving, "alpha stopped serving");
+    check!(
+        lab,
+        emu_num(&lab, A, "generation") > before,
+        "alpha no longer writes"
+    );
+    let a = status_json(&lab, A);
+    check!(
+        lab,
+        a["drbd"][0]["peer_fenced_at"].is_string(),
+        "alpha's status: {a}"
+    );
+    // The cable back: bravo resyncs, after-resync-target lifts the fencing.
+    lab.set_link(A, "eth1", true)
+        .expect("restore the crossover");
+    let lifted = lab.wait_for(Duration::from_secs(20), |l| {
+        emu(l, B, "disk") == "UpToDate"
+            && status_json(l, B)["drbd"][0]["outdated_by"].is_null()
+            && status_json(l, A)["drbd"][0]["peer_fenced_at"].is_null()
+    });
+    check!(
+        lab,
+        lifted,
+        "fencing never lifted: {}",
+        status_json(&lab, B)
+    );
+}
+
+#[test]
+fn both_crash_and_the_stale_one_boots_first_it_waits_until_an_operator_forces_it() {
+    if !root("both_crash_and_the_stale_one_boots_first_it_waits_until_an_operator_forces_it") {
+        return;
+    }
+    let mut lab = fencing_lab("fcw", "", &["drbd_wfc_timeout 5"], false);
+    serving(&mut lab);
+    // bravo dies first; alpha goes on writing alone, then dies too. (No
+    // serial line here: the lab's relay would hand bravo, once back,
+    // alpha's fence-peer request queued while it was down.)
+    lab.kill(B);
+    let alone = lab.wait_for(SETTLE, |l| status_json(l, A)["peer_status"] == "dead");
+    check!(lab, alone, "alpha never declared bravo dead");
+    std::thread::sleep(Duration::from_millis(500));
+    check!(
+        lab,
+        lab.vip_holders() == vec![A],
+        "alpha stopped serving alone"
+    );
+    lab.kill(A);
+    // bravo boots alone, with data of unknown currency (Consistent).
+    lab.start_drbd_emulator(B).expect("bravo's DRBD");
+    lab.start(B).expect("bravo's daemon");
+    let waiting = lab.wait_for(SETTLE, |l| group_cause(l, B).contains("r0 is Consistent"));
+    check!(
+        lab,
+        waiting,
+        "bravo does not say it waits: {:?}",
+        group_cause(&lab, B)
+    );
+    let over = lab.wait_for(SETTLE, |l| l.log(B).contains("gave up waiting for alpha"));
+    check!(lab, over, "the wait never ended");
+    let held_back = always(&lab, Duration::from_secs(2), |l| {
+        l.vip_holders().is_empty() && emu(l, B, "role") == "Secondary"
+    });
+    check!(lab, held_back, "bravo started stale data on its own");
+    let plain = lab.ctl(B, &["takeover"]);
+    check!(lab, !plain.status.success(), "a plain takeover started it");
+    check!(
+        lab,
+        lab.vip_holders().is_empty(),
+        "a plain takeover started the VIP"
+    );
+    let forced = lab.ctl(B, &["takeover", "--force"]);
+    check!(
+        lab,
+        forced.status.success(),
+        "takeover --force: {}",
+        stdout(&forced)
+    );
+    let serving = lab.wait_for(SETTLE, |l| {
+        l.vip_holders() == vec![B] && emu(l, B, "role") == "Primary"
+    });
+    check!(lab, serving, "the forced takeover did not serve");
+    check!(
+        lab,
+        lab.log(B).contains("operator forced a takeover"),
+        "not logged"
+    );
+}
+
+#[test]
+fn split_brain_on_reconnect_is_reported_on_both_nodes_and_nothing_is_discarded() {
+    if !root("split_brain_on_reconnect_is_reported_on_both_nodes_and_nothing_is_discarded") {
+        return;
+    }
+    let mut lab = fencing_lab("fcs", "", &[], true);
+    serving(&mut lab);
+    // Every cable between them at once: each believes the other dead.
+    lab.set_link(A, "eth1", false).unwrap();
+    lab.set_serial(false);
+    let both = lab.wait_for(SETTLE, |l| {
+        emu(l, A, "role") == "Primary" && emu(l, B, "role") == "Primary"
+    });
+    check!(lab, both, "bravo never took over during the partition");
+    std::thread::sleep(Duration::from_millis(500));
+    let (ga, gb) = (
+        emu_num(&lab, A, "generation"),
+        emu_num(&lab, B, "generation"),
+    );
+    lab.set_link(A, "eth1", true).unwrap();
+    lab.set_serial(true);
+    let reported = lab.wait_for(SETTLE, |l| {
+        (0..2).all(|i| l.log(i).contains("is StandAlone") && notified(l, i).contains("split-brain"))
+    });
+    check!(
+        lab,
+        reported,
+        "split brain not reported on both: {:?} {:?}",
+        notified(&lab, A),
+        notified(&lab, B)
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    for i in [A, B] {
+        check!(
+            lab,
+            emu(&lab, i, "conn") == "StandAlone",
+            "node {i} reconnected by itself"
+        );
+        check!(
+            lab,
+            emu(&lab, i, "disk") == "UpToDate",
+            "node {i}'s data was discarded"
+        );
+    }
+    check!(
+        lab,
+        emu_num(&lab, A, "generation") >= ga && emu_num(&lab, B, "generation") >= gb,
+        "a side's writes were rolled back"
+    );
+}
+
+#[test]
+fn primary_killed_while_connected_the_peer_promotes_the_same_data_generation() {
+    if !root("primary_killed_while_connected_the_peer_promotes_the_same_data_generation") {
+        return;
+    }
+    let mut lab = fencing_lab("fcg", "", &[], false);
+    serving(&mut lab);
+    std::thread::sleep(Duration::from_millis(500));
+    lab.kill(A);
+    let meta = std::fs::read_to_string(lab.drbd_dir(A).join("meta")).unwrap_or_default();
+    let last: u64 = meta
+        .split_whitespace()
+        .next()
+        .and_then(|g| g.parse().ok())
+        .unwrap_or(0);
+    let took = lab.wait_for(SETTLE, |l| {
+        l.vip_holders() == vec![B] && emu(l, B, "role") == "Primary"
+    });
+    check!(
+        lab,
+        took,
+        "bravo did not take over: {:?}",
+        lab.drbd_state(B)
+    );
+    // bravo continues from alpha's last replicated write (the emulator
+    // replicates every 100 ms, so the write of alpha's last tick may be
+    // the one that did not make it).
+    let base = emu_num(&lab, B, "base");
+    check!(
+        lab,
+        base + 1 >= last && base <= last,
+        "bravo's base {base}, alpha's last generation {last}"
+    );
+}
