@@ -347,3 +347,168 @@ fn primary_killed_while_connected_the_peer_promotes_the_same_data_generation() {
         "bravo's base {base}, alpha's last generation {last}"
     );
 }
+
+/// Each node's agents find a fake `sendmail` (/usr/local/bin in the
+/// daemon's mount namespace is the node's DRBD directory) that keeps the
+/// mails in `mails/` beside the node.
+fn fake_sendmail(lab: &Lab, i: usize) {
+    let fake = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fake-bin/sendmail");
+    let wrapper = lab.drbd_bin_dir(i).join("sendmail");
+    let spool = lab.nodes[i].dir.join("mails");
+    std::fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\nFAKE_MAIL_DIR={} exec {} \"$@\"\n",
+            spool.display(),
+            fake.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+}
+
+fn mails(lab: &Lab, i: usize) -> String {
+    std::fs::read_to_string(lab.nodes[i].dir.join("mails/mails")).unwrap_or_default()
+}
+
+#[test]
+fn the_seed_chain_fails_over_after_its_stop_kills_a_process_holding_the_mount() {
+    if !root("the_seed_chain_fails_over_after_its_stop_kills_a_process_holding_the_mount") {
+        return;
+    }
+    let mut c = config("fcc");
+    c.drbd = true;
+    c.drbd_fencing = true;
+    let mut lab = Lab::create(c).expect("lab");
+    // The tutorial's chain: IPaddr, drbddisk, Filesystem, the service, MailTo.
+    let dev = lab.loop_dev.clone().expect("the lab's disk");
+    let chain = format!(
+        "alpha {VIP}/24/eth0 drbddisk::r0 Filesystem::{dev}::{}::ext4 webnode MailTo::root@localhost::seed\n",
+        lab.srv_dir().display()
+    );
+    for i in [A, B] {
+        std::fs::write(lab.nodes[i].config_dir().join("haresources"), &chain).unwrap();
+        fake_sendmail(&lab, i);
+    }
+    start_both(&mut lab);
+    let up = lab.wait_for(SETTLE, |l| {
+        l.vip_holders() == vec![A] && l.probe(Duration::from_secs(1)).is_some()
+    });
+    check!(lab, up, "alpha never served the chain");
+    lab.write_srv(A, "data", "written on alpha").unwrap();
+    check!(
+        lab,
+        emu(&lab, A, "role") == "Primary",
+        "r0 not Primary on alpha"
+    );
+    check!(
+        lab,
+        mails(&lab, A).contains("seed: takeover on alpha"),
+        "mail: {}",
+        mails(&lab, A)
+    );
+    // A process of alpha's keeps the mount busy (its cwd is in it).
+    let pid = lab.daemon_pid(A).unwrap();
+    let script = format!("cd {} && exec sleep 7777", lab.srv_dir().display());
+    let mut holder = hb_lab::in_daemon_namespaces(pid, &["sh", "-c", &script])
+        .spawn()
+        .expect("the holder");
+    std::thread::sleep(Duration::from_millis(300));
+    lab.standby(A).expect("standby");
+    let moved = lab.wait_for(SETTLE, |l| {
+        l.vip_holders() == vec![B]
+            && l.fetch_srv("data", Duration::from_secs(1)).as_deref() == Some("written on alpha")
+    });
+    check!(
+        lab,
+        moved,
+        "the chain did not move to bravo with alpha's data"
+    );
+    check!(
+        lab,
+        emu(&lab, B, "role") == "Primary" && emu(&lab, A, "role") == "Secondary",
+        "r0 did not move"
+    );
+    let log = lab.log(A);
+    check!(
+        lab,
+        log.contains("is busy; sending SIGTERM to its users:") && log.contains("(sleep 7777)"),
+        "the holder's kill is not logged with its pid and command"
+    );
+    check!(
+        lab,
+        holder.try_wait().ok().flatten().is_some(),
+        "the holder still runs"
+    );
+    check!(
+        lab,
+        mails(&lab, A).contains("seed: release on alpha"),
+        "mail: {}",
+        mails(&lab, A)
+    );
+    check!(
+        lab,
+        mails(&lab, B).contains("seed: takeover on bravo"),
+        "mail: {}",
+        mails(&lab, B)
+    );
+    let _ = holder.kill();
+    let _ = holder.wait();
+}
+
+/// A device held open (by a mount whose holder cannot be killed) on
+/// alpha, then alpha goes standby; `format`: the emulator's DRBD version.
+fn standby_held_open(tag: &str, format: &str) -> Lab {
+    let mut c = config(tag);
+    c.shared_disk = false;
+    c.drbd = true;
+    c.drbd_conf = vec![format!("format = {format}")];
+    c.resources = Some(format!("{VIP}/24/eth0 drbddisk::r0"));
+    let mut lab = Lab::create(c).expect("lab");
+    serving(&mut lab);
+    lab.drbdadm(A, &["emu-hold", "r0"]).expect("hold r0 open");
+    let _ = lab.ctl(A, &["standby"]);
+    lab
+}
+
+#[test]
+fn a_held_open_drbd_9_device_is_demoted_with_force_and_the_group_moves() {
+    if !root("a_held_open_drbd_9_device_is_demoted_with_force_and_the_group_moves") {
+        return;
+    }
+    let lab = standby_held_open("fcd", "9");
+    let moved = lab.wait_for(SETTLE, |l| {
+        l.vip_holders() == vec![B] && emu(l, B, "role") == "Primary"
+    });
+    check!(lab, moved, "the group did not move");
+    check!(
+        lab,
+        lab.log(A).contains("demoted r0 with --force"),
+        "the forced demote is not logged"
+    );
+}
+
+#[test]
+fn a_held_open_drbd_8_4_device_keeps_the_group_where_it_may_still_write() {
+    if !root("a_held_open_drbd_8_4_device_keeps_the_group_where_it_may_still_write") {
+        return;
+    }
+    let lab = standby_held_open("fc8", "8.4");
+    let failed = lab.wait_for(SETTLE, |l| {
+        l.log(A).contains("DRBD 8.4 has no forced demote")
+    });
+    check!(lab, failed, "the stop did not fail as it must");
+    let stays = always(&lab, Duration::from_secs(2), |l| {
+        emu(l, A, "role") == "Primary" && emu(l, B, "role") == "Secondary"
+    });
+    check!(lab, stays, "r0 was handed over while alpha may still write");
+    check!(
+        lab,
+        status_json(&lab, B)["groups"][0]["local_state"] != "running",
+        "bravo started the group"
+    );
+}
