@@ -53,6 +53,10 @@ enum Command {
         /// Compare with a copy of the peer's configuration directory.
         #[arg(long, value_name = "DIR")]
         against: Option<PathBuf>,
+        /// Where drbd.conf and drbd.d/ are read from, to check that every DRBD resource haresources
+        /// uses has a fence-peer handler.
+        #[arg(long, value_name = "DIR", default_value = "/etc")]
+        drbd_etc: PathBuf,
         /// Check instead whether the configuration can be exported to
         /// Pacemaker and Corosync, and print what would differ (writes nothing).
         #[arg(long, conflicts_with_all = ["json", "against"])]
@@ -233,9 +237,19 @@ fn main() {
             export,
             ..
         } => commands::export::check(&globals, &export.options()),
-        Command::Check { json, against, .. } => {
-            commands::check::run(&globals, &commands::check::CheckArgs { json, against })
-        }
+        Command::Check {
+            json,
+            against,
+            drbd_etc,
+            ..
+        } => commands::check::run(
+            &globals,
+            &commands::check::CheckArgs {
+                json,
+                against,
+                drbd_etc,
+            },
+        ),
         Command::Export {
             target:
                 ExportTarget::Pacemaker {

@@ -117,6 +117,49 @@ fn scan(body: &str) -> Fencing {
     f
 }
 
+/// `heartbeat check`'s words about the DRBD resources haresources uses
+/// (`all`: every one drbd.conf defines), read from `etc`.
+pub fn warnings(used: &[String], etc: &Path) -> Vec<String> {
+    if used.is_empty() {
+        return Vec::new();
+    }
+    let conf = read(etc);
+    if conf.is_empty() {
+        return vec![format!(
+            "haresources uses DRBD but no resource was found in {}/drbd.conf or {}/drbd.d/: fencing not checked",
+            etc.display(),
+            etc.display()
+        )];
+    }
+    let mut names: Vec<&String> = used.iter().filter(|r| *r != "all").collect();
+    if used.iter().any(|r| r == "all") {
+        names.extend(conf.keys());
+    }
+    names.sort();
+    names.dedup();
+    let mut out = Vec::new();
+    for name in names {
+        let Some(f) = conf.get(name) else {
+            out.push(format!(
+                "DRBD resource {name} (haresources) is not defined in drbd.conf"
+            ));
+            continue;
+        };
+        if !f.fence_peer {
+            out.push(format!(
+                "DRBD resource {name} has no fence-peer handler: a survivor may be promoted with stale data; add \
+                 handlers {{ fence-peer \"/usr/sbin/heartbeat fence-peer\"; after-resync-target \"/usr/sbin/heartbeat unfence-peer\"; }}"
+            ));
+        }
+        if !f.guarded() && f.fence_peer {
+            out.push(format!(
+                "DRBD resource {name} has a fence-peer handler but no `fencing resource-only;` (net section in DRBD 9, disk in 8.4): DRBD never calls it"
+            ));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +180,27 @@ mod tests {
         assert!(r["r0"].guarded() && r["r0"].after_resync_target);
         assert!(r["r1"].fence_peer && !r["r1"].guarded());
         assert_eq!(r.len(), 2);
+    }
+
+    #[test]
+    fn check_warns_about_a_used_resource_without_fencing() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("drbd.d")).unwrap();
+        std::fs::write(dir.path().join("drbd.conf"), "include \"drbd.d/*.res\";\n").unwrap();
+        std::fs::write(
+            dir.path().join("drbd.d/r0.res"),
+            "resource r0 { handlers { fence-peer \"/usr/sbin/heartbeat fence-peer\"; } net { fencing resource-only; } }\n",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("drbd.d/r1.res"), "resource r1 { }\n").unwrap();
+        assert!(warnings(&["r0".into()], dir.path()).is_empty());
+        let w = warnings(&["all".into(), "r9".into()], dir.path());
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(w[0].starts_with("DRBD resource r1 has no fence-peer handler"));
+        assert!(w[1].contains("r9 (haresources) is not defined"));
+        assert!(warnings(&[], dir.path()).is_empty());
+        let none = tempfile::tempdir().unwrap();
+        assert!(warnings(&["r0".into()], none.path())[0].contains("fencing not checked"));
     }
 
     #[test]
