@@ -278,7 +278,7 @@ impl Node {
             "hbfenced" => self.on_fenced(now, msg, fx),
             "hbunfence" => {
                 if let Some(res) = msg.get("res") {
-                    self.unfence(now, &res.to_string(), false, fx);
+                    self.unfence(now, res, false, fx);
                 }
             }
             _ => {}
