@@ -307,15 +307,7 @@ pub fn clock(wall_secs: u64) -> String {
 mod tests {
     use super::*;
 
-    fn st(disk: DiskState, primary: bool, link: Link) -> DrbdState {
-        DrbdState {
-            resource: "r0".into(),
-            primary,
-            disk,
-            peer_disk: DiskState::Unknown,
-            link,
-        }
-    }
+    use crate::drbd::r0 as st;
 
     #[test]
     fn outdated_inconsistent_and_diskless_data_never_start() {

@@ -243,15 +243,7 @@ impl Node {
 mod tests {
     use super::*;
 
-    fn st(disk: DiskState, primary: bool, link: Link) -> DrbdState {
-        DrbdState {
-            resource: "r0".into(),
-            primary,
-            disk,
-            peer_disk: DiskState::Unknown,
-            link,
-        }
-    }
+    use crate::drbd::r0 as st;
 
     #[test]
     fn the_exit_code_follows_drbd_conf() {

@@ -220,6 +220,18 @@ pub fn resources_of(groups: &[ResourceGroup]) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// Resource `r0` in the given state, for the tests of the rules.
+#[cfg(test)]
+pub fn r0(disk: DiskState, primary: bool, link: Link) -> DrbdState {
+    DrbdState {
+        resource: "r0".into(),
+        primary,
+        disk,
+        peer_disk: DiskState::Unknown,
+        link,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

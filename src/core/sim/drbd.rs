@@ -8,15 +8,7 @@ use crate::core::drbd_notice::DrbdNotice;
 use crate::drbd::{DiskState, DrbdState, Link};
 use crate::ownership::Which;
 
-fn st(disk: DiskState, primary: bool, link: Link) -> DrbdState {
-    DrbdState {
-        resource: "r0".into(),
-        primary,
-        disk,
-        peer_disk: DiskState::Unknown,
-        link,
-    }
-}
+use crate::drbd::r0 as st;
 
 impl Sim {
     /// What real DRBD does on `drbdadm outdate`: refused while Connected
