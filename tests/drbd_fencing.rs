@@ -201,16 +201,13 @@ fn replication_cut_while_heartbeats_flow_the_primary_outdates_its_peer_and_keeps
     );
 }
 
-#[test]
-fn both_crash_and_the_stale_one_boots_first_it_waits_until_an_operator_forces_it() {
-    if !root("both_crash_and_the_stale_one_boots_first_it_waits_until_an_operator_forces_it") {
-        return;
-    }
-    let mut lab = fencing_lab("fcw", "", &["drbd_wfc_timeout 5"], false);
+/// bravo dies first, alpha goes on writing alone and dies too, then bravo
+/// boots alone with data of unknown currency (Consistent) and waits.
+fn stale_one_boots_first(tag: &str) -> Lab {
+    // No serial line here: the lab's relay would hand bravo, once back,
+    // alpha's fence-peer request queued while it was down.
+    let mut lab = fencing_lab(tag, "", &["drbd_wfc_timeout 5"], false);
     serving(&mut lab);
-    // bravo dies first; alpha goes on writing alone, then dies too. (No
-    // serial line here: the lab's relay would hand bravo, once back,
-    // alpha's fence-peer request queued while it was down.)
     lab.kill(B);
     let alone = lab.wait_for(SETTLE, |l| status_json(l, A)["peer_status"] == "dead");
     check!(lab, alone, "alpha never declared bravo dead");
@@ -221,7 +218,6 @@ fn both_crash_and_the_stale_one_boots_first_it_waits_until_an_operator_forces_it
         "alpha stopped serving alone"
     );
     lab.kill(A);
-    // bravo boots alone, with data of unknown currency (Consistent).
     lab.start_drbd_emulator(B).expect("bravo's DRBD");
     lab.start(B).expect("bravo's daemon");
     let waiting = lab.wait_for(SETTLE, |l| group_cause(l, B).contains("r0 is Consistent"));
@@ -231,6 +227,15 @@ fn both_crash_and_the_stale_one_boots_first_it_waits_until_an_operator_forces_it
         "bravo does not say it waits: {:?}",
         group_cause(&lab, B)
     );
+    lab
+}
+
+#[test]
+fn both_crash_and_the_stale_one_boots_first_it_waits_until_an_operator_forces_it() {
+    if !root("both_crash_and_the_stale_one_boots_first_it_waits_until_an_operator_forces_it") {
+        return;
+    }
+    let lab = stale_one_boots_first("fcw");
     let over = lab.wait_for(SETTLE, |l| l.log(B).contains("gave up waiting for alpha"));
     check!(lab, over, "the wait never ended");
     let held_back = always(&lab, Duration::from_secs(2), |l| {
@@ -259,6 +264,34 @@ fn both_crash_and_the_stale_one_boots_first_it_waits_until_an_operator_forces_it
         lab,
         lab.log(B).contains("operator forced a takeover"),
         "not logged"
+    );
+}
+
+#[test]
+fn both_crash_and_the_stale_one_boots_first_the_returning_peer_serves_its_newer_data() {
+    if !root("both_crash_and_the_stale_one_boots_first_the_returning_peer_serves_its_newer_data") {
+        return;
+    }
+    let mut lab = stale_one_boots_first("fcr");
+    lab.start_drbd_emulator(A).expect("alpha's DRBD");
+    lab.start(A).expect("alpha's daemon");
+    let back = lab.wait_for(SETTLE, |l| {
+        l.vip_holders() == vec![A] && emu(l, A, "role") == "Primary"
+    });
+    check!(
+        lab,
+        back,
+        "alpha did not serve its data: {:?}",
+        lab.drbd_state(A)
+    );
+    // bravo resyncs from alpha: its copy was the stale one.
+    let synced = lab.wait_for(SETTLE, |l| emu(l, B, "disk") == "UpToDate");
+    check!(lab, synced, "bravo never resynced: {:?}", lab.drbd_state(B));
+    check!(
+        lab,
+        !lab.log(B)
+            .contains("Resource group 10.213.7.100/24/eth0 is running here"),
+        "bravo ran the group"
     );
 }
 

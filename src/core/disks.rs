@@ -34,6 +34,8 @@ pub enum Why {
         wfc: Duration,
         over: bool,
     },
+    /// A held start when this node stops.
+    ShuttingDown,
 }
 
 impl fmt::Display for Why {
@@ -72,6 +74,7 @@ impl fmt::Display for Why {
                  start it with `heartbeat takeover --force` only if this copy is the newest",
                 wfc.as_secs()
             ),
+            Why::ShuttingDown => f.write_str("this node is stopping"),
         }
     }
 }
@@ -146,8 +149,10 @@ pub struct Disks {
     forced: bool,
     wfc_until: Instant,
     wfc: Duration,
-    /// A group held back by a wait whose end was not logged yet.
-    waiting: bool,
+    /// Starts held back until the peer's DRBD connects or the wait ends
+    /// (by group index), and whether that end was logged.
+    held: BTreeSet<usize>,
+    wait_logged: bool,
 }
 
 impl Disks {
@@ -161,7 +166,8 @@ impl Disks {
             forced: false,
             wfc_until: now + wfc,
             wfc,
-            waiting: false,
+            held: BTreeSet::new(),
+            wait_logged: false,
         }
     }
 
@@ -226,7 +232,6 @@ impl Disks {
                 }
                 Err(Verdict::Wait) => {
                     let over = now >= self.wfc_until;
-                    self.waiting = !over;
                     let (peer, wfc) = (peer.clone(), self.wfc);
                     return Err(Why::Waiting {
                         resource,
@@ -249,18 +254,30 @@ impl Disks {
         self.forced
     }
 
-    /// When the wfc wait ends, if a group waits for it.
+    /// When the wait for the peer ends, if a start waits for it.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.waiting.then_some(self.wfc_until)
+        (!self.held.is_empty()).then_some(self.wfc_until)
     }
 
-    /// The wait just ended: say so once (the node logs it).
+    /// The wait just ended with starts still held: say so once.
     pub fn wait_over(&mut self, now: Instant) -> bool {
-        let over = self.waiting && now >= self.wfc_until;
-        if over {
-            self.waiting = false;
-        }
+        let over = !self.held.is_empty() && now >= self.wfc_until && !self.wait_logged;
+        self.wait_logged |= over;
         over
+    }
+
+    /// Hold group `g`'s start until [`Disks::check`] says more.
+    pub fn hold(&mut self, g: usize) {
+        self.held.insert(g);
+    }
+
+    /// The held starts, released: the caller checks each again.
+    pub fn take_held(&mut self) -> Vec<usize> {
+        std::mem::take(&mut self.held).into_iter().collect()
+    }
+
+    pub fn is_held(&self, g: usize) -> bool {
+        self.held.contains(&g)
     }
 
     /// Our copy of `resource` was outdated at the peer's request.
@@ -366,9 +383,14 @@ mod tests {
             d.check(t0, &["r0".into()], &peer),
             Err(Why::Waiting { over: false, .. })
         ));
+        assert_eq!(d.next_deadline(), None, "nothing held yet");
+        d.hold(0);
         assert_eq!(d.next_deadline(), Some(t0 + Duration::from_secs(5)));
         let later = t0 + Duration::from_secs(6);
+        assert!(!d.wait_over(t0));
         assert!(d.wait_over(later) && !d.wait_over(later));
+        assert_eq!(d.take_held(), vec![0]);
+        assert_eq!(d.next_deadline(), None);
         assert!(matches!(
             d.check(later, &["r0".into()], &peer),
             Err(Why::Waiting { over: true, .. })

@@ -14,6 +14,10 @@ pub enum DrbdNotice {
         group: GroupId,
         why: Why,
     },
+    TakeoverWaits {
+        group: GroupId,
+        why: Why,
+    },
     WaitOver {
         peer: NodeName,
     },
@@ -65,6 +69,7 @@ impl DrbdNotice {
         match self {
             DrbdNotice::StandAlone { .. } => Level::Crit,
             DrbdNotice::TakeoverRefused { .. } | DrbdNotice::WaitOver { .. } => Level::Error,
+            DrbdNotice::TakeoverWaits { .. } => Level::Warn,
             DrbdNotice::Forced { .. } => Level::Warn,
             DrbdNotice::FenceAnswered { code, .. } if *code != 4 && *code != 3 => Level::Warn,
             _ => Level::Info,
@@ -77,6 +82,9 @@ impl fmt::Display for DrbdNotice {
         match self {
             DrbdNotice::TakeoverRefused { group, why } => {
                 write!(f, "cannot take over group {group}: {why}")
+            }
+            DrbdNotice::TakeoverWaits { group, why } => {
+                write!(f, "group {group} does not start yet: {why}")
             }
             DrbdNotice::WaitOver { peer } => write!(
                 f,

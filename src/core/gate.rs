@@ -4,7 +4,10 @@
 //! before anything of the group runs. A refused start is answered to
 //! ownership as a failed start (nothing ran, so nothing rolls back): the
 //! group is yielded to the peer, and an operator's takeover tries again.
+//! A start whose data is Consistent waits (DRBD's wfc): it is held until
+//! the replication link connects, or refused once the wait is over.
 
+use super::disks::Why;
 use super::drbd_notice::DrbdNotice;
 use super::node::Node;
 use super::notice::Notice;
@@ -31,11 +34,12 @@ impl Node {
             };
             fx.push(Effect::Log(Notice::Drbd(notice)));
         }
+        self.recheck_held(now, fx);
         self.send_report(now, fx);
     }
 
-    /// Whether the start of `g` may run; if not, say why and tell
-    /// ownership it failed without running anything.
+    /// Whether the start of `g` may run now; if not, it is held (waiting
+    /// for the peer) or refused.
     pub(super) fn start_allowed(
         &mut self,
         now: Instant,
@@ -47,9 +51,27 @@ impl Node {
             return true;
         }
         let spec = &self.cfg.groups[g.0];
-        let Err(why) = self.disks.check(now, &spec.drbd, &self.cfg.peer) else {
-            return true;
-        };
+        match self.disks.check(now, &spec.drbd, &self.cfg.peer) {
+            Ok(()) => true,
+            Err(why @ Why::Waiting { over: false, .. }) => {
+                let group = spec.id.clone();
+                fx.push(Effect::Log(Notice::Drbd(DrbdNotice::TakeoverWaits {
+                    group,
+                    why,
+                })));
+                self.disks.hold(g.0);
+                false
+            }
+            Err(why) => {
+                self.refuse_start(now, g, why, fx);
+                false
+            }
+        }
+    }
+
+    /// Nothing of `g` ran: say why, and tell ownership the start failed.
+    fn refuse_start(&mut self, now: Instant, g: GroupIdx, why: Why, fx: &mut Vec<Effect>) {
+        let spec = &self.cfg.groups[g.0];
         let group = spec.id.clone();
         let failure = ChainFailure::new(format!("drbd {}", spec.drbd.join(" ")), why.to_string());
         fx.push(Effect::Log(Notice::Drbd(DrbdNotice::TakeoverRefused {
@@ -62,7 +84,46 @@ impl Node {
         });
         self.ownership_input(now, ownership::Input::Started(g, Err(failure)), fx);
         self.send_report(now, fx);
-        false
+    }
+
+    /// Held starts whose data changed, or whose wait is over: run them,
+    /// refuse them, or hold them again.
+    fn recheck_held(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        for g in self.disks.take_held() {
+            let g = GroupIdx(g);
+            let spec = &self.cfg.groups[g.0];
+            match self.disks.check(now, &spec.drbd, &self.cfg.peer) {
+                Ok(()) => {
+                    if self.locks.request(g, ChainAction::Start) {
+                        self.begin_run(now, g, ChainAction::Start, fx);
+                    }
+                }
+                Err(Why::Waiting { over: false, .. }) => self.disks.hold(g.0),
+                Err(why) => self.refuse_start(now, g, why, fx),
+            }
+        }
+    }
+
+    /// A planned stop: held starts are refused at once, so ownership can
+    /// finish (nothing of them runs).
+    pub(super) fn drop_held_starts(&mut self, now: Instant, fx: &mut Vec<Effect>) {
+        for g in self.disks.take_held() {
+            let why = Why::ShuttingDown;
+            self.refuse_start(now, GroupIdx(g), why, fx);
+        }
+    }
+
+    /// The status' cause of a held start (ownership only knows it starts).
+    pub(super) fn held_cause(&self, now: Instant, g: GroupIdx) -> Option<String> {
+        if !self.disks.is_held(g.0) {
+            return None;
+        }
+        let mut disks = self.disks.clone();
+        let spec = &self.cfg.groups[g.0];
+        disks
+            .check(now, &spec.drbd, &self.cfg.peer)
+            .err()
+            .map(|w| w.to_string())
     }
 
     /// Timers of the DRBD parts: fence requests past their deadline, the
@@ -72,6 +133,7 @@ impl Node {
         if self.disks.wait_over(now) {
             let peer = self.cfg.peer.clone();
             fx.push(Effect::Log(Notice::Drbd(DrbdNotice::WaitOver { peer })));
+            self.recheck_held(now, fx);
         }
     }
 

@@ -509,7 +509,13 @@ impl Node {
     // ----- chains -----
 
     /// The lock for `g` is held for `action`: say so and ask for the run.
-    fn begin_run(&mut self, now: Instant, g: GroupIdx, action: ChainAction, fx: &mut Vec<Effect>) {
+    pub(super) fn begin_run(
+        &mut self,
+        now: Instant,
+        g: GroupIdx,
+        action: ChainAction,
+        fx: &mut Vec<Effect>,
+    ) {
         let spec = &self.cfg.groups[g.0];
         if !action.is_query() {
             // Ownership's words for why, read only for a transition (not
@@ -682,6 +688,7 @@ impl Node {
             return;
         }
         fx.push(Effect::Log(Notice::ShutdownBegins { cause }));
+        self.drop_held_starts(now, fx);
         self.shutdown = Shutdown::Draining;
         fx.push(Effect::Stopping);
         self.ownership_input(now, ownership::Input::Shutdown, fx);

@@ -178,8 +178,11 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         maintenance,
         ..NodeConfig::from_cluster(&cfg, Generation(generation), uuid, wall)
     };
+    // The node knows its DRBD data before it can decide any start.
+    let drbd_resources = drbd_resources(&node_cfg);
+    let first = crate::drbd::observe::observe_all(&drbd_resources).await;
     let (drbd_tx, drbd) = mpsc::channel(8);
-    crate::drbd::observe::watch(drbd_resources(&node_cfg), drbd_tx);
+    crate::drbd::observe::watch(drbd_resources, first.clone(), drbd_tx);
     let node = Node::new(node_cfg, now);
     let (chain_tx, chains) = mpsc::channel(64);
     let (outdated_tx, outdated) = mpsc::channel(8);
@@ -203,7 +206,7 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         drbd,
         outdated,
     };
-    let result = driver.run_loop(node, inputs).await;
+    let result = driver.run_loop(node, inputs, Input::Drbd(first)).await;
     // Requests still unanswered end now; those answered (`heartbeat stop`
     // waits for its answer) are written out before the runtime goes away.
     driver.replies.clear();
@@ -215,13 +218,13 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
 }
 
 impl Driver {
-    async fn run_loop(&mut self, mut node: Node, mut inputs: Inputs) -> Result<()> {
+    async fn run_loop(&mut self, mut node: Node, mut inputs: Inputs, first: Input) -> Result<()> {
         use tokio::signal::unix::{SignalKind, signal};
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sigint = signal(SignalKind::interrupt())?;
         let mut hup = hangup::watch()?;
         watchdog::start();
-        let mut input = Input::Timer;
+        let mut input = first;
         loop {
             let effects = node.handle(Instant::now(), input);
             if self.perform(effects) {

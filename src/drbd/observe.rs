@@ -56,26 +56,33 @@ pub async fn outdate(resource: &str) -> (DrbdState, String) {
     (observe(resource).await, said)
 }
 
-/// Poll every resource in `resources` and send the whole set whenever
-/// any of it changed. Ends when the receiver is gone.
-pub fn watch(resources: Vec<String>, tx: mpsc::Sender<Vec<DrbdState>>) {
+/// Every resource's state, in order.
+pub async fn observe_all(resources: &[String]) -> Vec<DrbdState> {
+    let mut all = Vec::with_capacity(resources.len());
+    for r in resources {
+        all.push(observe(r).await);
+    }
+    all
+}
+
+/// Poll every resource in `resources` from now on and send the whole set
+/// whenever it differs from the last one sent (`first`, which the caller
+/// gave the node itself). Ends when the receiver is gone.
+pub fn watch(resources: Vec<String>, first: Vec<DrbdState>, tx: mpsc::Sender<Vec<DrbdState>>) {
     if resources.is_empty() {
         return;
     }
     tokio::spawn(async move {
-        let mut last: Option<Vec<DrbdState>> = None;
+        let mut last = first;
         loop {
-            let mut now = Vec::with_capacity(resources.len());
-            for r in &resources {
-                now.push(observe(r).await);
-            }
-            if last.as_ref() != Some(&now) {
+            tokio::time::sleep(POLL).await;
+            let now = observe_all(&resources).await;
+            if now != last {
                 if tx.send(now.clone()).await.is_err() {
                     return;
                 }
-                last = Some(now);
+                last = now;
             }
-            tokio::time::sleep(POLL).await;
         }
     });
 }

@@ -191,6 +191,13 @@ fn a_connected_survivor_takes_over_as_before() {
     ok(&sim);
 }
 
+fn waits(sim: &Sim, i: usize) -> Vec<String> {
+    sim.notices(i)
+        .filter(|n| matches!(n, Notice::Drbd(DrbdNotice::TakeoverWaits { .. })))
+        .map(|n| n.to_string())
+        .collect()
+}
+
 #[test]
 fn consistent_data_alone_waits_then_starts_only_when_forced() {
     let mut sim = Sim::new(&[("web", B)]);
@@ -200,28 +207,35 @@ fn consistent_data_alone_waits_then_starts_only_when_forced() {
     sim.run_for(secs(8));
     assert!(!sim.running(A, 0));
     assert!(
-        sim.refusals(A)
+        waits(&sim, A)
             .iter()
             .any(|r| r.contains("waiting up to 10s for bravo")),
         "{:?}",
-        sim.refusals(A)
+        waits(&sim, A)
+    );
+    let cause = sim.status(A).unwrap().groups[0].cause.clone();
+    assert!(
+        cause.starts_with("r0 is Consistent, not known UpToDate"),
+        "{cause}"
     );
     sim.run_for(secs(8));
     let over = |n: &Notice| matches!(n, Notice::Drbd(DrbdNotice::WaitOver { .. }));
     assert_eq!(sim.count_notices(A, over), 1);
-    let id = sim
-        .request(
-            A,
-            Request::Takeover {
-                which: Which::All,
-                force: false,
-            },
-        )
-        .unwrap();
+    assert!(
+        sim.refusals(A)
+            .iter()
+            .any(|r| r.contains("did not come back within 10s"))
+    );
+    let plain = Request::Takeover {
+        which: Which::All,
+        force: false,
+    };
+    let id = sim.request(A, plain).unwrap();
     sim.run_for(secs(1));
     assert!(!sim.running(A, 0), "a plain takeover does not start it");
+    let answer = sim.nodes[A].answers.iter().find(|(a, _)| *a == id);
     assert!(matches!(
-        sim.nodes[A].answers.iter().find(|(a, _)| *a == id),
+        answer,
         Some((_, Response::Done { ok: false, .. }))
     ));
     sim.request(
@@ -234,5 +248,34 @@ fn consistent_data_alone_waits_then_starts_only_when_forced() {
     .unwrap();
     sim.run_for(secs(1));
     assert!(sim.running(A, 0), "{}", sim.trace_tail(20));
+    ok(&sim);
+}
+
+#[test]
+fn a_held_start_runs_once_replication_connects() {
+    let mut sim = Sim::new(&[("web", A)]);
+    sim.lines = vec!["drbddisk::r0".into()];
+    sim.boot(A);
+    sim.set_drbd(A, st(DiskState::Consistent, false, Link::Connecting));
+    sim.run_for(secs(7));
+    assert!(!sim.running(A, 0));
+    assert_eq!(sim.nodes[A].agents[0].starts, 0);
+    sim.set_drbd(A, st(DiskState::Consistent, false, Link::Connected));
+    sim.run_for(secs(1));
+    assert!(sim.running(A, 0), "{}", sim.trace_tail(20));
+    assert!(sim.refusals(A).is_empty());
+    ok(&sim);
+}
+
+#[test]
+fn a_stop_while_a_start_waits_finishes() {
+    let mut sim = Sim::new(&[("web", A)]);
+    sim.lines = vec!["drbddisk::r0".into()];
+    sim.boot(A);
+    sim.set_drbd(A, st(DiskState::Consistent, false, Link::Connecting));
+    sim.run_for(secs(7));
+    sim.request(A, Request::Shutdown).unwrap();
+    sim.run_for(secs(1));
+    assert_eq!(sim.nodes[A].exits, 1, "{}", sim.trace_tail(20));
     ok(&sim);
 }
