@@ -211,12 +211,7 @@ impl Disks {
 
     /// Whether a group using `resources` may start now; the first reason
     /// why not.
-    pub fn check(
-        &mut self,
-        now: Instant,
-        resources: &[String],
-        peer: &NodeName,
-    ) -> Result<(), Why> {
+    pub fn check(&self, now: Instant, resources: &[String], peer: &NodeName) -> Result<(), Why> {
         for r in resources {
             let verdict = judge(self.local.get(r), self.peer.get(r), self.forced);
             let resource = r.clone();

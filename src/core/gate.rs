@@ -118,9 +118,8 @@ impl Node {
         if !self.disks.is_held(g.0) {
             return None;
         }
-        let mut disks = self.disks.clone();
         let spec = &self.cfg.groups[g.0];
-        disks
+        self.disks
             .check(now, &spec.drbd, &self.cfg.peer)
             .err()
             .map(|w| w.to_string())
