@@ -126,6 +126,14 @@ fn replication_cut_then_primary_killed_the_outdated_survivor_does_not_promote() 
             .contains("cannot take over group 10.213.7.100/24/eth0: r0 is Outdated"),
         "the log does not say why"
     );
+    let text = stdout(&lab.ctl(B, &["status"]));
+    check!(
+        lab,
+        text.contains("drbd r0")
+            && text.contains("Outdated/DUnknown")
+            && text.contains("(outdated by alpha at "),
+        "heartbeat status: {text}"
+    );
     check!(
         lab,
         notified(&lab, B).contains("takeover-refused bravo"),
