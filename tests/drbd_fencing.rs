@@ -257,11 +257,11 @@ fn both_crash_and_the_stale_one_boots_first_it_waits_until_an_operator_forces_it
         lab.vip_holders().is_empty(),
         "a plain takeover started the VIP"
     );
-    let forced = lab.ctl(B, &["takeover", "--force"]);
+    let forced = lab.tool(B, "hb_takeover", &["--force"]);
     check!(
         lab,
         forced.status.success(),
-        "takeover --force: {}",
+        "hb_takeover --force: {}",
         stdout(&forced)
     );
     let serving = lab.wait_for(SETTLE, |l| {

@@ -4,6 +4,7 @@
 //! a branch below starts to choose who holds what, it belongs in `core`.
 
 mod chains;
+mod drbd;
 mod hangup;
 mod metrics_http;
 mod reload;
@@ -96,6 +97,9 @@ struct Driver {
     media: MediaSet,
     chain_tx: mpsc::Sender<ChainResult>,
     outdated_tx: mpsc::Sender<Input>,
+    /// The DRBD poll, restarted when a reload changes the resources.
+    drbd_tx: mpsc::Sender<Vec<DrbdState>>,
+    drbd_watch: (Vec<String>, Option<tokio::task::JoinHandle<()>>),
     replies: HashMap<RequestId, oneshot::Sender<Response>>,
     /// Where progress lines go, for the requests that asked for them.
     progress: HashMap<RequestId, mpsc::Sender<Response>>,
@@ -179,10 +183,10 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         ..NodeConfig::from_cluster(&cfg, Generation(generation), uuid, wall)
     };
     // The node knows its DRBD data before it can decide any start.
-    let drbd_resources = drbd_resources(&node_cfg);
+    let drbd_resources = drbd::drbd_resources(&cfg.groups);
     let first = crate::drbd::observe::observe_all(&drbd_resources).await;
     let (drbd_tx, drbd) = mpsc::channel(8);
-    crate::drbd::observe::watch(drbd_resources, first.clone(), drbd_tx);
+    let watch = crate::drbd::observe::watch(drbd_resources.clone(), first.clone(), drbd_tx.clone());
     let node = Node::new(node_cfg, now);
     let (chain_tx, chains) = mpsc::channel(64);
     let (outdated_tx, outdated) = mpsc::channel(8);
@@ -193,6 +197,8 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         media,
         chain_tx,
         outdated_tx,
+        drbd_tx,
+        drbd_watch: (drbd_resources, watch),
         replies: HashMap::new(),
         progress: HashMap::new(),
         next_request: 0,
@@ -297,12 +303,7 @@ impl Driver {
                     duplicate_check,
                     drbd_force,
                 } => self.spawn_chain(group, action, duplicate_check, drbd_force),
-                Effect::Outdate { resource, token } => {
-                    let tx = self.outdated_tx.clone();
-                    tokio::spawn(async move {
-                        let _ = tx.send(outdate(resource, token).await).await;
-                    });
-                }
+                Effect::Outdate { resource, token } => self.outdate(resource, token),
                 Effect::Progress { id, at_ms, line } => {
                     if let Some(lines) = self.progress.get(&id) {
                         // A full queue (a client not reading) loses lines,
@@ -369,33 +370,5 @@ fn packet(pkt: Received) -> Input {
         } else {
             Encoding::Netstring
         },
-    }
-}
-
-/// Every DRBD resource the groups use, once each.
-fn drbd_resources(cfg: &NodeConfig) -> Vec<String> {
-    let mut all: Vec<String> = cfg.groups.iter().flat_map(|g| g.drbd.clone()).collect();
-    all.sort();
-    all.dedup();
-    all
-}
-
-/// The peer asked us to outdate `resource`. DRBD refuses while it still
-/// believes it is connected (the two sides notice a cut link a moment
-/// apart), so a refusal of that kind is tried again for a little while.
-async fn outdate(resource: String, token: u64) -> Input {
-    const RETRY_FOR: Duration = Duration::from_secs(3);
-    let until = Instant::now() + RETRY_FOR;
-    loop {
-        let (state, said) = crate::drbd::observe::outdate(&resource).await;
-        if !crate::core::fence::retry_outdate(&state) || Instant::now() >= until {
-            return Input::Outdated {
-                resource,
-                token,
-                state,
-                said,
-            };
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

@@ -68,11 +68,15 @@ pub async fn observe_all(resources: &[String]) -> Vec<DrbdState> {
 /// Poll every resource in `resources` from now on and send the whole set
 /// whenever it differs from the last one sent (`first`, which the caller
 /// gave the node itself). Ends when the receiver is gone.
-pub fn watch(resources: Vec<String>, first: Vec<DrbdState>, tx: mpsc::Sender<Vec<DrbdState>>) {
+pub fn watch(
+    resources: Vec<String>,
+    first: Vec<DrbdState>,
+    tx: mpsc::Sender<Vec<DrbdState>>,
+) -> Option<tokio::task::JoinHandle<()>> {
     if resources.is_empty() {
-        return;
+        return None;
     }
-    tokio::spawn(async move {
+    Some(tokio::spawn(async move {
         let mut last = first;
         loop {
             tokio::time::sleep(POLL).await;
@@ -84,5 +88,5 @@ pub fn watch(resources: Vec<String>, first: Vec<DrbdState>, tx: mpsc::Sender<Vec
                 last = now;
             }
         }
-    });
+    }))
 }
