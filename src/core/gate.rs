@@ -143,13 +143,15 @@ impl Node {
             .min()
     }
 
-    /// `takeover --force`: the starts this request causes skip the rule.
-    pub(super) fn force_takeover(&mut self, force: bool, fx: &mut Vec<Effect>) {
+    /// `takeover --force`: until the request is answered, starts skip
+    /// the rule, a held one included.
+    pub(super) fn force_takeover(&mut self, now: Instant, force: bool, fx: &mut Vec<Effect>) {
+        self.disks.force(force);
         if force {
             fx.push(Effect::Log(Notice::Drbd(DrbdNotice::Forced {
                 by: "takeover --force",
             })));
+            self.recheck_held(now, fx);
         }
-        self.disks.force(force);
     }
 }

@@ -501,6 +501,8 @@ impl Node {
     }
 
     fn answer_request(&mut self, ok: bool, message: String, fx: &mut Vec<Effect>) {
+        // A `takeover --force` lasts as long as its request.
+        self.disks.force(false);
         if let Some(id) = self.pending_request.take() {
             fx.push(done(id, ok, message));
         }
@@ -660,9 +662,8 @@ impl Node {
             Request::Takeover { which, force } => {
                 fx.push(Effect::Log(Notice::TakingOver { which }));
                 self.pending_request = Some(id);
-                self.force_takeover(force, fx);
+                self.force_takeover(now, force, fx);
                 self.ownership_input(now, ownership::Input::Takeover(which), fx);
-                self.disks.force(false);
                 self.send_report(now, fx);
             }
             Request::FencePeer {

@@ -279,3 +279,26 @@ fn a_stop_while_a_start_waits_finishes() {
     assert_eq!(sim.nodes[A].exits, 1, "{}", sim.trace_tail(20));
     ok(&sim);
 }
+
+#[test]
+fn a_forced_takeover_runs_a_held_start_while_the_peer_is_up() {
+    let mut sim = Sim::new(&[("web", A)]);
+    sim.lines = vec!["drbddisk::r0".into()];
+    sim.boot(A);
+    sim.boot(B);
+    // Both came back with Consistent data and no replication between them.
+    sim.set_drbd(A, st(DiskState::Consistent, false, Link::Connecting));
+    sim.set_drbd(B, st(DiskState::Consistent, false, Link::Connecting));
+    sim.run_for(secs(4));
+    assert!(!sim.running(A, 0) && !sim.running(B, 0));
+    assert!(!waits(&sim, A).is_empty(), "{}", sim.trace_tail(20));
+    let forced = Request::Takeover {
+        which: Which::All,
+        force: true,
+    };
+    sim.request(A, forced).unwrap();
+    sim.run_for(secs(1));
+    assert!(sim.running(A, 0), "{}", sim.trace_tail(20));
+    assert!(!sim.running(B, 0));
+    ok(&sim);
+}
