@@ -12,6 +12,7 @@ pub mod config;
 pub mod control;
 pub mod core;
 pub mod daemon;
+pub mod drbd;
 pub mod export;
 pub mod generation;
 pub mod globals;

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand};
 use heartbeat::commands::{self, Globals};
 use std::path::PathBuf;
+use std::time::Duration;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -52,6 +53,10 @@ enum Command {
         /// Compare with a copy of the peer's configuration directory.
         #[arg(long, value_name = "DIR")]
         against: Option<PathBuf>,
+        /// Where drbd.conf and drbd.d/ are read from, to check that every DRBD resource haresources
+        /// uses has a fence-peer handler.
+        #[arg(long, value_name = "DIR", default_value = "/etc")]
+        drbd_etc: PathBuf,
         /// Check instead whether the configuration can be exported to
         /// Pacemaker and Corosync, and print what would differ (writes nothing).
         #[arg(long, conflicts_with_all = ["json", "against"])]
@@ -87,6 +92,27 @@ enum Command {
     Takeover {
         #[arg(default_value = "all", value_parser = ["all", "local", "foreign", "failback"])]
         which: String,
+        /// Start even DRBD data of unknown currency (Consistent, the peer gone): the operator
+        /// vouches that this node's copy is the newest. Logged.
+        #[arg(long)]
+        force: bool,
+    },
+    /// DRBD's fence-peer handler (replaces dopd's drbd-peer-outdater): ask the peer over every
+    /// heartbeat medium to outdate its copy; exits 3 (peer Inconsistent), 4 (peer outdated),
+    /// 5 (peer unreachable), 6 (peer Primary) as drbd.conf(5) defines.
+    FencePeer {
+        /// The DRBD resource (default: DRBD_RESOURCE, as DRBD sets it).
+        #[arg(short, long, env = "DRBD_RESOURCE")]
+        resource: Option<String>,
+        /// Seconds to wait for the peer's answer before exiting 5.
+        #[arg(short, long, default_value_t = 10)]
+        timeout: u64,
+    },
+    /// DRBD's after-resync-target handler: lift what fence-peer recorded for the resource.
+    UnfencePeer {
+        /// The DRBD resource (default: DRBD_RESOURCE, as DRBD sets it).
+        #[arg(short, long, env = "DRBD_RESOURCE")]
+        resource: Option<String>,
     },
     /// Stop the daemon, handing its resource groups to the peer at once and printing each step with its time.
     Stop,
@@ -219,9 +245,19 @@ fn main() {
             export,
             ..
         } => commands::export::check(&globals, &export.options()),
-        Command::Check { json, against, .. } => {
-            commands::check::run(&globals, &commands::check::CheckArgs { json, against })
-        }
+        Command::Check {
+            json,
+            against,
+            drbd_etc,
+            ..
+        } => commands::check::run(
+            &globals,
+            &commands::check::CheckArgs {
+                json,
+                against,
+                drbd_etc,
+            },
+        ),
         Command::Export {
             target:
                 ExportTarget::Pacemaker {
@@ -249,15 +285,19 @@ fn main() {
         Command::Standby { which } => commands::ctl::transition(
             &globals,
             false,
-            which.parse().expect("clap checked it"),
+            (which.parse().expect("clap checked it"), false),
             commands::ctl::ShowProgress::Stdout,
         ),
-        Command::Takeover { which } => commands::ctl::transition(
+        Command::Takeover { which, force } => commands::ctl::transition(
             &globals,
             true,
-            which.parse().expect("clap checked it"),
+            (which.parse().expect("clap checked it"), force),
             commands::ctl::ShowProgress::Stdout,
         ),
+        Command::FencePeer { resource, timeout } => {
+            commands::fence::fence_peer(&globals, resource, Duration::from_secs(timeout))
+        }
+        Command::UnfencePeer { resource } => commands::fence::unfence_peer(&globals, resource),
         Command::Stop => commands::ctl::stop(&globals),
         Command::Maintenance { state } => commands::ctl::maintenance(&globals, state == "on"),
         Command::Demo { args } => commands::demo::run(&args),

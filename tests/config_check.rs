@@ -218,3 +218,30 @@ fn against_an_invalid_copy_fails_with_its_errors() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn check_warns_when_a_drbd_resource_of_haresources_has_no_fence_peer_handler() {
+    let s = Setup::new();
+    let etc = s.tmp.path().join("etc");
+    fs::create_dir_all(&etc).unwrap();
+    fs::write(
+        etc.join("drbd.conf"),
+        "resource r0 { disk { fencing resource-only; } }\n",
+    )
+    .unwrap();
+    let etc_arg = etc.display().to_string();
+    let out = s.check("alpha", &["--drbd-etc", &etc_arg]);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("WARN: DRBD resource r0 has no fence-peer handler"),
+        "{stderr}"
+    );
+    fs::write(
+        etc.join("drbd.conf"),
+        "common { handlers { fence-peer \"/usr/sbin/heartbeat fence-peer\"; } }\nresource r0 { net { fencing resource-only; } }\n",
+    )
+    .unwrap();
+    let out = s.check("alpha", &["--drbd-etc", &etc_arg]);
+    assert!(!text(&out.stderr).contains("r0"), "{}", text(&out.stderr));
+}

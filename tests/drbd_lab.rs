@@ -18,11 +18,27 @@ fn role(lab: &Lab, i: usize) -> String {
 
 #[test]
 fn the_daemon_promotes_drbd_through_drbddisk_and_hands_it_over() {
-    if !root("the_daemon_promotes_drbd_through_drbddisk_and_hands_it_over") {
+    promotes_and_hands_over(
+        "the_daemon_promotes_drbd_through_drbddisk_and_hands_it_over",
+        "drbddisk::r0",
+    );
+}
+
+/// The original's bare `drbddisk` means every resource (`drbdadm … all`).
+#[test]
+fn a_bare_drbddisk_promotes_every_resource_and_hands_them_over() {
+    promotes_and_hands_over(
+        "a_bare_drbddisk_promotes_every_resource_and_hands_them_over",
+        "drbddisk",
+    );
+}
+
+fn promotes_and_hands_over(test: &str, resources: &str) {
+    if !root(test) {
         return;
     }
     let mut c = dummy_config("drbdd");
-    c.resources = Some("drbddisk::r0".into());
+    c.resources = Some(resources.into());
     c.drbd = true;
     let mut lab = Lab::create(c).expect("lab");
     start_both(&mut lab);

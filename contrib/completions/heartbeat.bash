@@ -31,6 +31,9 @@ _heartbeat() {
             heartbeat,export)
                 cmd="heartbeat__subcmd__export"
                 ;;
+            heartbeat,fence-peer)
+                cmd="heartbeat__subcmd__fence__subcmd__peer"
+                ;;
             heartbeat,help)
                 cmd="heartbeat__subcmd__help"
                 ;;
@@ -61,6 +64,9 @@ _heartbeat() {
             heartbeat,takeover)
                 cmd="heartbeat__subcmd__takeover"
                 ;;
+            heartbeat,unfence-peer)
+                cmd="heartbeat__subcmd__unfence__subcmd__peer"
+                ;;
             heartbeat__subcmd__export,help)
                 cmd="heartbeat__subcmd__export__subcmd__help"
                 ;;
@@ -87,6 +93,9 @@ _heartbeat() {
                 ;;
             heartbeat__subcmd__help,export)
                 cmd="heartbeat__subcmd__help__subcmd__export"
+                ;;
+            heartbeat__subcmd__help,fence-peer)
+                cmd="heartbeat__subcmd__help__subcmd__fence__subcmd__peer"
                 ;;
             heartbeat__subcmd__help,help)
                 cmd="heartbeat__subcmd__help__subcmd__help"
@@ -118,6 +127,9 @@ _heartbeat() {
             heartbeat__subcmd__help,takeover)
                 cmd="heartbeat__subcmd__help__subcmd__takeover"
                 ;;
+            heartbeat__subcmd__help,unfence-peer)
+                cmd="heartbeat__subcmd__help__subcmd__unfence__subcmd__peer"
+                ;;
             heartbeat__subcmd__help__subcmd__export,pacemaker)
                 cmd="heartbeat__subcmd__help__subcmd__export__subcmd__pacemaker"
                 ;;
@@ -128,7 +140,7 @@ _heartbeat() {
 
     case "${cmd}" in
         heartbeat)
-            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check export daemon status metrics standby takeover stop maintenance demo completions manpages resource send-arp help"
+            opts="-h -V --config-dir --node --state-dir --run-dir --help --version check export daemon status metrics standby takeover fence-peer unfence-peer stop maintenance demo completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -158,13 +170,17 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__check)
-            opts="-h --json --against --pacemaker --cluster-name --addr --disable-fencing --config-dir --node --state-dir --run-dir --help"
+            opts="-h --json --against --drbd-etc --pacemaker --cluster-name --addr --disable-fencing --config-dir --node --state-dir --run-dir --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --against)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drbd-etc)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -407,8 +423,54 @@ _heartbeat() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        heartbeat__subcmd__fence__subcmd__peer)
+            opts="-r -t -h --resource --timeout --config-dir --node --state-dir --run-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -t)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         heartbeat__subcmd__help)
-            opts="check export daemon status metrics standby takeover stop maintenance demo completions manpages resource send-arp help"
+            opts="check export daemon status metrics standby takeover fence-peer unfence-peer stop maintenance demo completions manpages resource send-arp help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -494,6 +556,20 @@ _heartbeat() {
         heartbeat__subcmd__help__subcmd__export__subcmd__pacemaker)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__help__subcmd__fence__subcmd__peer)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -632,6 +708,20 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__help__subcmd__takeover)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__help__subcmd__unfence__subcmd__peer)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -898,12 +988,50 @@ _heartbeat() {
             return 0
             ;;
         heartbeat__subcmd__takeover)
-            opts="-h --config-dir --node --state-dir --run-dir --help all local foreign failback"
+            opts="-h --force --config-dir --node --state-dir --run-dir --help all local foreign failback"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --node)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --state-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        heartbeat__subcmd__unfence__subcmd__peer)
+            opts="-r -h --resource --config-dir --node --state-dir --run-dir --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --resource)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -r)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -35,6 +35,7 @@ _heartbeat() {
             (check)
 _arguments "${_arguments_options[@]}" : \
 '--against=[Compare with a copy of the peer'\''s configuration directory]:DIR:_files' \
+'--drbd-etc=[Where drbd.conf and drbd.d/ are read from, to check that every DRBD resource haresources uses has a fence-peer handler]:DIR:_files' \
 '--cluster-name=[The Corosync and Pacemaker cluster name]:NAME:_default' \
 '*--addr=[A node'\''s addresses, one per Corosync link\: NODE=IP\[,IP…\] (repeat per node)]:NODE=IP[,IP…]:_default' \
 '--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
@@ -160,9 +161,36 @@ _arguments "${_arguments_options[@]}" : \
 '--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
 '--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
 '--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'--force[Start even DRBD data of unknown currency (Consistent, the peer gone)\: the operator vouches that this node'\''s copy is the newest. Logged]' \
 '-h[Print help]' \
 '--help[Print help]' \
 '::which:(all local foreign failback)' \
+&& ret=0
+;;
+(fence-peer)
+_arguments "${_arguments_options[@]}" : \
+'-r+[The DRBD resource (default\: DRBD_RESOURCE, as DRBD sets it)]:RESOURCE:_default' \
+'--resource=[The DRBD resource (default\: DRBD_RESOURCE, as DRBD sets it)]:RESOURCE:_default' \
+'-t+[Seconds to wait for the peer'\''s answer before exiting 5]:TIMEOUT:_default' \
+'--timeout=[Seconds to wait for the peer'\''s answer before exiting 5]:TIMEOUT:_default' \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
+&& ret=0
+;;
+(unfence-peer)
+_arguments "${_arguments_options[@]}" : \
+'-r+[The DRBD resource (default\: DRBD_RESOURCE, as DRBD sets it)]:RESOURCE:_default' \
+'--resource=[The DRBD resource (default\: DRBD_RESOURCE, as DRBD sets it)]:RESOURCE:_default' \
+'--config-dir=[Directory holding ha.cf, authkeys, haresources and resource.d/]:CONFIG_DIR:_files' \
+'--node=[This node'\''s name (default\: \`uname -n\`)]:NODE:_default' \
+'--state-dir=[Persistent state\: generation number, uuid]:STATE_DIR:_files' \
+'--run-dir=[Runtime files\: the control socket, the pid file]:RUN_DIR:_files' \
+'-h[Print help]' \
+'--help[Print help]' \
 && ret=0
 ;;
 (stop)
@@ -302,6 +330,14 @@ _arguments "${_arguments_options[@]}" : \
 _arguments "${_arguments_options[@]}" : \
 && ret=0
 ;;
+(fence-peer)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
+(unfence-peer)
+_arguments "${_arguments_options[@]}" : \
+&& ret=0
+;;
 (stop)
 _arguments "${_arguments_options[@]}" : \
 && ret=0
@@ -353,6 +389,8 @@ _heartbeat_commands() {
 'metrics:Print the status in the Prometheus text format (for node_exporter'\''s textfile collector)' \
 'standby:Give resource groups to the peer (like hb_standby), printing each step with its time, and wait for the result' \
 'takeover:Take resource groups from the peer (like hb_takeover), printing each step with its time, and wait for the result' \
+'fence-peer:DRBD'\''s fence-peer handler (replaces dopd'\''s drbd-peer-outdater)\: ask the peer over every heartbeat medium to outdate its copy; exits 3 (peer Inconsistent), 4 (peer outdated), 5 (peer unreachable), 6 (peer Primary) as drbd.conf(5) defines' \
+'unfence-peer:DRBD'\''s after-resync-target handler\: lift what fence-peer recorded for the resource' \
 'stop:Stop the daemon, handing its resource groups to the peer at once and printing each step with its time' \
 'maintenance:Maintenance mode on both nodes\: membership goes on, resources are left as they are (no takeover, no monitor restarts, no failback); \`off\` probes every group' \
 'demo:Run the demo cluster on this machine (heartbeat-demo, built beside this binary)\: \`heartbeat demo --scenario sites\` moves a DNS name between two sites' \
@@ -415,6 +453,11 @@ _heartbeat__subcmd__export__subcmd__pacemaker_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat export pacemaker commands' commands "$@"
 }
+(( $+functions[_heartbeat__subcmd__fence-peer_commands] )) ||
+_heartbeat__subcmd__fence-peer_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat fence-peer commands' commands "$@"
+}
 (( $+functions[_heartbeat__subcmd__help_commands] )) ||
 _heartbeat__subcmd__help_commands() {
     local commands; commands=(
@@ -425,6 +468,8 @@ _heartbeat__subcmd__help_commands() {
 'metrics:Print the status in the Prometheus text format (for node_exporter'\''s textfile collector)' \
 'standby:Give resource groups to the peer (like hb_standby), printing each step with its time, and wait for the result' \
 'takeover:Take resource groups from the peer (like hb_takeover), printing each step with its time, and wait for the result' \
+'fence-peer:DRBD'\''s fence-peer handler (replaces dopd'\''s drbd-peer-outdater)\: ask the peer over every heartbeat medium to outdate its copy; exits 3 (peer Inconsistent), 4 (peer outdated), 5 (peer unreachable), 6 (peer Primary) as drbd.conf(5) defines' \
+'unfence-peer:DRBD'\''s after-resync-target handler\: lift what fence-peer recorded for the resource' \
 'stop:Stop the daemon, handing its resource groups to the peer at once and printing each step with its time' \
 'maintenance:Maintenance mode on both nodes\: membership goes on, resources are left as they are (no takeover, no monitor restarts, no failback); \`off\` probes every group' \
 'demo:Run the demo cluster on this machine (heartbeat-demo, built beside this binary)\: \`heartbeat demo --scenario sites\` moves a DNS name between two sites' \
@@ -467,6 +512,11 @@ _heartbeat__subcmd__help__subcmd__export_commands() {
 _heartbeat__subcmd__help__subcmd__export__subcmd__pacemaker_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat help export pacemaker commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__help__subcmd__fence-peer_commands] )) ||
+_heartbeat__subcmd__help__subcmd__fence-peer_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help fence-peer commands' commands "$@"
 }
 (( $+functions[_heartbeat__subcmd__help__subcmd__help_commands] )) ||
 _heartbeat__subcmd__help__subcmd__help_commands() {
@@ -518,6 +568,11 @@ _heartbeat__subcmd__help__subcmd__takeover_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat help takeover commands' commands "$@"
 }
+(( $+functions[_heartbeat__subcmd__help__subcmd__unfence-peer_commands] )) ||
+_heartbeat__subcmd__help__subcmd__unfence-peer_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat help unfence-peer commands' commands "$@"
+}
 (( $+functions[_heartbeat__subcmd__maintenance_commands] )) ||
 _heartbeat__subcmd__maintenance_commands() {
     local commands; commands=()
@@ -562,6 +617,11 @@ _heartbeat__subcmd__stop_commands() {
 _heartbeat__subcmd__takeover_commands() {
     local commands; commands=()
     _describe -t commands 'heartbeat takeover commands' commands "$@"
+}
+(( $+functions[_heartbeat__subcmd__unfence-peer_commands] )) ||
+_heartbeat__subcmd__unfence-peer_commands() {
+    local commands; commands=()
+    _describe -t commands 'heartbeat unfence-peer commands' commands "$@"
 }
 
 if [ "$funcstack[1]" = "_heartbeat" ]; then

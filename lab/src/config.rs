@@ -64,6 +64,11 @@ pub struct LabConfig {
     /// also reaches a DNS server, a client and the internet (see
     /// [`sites`](crate::sites)). No VIP, shared disk or bcast there.
     pub sites: bool,
+    /// Resource-level fencing through the node's own daemon, as a user
+    /// sets it up: `fencing resource-only`, `fence-peer` calling
+    /// `heartbeat fence-peer` and `after-resync-target` calling
+    /// `heartbeat unfence-peer` (see docs/guide.md).
+    pub drbd_fencing: bool,
 }
 
 impl LabConfig {
@@ -89,6 +94,7 @@ impl LabConfig {
             drbd: false,
             drbd_conf: Vec::new(),
             sites: false,
+            drbd_fencing: false,
         }
     }
 }

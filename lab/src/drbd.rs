@@ -52,6 +52,9 @@ impl Lab {
                 conf.push_str(line);
                 conf.push('\n');
             }
+            if self.cfg.drbd_fencing {
+                conf.push_str(&self.fencing_handlers(i));
+            }
             fs::write(dir.join("emu.conf"), conf)?;
             let adm = self.drbd_bin_dir(i).join("drbdadm");
             fs::write(
@@ -81,6 +84,20 @@ impl Lab {
             std::thread::sleep(Duration::from_millis(20));
         }
         Ok(())
+    }
+
+    /// The emu.conf lines of DRBD's fencing set-up for node `i`: the
+    /// handlers run `heartbeat fence-peer`/`unfence-peer` against that
+    /// node's daemon (its run directory, as the lab keeps one per node).
+    fn fencing_handlers(&self, i: usize) -> String {
+        let run = format!(
+            "HEARTBEAT_RUN_DIR={} {}",
+            self.nodes[i].run_dir().display(),
+            self.cfg.heartbeat_bin.display()
+        );
+        format!(
+            "fencing = resource-only\nfence-peer = {run} fence-peer -t 5\nafter-resync-target = {run} unfence-peer\n"
+        )
     }
 
     /// Start node `i`'s emulator (again, after [`Lab::kill_drbd_emulator`]:

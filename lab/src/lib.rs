@@ -46,7 +46,9 @@ pub use cluster::{Lab, LabNode};
 pub use config::{
     ATTACKER_HOST, LAN_PREFIX, LabConfig, NODES, VIP, XOVER_PREFIX, parse_ms, unique_prefix,
 };
-pub use flavor::{Flavor, ORIGINAL_DAEMON, ORIGINAL_HACF, ORIGINAL_HB_STANDBY};
+pub use flavor::{
+    Flavor, ORIGINAL_DAEMON, ORIGINAL_HACF, ORIGINAL_HB_STANDBY, in_daemon_namespaces,
+};
 pub use netns::in_netns;
 pub use node_config::{WEBNODE, webnode_agent};
 pub use observe::{http_get, http_probe};

@@ -11,6 +11,8 @@ use std::fmt::Write as _;
 pub struct CheckArgs {
     pub json: bool,
     pub against: Option<std::path::PathBuf>,
+    /// Where drbd.conf and drbd.d/ are (`/etc`).
+    pub drbd_etc: std::path::PathBuf,
 }
 
 fn print_errors(errors: &ConfigErrors) {
@@ -38,6 +40,13 @@ pub fn run(g: &Globals, args: &CheckArgs) -> i32 {
         println!("{}", json(&loaded));
     } else {
         print!("{}", summary(&loaded));
+    }
+    let used: Vec<String> = crate::drbd::resources_of(&loaded.config.groups)
+        .into_iter()
+        .flatten()
+        .collect();
+    for w in crate::drbd::conf::warnings(&used, &args.drbd_etc) {
+        eprintln!("WARN: {w}");
     }
     let Some(dir) = &args.against else {
         return super::exit::OK;

@@ -22,6 +22,7 @@ pub fn fetch_status(g: &Globals) -> Result<StatusReport, ControlError> {
     match ask(g, &Request::Status, STATUS_WAIT)? {
         Response::Status(s) => Ok(*s),
         Response::Done { message, .. }
+        | Response::Fence { message, .. }
         | Response::Refused { message }
         | Response::Progress { line: message, .. } => Err(ControlError::BadAnswer(message)),
     }
@@ -127,6 +128,9 @@ pub fn status(g: &Globals, json: bool) -> i32 {
     for c in &s.checks {
         println!("{c}");
     }
+    for d in &s.drbd {
+        println!("{}", drbd_line(d));
+    }
     let nonzero = s.counters.nonzero();
     if !nonzero.is_empty() {
         let c: Vec<String> = nonzero.iter().map(|(k, v)| format!("{k}={v}")).collect();
@@ -136,6 +140,21 @@ pub fn status(g: &Globals, json: bool) -> i32 {
         println!("{t}");
     }
     0
+}
+
+/// One DRBD resource of `heartbeat status`.
+fn drbd_line(d: &crate::core::DrbdStatus) -> String {
+    let mut line = format!(
+        "drbd {:<8} {} {}/{} {}",
+        d.resource, d.role, d.disk, d.peer_disk, d.connection
+    );
+    if let Some(by) = &d.outdated_by {
+        line.push_str(&format!(" (outdated by {by})"));
+    }
+    if let Some(at) = &d.peer_fenced_at {
+        line.push_str(&format!(" (peer's copy outdated at {at})"));
+    }
+    line
 }
 
 /// `heartbeat metrics`: the status in the Prometheus text format, for
@@ -156,9 +175,15 @@ pub fn metrics(g: &Globals) -> i32 {
 
 /// Standby or takeover, waiting for the outcome (the original returned at
 /// once and left the admin to guess) and showing each step on the way.
-pub fn transition(g: &Globals, takeover: bool, which: Which, show: ShowProgress) -> i32 {
+/// `force`: a takeover that may promote DRBD data of unknown currency.
+pub fn transition(
+    g: &Globals,
+    takeover: bool,
+    (which, force): (Which, bool),
+    show: ShowProgress,
+) -> i32 {
     let req = if takeover {
-        Request::Takeover { which }
+        Request::Takeover { which, force }
     } else {
         Request::Standby { which }
     };
@@ -204,8 +229,12 @@ pub fn stop(g: &Globals) -> i32 {
 pub fn hb_transition(prog: &str, args: &[String], takeover: bool) -> i32 {
     let usage = || {
         eprintln!("usage:");
-        eprintln!("{prog} [all|foreign|local|failback]");
+        let force = if takeover { " [--force]" } else { "" };
+        eprintln!("{prog}{force} [all|foreign|local|failback]");
     };
+    // Ours: hb_takeover --force starts DRBD data of unknown currency.
+    let force = takeover && args.first().is_some_and(|a| a == "--force");
+    let args = &args[usize::from(force)..];
     let which = match args {
         [] => Which::All,
         [a] if a == "--help" || a == "-h" => {
@@ -230,5 +259,5 @@ pub fn hb_transition(prog: &str, args: &[String], takeover: bool) -> i32 {
         println!("Going standby [{which}].");
     }
     let show = ShowProgress::StderrIfTerminal;
-    transition(&Globals::from_env(), takeover, which, show)
+    transition(&Globals::from_env(), takeover, (which, force), show)
 }

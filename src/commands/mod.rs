@@ -8,6 +8,7 @@ pub mod colour;
 pub mod ctl;
 pub mod demo;
 pub mod export;
+pub mod fence;
 pub mod resource;
 pub mod send_arp;
 

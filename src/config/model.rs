@@ -56,6 +56,12 @@ pub struct Timings {
     pub initdead: Duration,
     #[serde(with = "ms")]
     pub deadping: Duration,
+    /// Our addition (`drbd_wfc_timeout`): how long a node that comes up
+    /// alone with DRBD data of unknown currency (Consistent) waits for its
+    /// peer before only an operator's `takeover --force` may start it
+    /// (DRBD's degr-wfc-timeout).
+    #[serde(with = "ms")]
+    pub drbd_wfc: Duration,
 }
 
 /// One heartbeat medium. Every message is sent on all of them.

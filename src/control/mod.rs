@@ -41,6 +41,20 @@ pub enum Request {
     },
     Takeover {
         which: Which,
+        /// Start DRBD data of unknown currency (`takeover --force`).
+        #[serde(default)]
+        force: bool,
+    },
+    /// DRBD's fence-peer handler: have the peer outdate its copy.
+    #[serde(rename = "fence-peer")]
+    FencePeer {
+        resource: String,
+        timeout_ms: u64,
+    },
+    /// DRBD's after-resync-target handler: lift the fencing record.
+    #[serde(rename = "unfence-peer")]
+    UnfencePeer {
+        resource: String,
     },
     /// Planned stop: hand everything to the peer, then exit.
     Shutdown,
@@ -58,6 +72,8 @@ impl Request {
             Request::Standby { .. }
             | Request::Takeover { .. }
             | Request::Shutdown
+            | Request::FencePeer { .. }
+            | Request::UnfencePeer { .. }
             | Request::Maintenance { .. } => true,
         }
     }
@@ -70,6 +86,8 @@ impl Request {
             Request::Takeover { .. } => "takeover",
             Request::Shutdown => "stop",
             Request::Maintenance { .. } => "maintenance",
+            Request::FencePeer { .. } => "fence-peer",
+            Request::UnfencePeer { .. } => "unfence-peer",
         }
     }
 }
@@ -80,6 +98,11 @@ pub enum Response {
     Status(Box<StatusReport>),
     Done {
         ok: bool,
+        message: String,
+    },
+    /// The answer to `fence-peer`: drbd.conf(5)'s exit code.
+    Fence {
+        code: i32,
         message: String,
     },
     /// The caller may not ask this (see `access.rs`); the client turns it

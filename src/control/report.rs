@@ -156,6 +156,9 @@ pub struct StatusReport {
     /// heartbeat.toml's health checks, each with its rise/fall state.
     #[serde(default)]
     pub checks: Vec<crate::core::CheckStatus>,
+    /// The DRBD resources the groups use, as drbdadm reports them here.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drbd: Vec<crate::core::DrbdStatus>,
 }
 
 #[cfg(test)]

@@ -9,6 +9,10 @@
 
 mod checks;
 pub mod counters;
+pub mod disks;
+mod drbd_notice;
+pub mod fence;
+mod gate;
 pub mod histogram;
 mod locks;
 mod node;
@@ -23,6 +27,8 @@ pub mod timeline;
 
 pub use checks::{CheckIdx, CheckNotice, CheckOutcome, CheckStatus, Health};
 pub use counters::{Counters, DropReason};
+pub use disks::DrbdStatus;
+pub use drbd_notice::DrbdNotice;
 pub use histogram::{AgentDurations, DurationSeries};
 pub use locks::Locks;
 pub use node::Node;
@@ -81,6 +87,8 @@ pub struct GroupSpec {
     /// Everything the chain runs (agents, arguments, timeouts): a reload
     /// compares it to see whether the group's resources changed.
     pub chain: String,
+    /// The DRBD resources the group uses (see `drbd::resources_of`).
+    pub drbd: Vec<String>,
 }
 
 impl NodeConfig {
@@ -102,7 +110,9 @@ impl NodeConfig {
             groups: cfg
                 .groups
                 .iter()
-                .map(|g| GroupSpec {
+                .zip(crate::drbd::resources_of(&cfg.groups))
+                .map(|(g, drbd)| GroupSpec {
+                    drbd,
                     id: g.id.clone(),
                     preferred: g.preferred.clone(),
                     monitor: g.monitor.clone(),
@@ -183,6 +193,16 @@ pub enum Input {
         epoch: u64,
         outcome: CheckOutcome,
     },
+    /// DRBD resources as drbdadm reports them here (sent on change).
+    Drbd(Vec<crate::drbd::DrbdState>),
+    /// The `drbdadm outdate` asked for by [`Effect::Outdate`] ran: the
+    /// state it left, and what drbdadm said.
+    Outdated {
+        resource: String,
+        token: u64,
+        state: crate::drbd::DrbdState,
+        said: String,
+    },
     /// [`Node::poll_timeout`] was reached (or any wake-up).
     Timer,
 }
@@ -205,6 +225,10 @@ pub enum HookEvent {
     CheckRecovered,
     /// The peer died and this node runs none of the groups: nobody does.
     PeerDeadNothingRuns,
+    /// A group was not started for its DRBD data's sake (subject: group).
+    TakeoverRefused,
+    /// A DRBD resource went StandAlone (subject: resource).
+    SplitBrain,
 }
 
 impl HookEvent {
@@ -222,6 +246,8 @@ impl HookEvent {
             HookEvent::CheckFailed => "check-failed",
             HookEvent::CheckRecovered => "check-recovered",
             HookEvent::PeerDeadNothingRuns => "peer-dead-nothing-runs",
+            HookEvent::TakeoverRefused => "takeover-refused",
+            HookEvent::SplitBrain => "split-brain",
         }
     }
 }
@@ -239,6 +265,15 @@ pub enum Effect {
         /// (a peer we cannot hear may still serve the VIP); off after,
         /// when starts follow its release or its death.
         duplicate_check: bool,
+        /// An operator forced this start (`takeover --force`): drbddisk
+        /// may promote data of unknown currency.
+        drbd_force: bool,
+    },
+    /// The peer asked us to outdate our copy of `resource`: run
+    /// `drbdadm outdate` and answer with [`Input::Outdated`].
+    Outdate {
+        resource: String,
+        token: u64,
     },
     Answer {
         id: RequestId,

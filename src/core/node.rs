@@ -67,6 +67,9 @@ pub struct Node {
     pub(super) watchers: Watchers,
     /// Health checks of heartbeat.toml (`checks.rs`).
     pub(super) checks: Checks,
+    /// DRBD: the states and the takeover rule; fence-peer requests.
+    pub(super) disks: super::disks::Disks,
+    pub(super) fences: super::fence::Fences,
     shutdown: Shutdown,
 }
 
@@ -108,7 +111,6 @@ impl Node {
         let ids: Vec<_> = cfg.groups.iter().map(|g| g.id.clone()).collect();
         let checks = Checks::new(&cfg.extensions.checks, &ids);
         Node {
-            cfg,
             started: now,
             membership,
             ownership,
@@ -130,7 +132,10 @@ impl Node {
             pending_shutdown: Vec::new(),
             watchers: Watchers::default(),
             checks,
+            disks: super::disks::Disks::new(now, cfg.timings.drbd_wfc),
+            fences: super::fence::Fences::default(),
             shutdown: Shutdown::No,
+            cfg,
         }
     }
 
@@ -179,6 +184,13 @@ impl Node {
                 epoch,
                 outcome,
             } => self.on_check_done(now, (check, epoch), outcome, &mut fx),
+            Input::Drbd(states) => self.on_drbd(now, states, &mut fx),
+            Input::Outdated {
+                resource,
+                token,
+                state,
+                said,
+            } => self.on_outdated(now, (resource, token), state, said, &mut fx),
             Input::Timer => {}
         }
         self.tick(now, &mut fx);
@@ -201,6 +213,7 @@ impl Node {
             self.membership.next_deadline(),
             self.ownership.next_deadline(),
             monitors.filter(|_| !self.ownership.hands_off()),
+            self.drbd_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -230,6 +243,7 @@ impl Node {
         let events = self.membership.handle(now, membership::Input::Tick);
         self.on_membership_events(now, events, fx);
         self.ownership_input(now, ownership::Input::Tick, fx);
+        self.drbd_tick(now, fx);
         if self.ownership.hands_off() {
             return;
         }
@@ -298,6 +312,9 @@ impl Node {
             msg.add(&k, v);
         }
         msg.add("cfg", self.cfg.digest.clone());
+        if let Some(drbd) = self.disks.report_field() {
+            msg.add("drbd", drbd);
+        }
         self.send(now, msg, true, fx);
     }
 
@@ -440,6 +457,7 @@ impl Node {
             membership::DeathCause::Initdead => ownership::DeadCause::InitDead,
             membership::DeathCause::Shutdown => ownership::DeadCause::Shutdown,
         };
+        self.expire_fences(now, true, fx);
         self.ownership_input(now, ownership::Input::PeerDead { cause }, fx);
         self.notify_if_nothing_runs(fx);
     }
@@ -478,7 +496,7 @@ impl Node {
         use ownership::Output;
         match out {
             Output::Run(g, action) => {
-                if self.locks.request(g, action) {
+                if self.start_allowed(now, g, action, fx) && self.locks.request(g, action) {
                     self.begin_run(now, g, action, fx);
                 }
             }
@@ -525,6 +543,8 @@ impl Node {
     }
 
     fn answer_request(&mut self, ok: bool, message: String, fx: &mut Vec<Effect>) {
+        // A `takeover --force` lasts as long as its request.
+        self.disks.force(false);
         if let Some(id) = self.pending_request.take() {
             fx.push(done(id, ok, message));
         }
@@ -533,7 +553,13 @@ impl Node {
     // ----- chains -----
 
     /// The lock for `g` is held for `action`: say so and ask for the run.
-    fn begin_run(&mut self, now: Instant, g: GroupIdx, action: ChainAction, fx: &mut Vec<Effect>) {
+    pub(super) fn begin_run(
+        &mut self,
+        now: Instant,
+        g: GroupIdx,
+        action: ChainAction,
+        fx: &mut Vec<Effect>,
+    ) {
         let spec = &self.cfg.groups[g.0];
         if !action.is_query() {
             // Ownership's words for why, read only for a transition (not
@@ -553,6 +579,7 @@ impl Node {
             group: g,
             action,
             duplicate_check: !self.peer_ever_up,
+            drbd_force: self.disks.forced(),
         });
     }
 
@@ -683,11 +710,23 @@ impl Node {
                 self.ownership_input(now, ownership::Input::Standby(which), fx);
                 self.send_report(now, fx);
             }
-            Request::Takeover { which } => {
+            Request::Takeover { which, force } => {
                 fx.push(Effect::Log(Notice::TakingOver { which }));
                 self.pending_request = Some(id);
+                self.force_takeover(now, force, fx);
                 self.ownership_input(now, ownership::Input::Takeover(which), fx);
                 self.send_report(now, fx);
+            }
+            Request::FencePeer {
+                resource,
+                timeout_ms,
+            } => {
+                let timeout = Duration::from_millis(timeout_ms);
+                self.on_fence_request(now, id, resource, timeout, fx)
+            }
+            Request::UnfencePeer { resource } => {
+                self.unfence(now, &resource, true, fx);
+                fx.push(done(id, true, format!("{resource}: fencing lifted")));
             }
             Request::Shutdown => {
                 self.pending_shutdown.push(id);
@@ -701,6 +740,7 @@ impl Node {
             return;
         }
         fx.push(Effect::Log(Notice::ShutdownBegins { cause }));
+        self.drop_held_starts(now, fx);
         self.shutdown = Shutdown::Draining;
         fx.push(Effect::Stopping);
         self.ownership_input(now, ownership::Input::Shutdown, fx);

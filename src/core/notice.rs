@@ -75,6 +75,8 @@ pub enum PeerNotice {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Notice {
     Peer(PeerNotice),
+    /// DRBD: fencing, refused takeovers, split brain (`core/drbd_notice.rs`).
+    Drbd(super::drbd_notice::DrbdNotice),
     LocalStall {
         gap: Duration,
     },
@@ -139,6 +141,7 @@ impl Notice {
             Notice::Ownership(n) => n.level(),
             Notice::Reload(n) => n.level(),
             Notice::Check(n) => n.level(),
+            Notice::Drbd(n) => n.level(),
             _ => Level::Info,
         }
     }
@@ -326,6 +329,7 @@ impl fmt::Display for Notice {
             Notice::Ownership(n) => n.fmt(f),
             Notice::Reload(n) => n.fmt(f),
             Notice::Check(n) => n.fmt(f),
+            Notice::Drbd(n) => n.fmt(f),
         }
     }
 }

@@ -274,6 +274,13 @@ impl Node {
                 self.on_membership_events(now, events, fx);
             }
             "hbrsc" => self.on_report(now, hg, msg, fx),
+            "hbfence" => self.on_fence_message(msg, fx),
+            "hbfenced" => self.on_fenced(now, msg, fx),
+            "hbunfence" => {
+                if let Some(res) = msg.get("res") {
+                    self.unfence(now, res, false, fx);
+                }
+            }
             _ => {}
         }
     }
@@ -281,6 +288,10 @@ impl Node {
     fn on_report(&mut self, now: Instant, hg: u64, msg: &Message, fx: &mut Vec<Effect>) {
         if let Some(theirs) = msg.get("cfg") {
             self.judge_peer_digest(Some(theirs), fx);
+        }
+        if let Some(drbd) = msg.get("drbd") {
+            self.disks
+                .peer_report(crate::drbd::parse_report_field(drbd));
         }
         match report_of(msg) {
             Ok(report) => {

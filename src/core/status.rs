@@ -7,7 +7,7 @@ use crate::control::{
     GroupHolder, GroupStatus, LinkStatus, PeerStatus, SCHEMA_VERSION, StatusReport,
 };
 use crate::membership::{LinkId, PeerState};
-use crate::ownership::Holder;
+use crate::ownership::{GroupIdx, Holder};
 use std::time::Instant;
 
 impl Node {
@@ -37,7 +37,8 @@ impl Node {
             .groups()
             .into_iter()
             .zip(self.cfg.groups.iter())
-            .map(|(v, spec)| GroupStatus {
+            .enumerate()
+            .map(|(g, (v, spec))| GroupStatus {
                 id: v.id.to_string(),
                 preferred: spec.preferred.to_string(),
                 holder: match v.holder {
@@ -48,7 +49,7 @@ impl Node {
                 },
                 local_state: v.local_state,
                 since_secs: now.saturating_duration_since(v.since).as_secs_f64(),
-                cause: v.cause.clone(),
+                cause: (self.held_cause(now, GroupIdx(g))).unwrap_or_else(|| v.cause.clone()),
             })
             .collect();
         let t = &self.cfg.timings;
@@ -78,6 +79,7 @@ impl Node {
             last_transition: self.timelines.latest(now),
             agent_durations: self.durations.report(),
             checks: self.checks.report(now),
+            drbd: self.disks.status(),
         }
     }
 }

@@ -108,6 +108,18 @@ pub fn describe(event: HookEvent, node: &str, s: &str) -> (String, String) {
             format!("link {s} is back"),
             format!("{node} hears its peer on link {s} again."),
         ),
+        TakeoverRefused => (
+            format!("WILL NOT TAKE OVER {s}"),
+            format!(
+                "{node} does not start resource group {s}: its DRBD data is not known to be the newest (see heartbeat status and the log). Start it with `heartbeat takeover --force` only if you accept losing newer writes."
+            ),
+        ),
+        SplitBrain => (
+            format!("SPLIT BRAIN on DRBD {s}"),
+            format!(
+                "DRBD resource {s} went StandAlone on {node}: both sides wrote while apart. Nothing is discarded automatically; choose the victim and reconnect by hand."
+            ),
+        ),
         CheckFailed => (
             format!("check failing: {s}"),
             format!(

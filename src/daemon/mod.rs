@@ -5,6 +5,7 @@
 
 mod chains;
 mod checks;
+mod drbd;
 mod hangup;
 mod mail;
 mod metrics_http;
@@ -18,6 +19,7 @@ use crate::action::{ChainAction, ChainFailure, Step};
 use crate::config::{ClusterConfig, ResourceGroup};
 use crate::control::{self, Pending, Response};
 use crate::core::{Effect, Encoding, Input, IoCounters, Node, NodeConfig, RequestId};
+use crate::drbd::DrbdState;
 use crate::generation;
 use crate::globals::Globals;
 use crate::media::{MediaSet, Received};
@@ -84,6 +86,10 @@ struct Inputs {
     chains: mpsc::Receiver<ChainResult>,
     reach: mpsc::Receiver<u32>,
     checks: mpsc::Receiver<checks::CheckResult>,
+    /// DRBD states as drbdadm reports them, on change.
+    drbd: mpsc::Receiver<Vec<DrbdState>>,
+    /// `drbdadm outdate` runs asked for by the peer, done.
+    outdated: mpsc::Receiver<Input>,
 }
 
 /// The edges effects are carried out on.
@@ -95,6 +101,10 @@ struct Driver {
     chain_tx: mpsc::Sender<ChainResult>,
     check_tx: mpsc::Sender<checks::CheckResult>,
     mailer: mail::Mailer,
+    outdated_tx: mpsc::Sender<Input>,
+    /// The DRBD poll, restarted when a reload changes the resources.
+    drbd_tx: mpsc::Sender<Vec<DrbdState>>,
+    drbd_watch: (Vec<String>, Option<tokio::task::JoinHandle<()>>),
     replies: HashMap<RequestId, oneshot::Sender<Response>>,
     /// Where progress lines go, for the requests that asked for them.
     progress: HashMap<RequestId, mpsc::Sender<Response>>,
@@ -177,10 +187,16 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         maintenance,
         ..NodeConfig::from_cluster(&cfg, Generation(generation), uuid, wall)
     };
+    // The node knows its DRBD data before it can decide any start.
+    let drbd_resources = drbd::drbd_resources(&cfg.groups);
+    let first = crate::drbd::observe::observe_all(&drbd_resources).await;
+    let (drbd_tx, drbd) = mpsc::channel(8);
+    let watch = crate::drbd::observe::watch(drbd_resources.clone(), first.clone(), drbd_tx.clone());
     let node = Node::new(node_cfg, now);
     let (chain_tx, chains) = mpsc::channel(64);
     let (check_tx, checks) = mpsc::channel(64);
     let mailer = mail::Mailer::start((*env).clone());
+    let (outdated_tx, outdated) = mpsc::channel(8);
     let mut driver = Driver {
         g: g.clone(),
         cfg: Arc::new(cfg),
@@ -189,6 +205,9 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         chain_tx,
         check_tx,
         mailer,
+        outdated_tx,
+        drbd_tx,
+        drbd_watch: (drbd_resources, watch),
         replies: HashMap::new(),
         progress: HashMap::new(),
         next_request: 0,
@@ -200,8 +219,10 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         chains,
         reach,
         checks,
+        drbd,
+        outdated,
     };
-    let result = driver.run_loop(node, inputs).await;
+    let result = driver.run_loop(node, inputs, Input::Drbd(first)).await;
     // Requests still unanswered end now; those answered (`heartbeat stop`
     // waits for its answer) are written out before the runtime goes away.
     driver.replies.clear();
@@ -213,13 +234,13 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
 }
 
 impl Driver {
-    async fn run_loop(&mut self, mut node: Node, mut inputs: Inputs) -> Result<()> {
+    async fn run_loop(&mut self, mut node: Node, mut inputs: Inputs, first: Input) -> Result<()> {
         use tokio::signal::unix::{SignalKind, signal};
         let mut sigterm = signal(SignalKind::terminate())?;
         let mut sigint = signal(SignalKind::interrupt())?;
         let mut hup = hangup::watch()?;
         watchdog::start();
-        let mut input = Input::Timer;
+        let mut input = first;
         loop {
             let effects = node.handle(Instant::now(), input);
             if self.perform(effects) {
@@ -240,6 +261,8 @@ impl Driver {
                 Some((check, epoch, outcome)) = inputs.checks.recv() => {
                     Wake::Input(Input::CheckDone { check, epoch, outcome })
                 }
+                Some(states) = inputs.drbd.recv() => Wake::Input(Input::Drbd(states)),
+                Some(done) = inputs.outdated.recv() => Wake::Input(done),
                 _ = sigterm.recv() => Wake::Input(Input::Signal("SIGTERM")),
                 _ = sigint.recv() => Wake::Input(Input::Signal("SIGINT")),
                 Some(()) = hup.recv() => Wake::Reload,
@@ -291,7 +314,9 @@ impl Driver {
                     group,
                     action,
                     duplicate_check,
-                } => self.spawn_chain(group, action, duplicate_check),
+                    drbd_force,
+                } => self.spawn_chain(group, action, duplicate_check, drbd_force),
+                Effect::Outdate { resource, token } => self.outdate(resource, token),
                 Effect::Progress { id, at_ms, line } => {
                     if let Some(lines) = self.progress.get(&id) {
                         // A full queue (a client not reading) loses lines,
@@ -334,9 +359,13 @@ impl Driver {
     }
 
     /// A chain action as a task of its own, its result fed back as an input.
-    fn spawn_chain(&self, g: GroupIdx, action: ChainAction, duplicate_check: bool) {
+    fn spawn_chain(&self, g: GroupIdx, action: ChainAction, duplicate_check: bool, force: bool) {
         let group: ResourceGroup = self.cfg.groups[g.0].clone();
         let mut env = (*self.env).clone();
+        if force {
+            // drbddisk promotes with --force (an operator's takeover --force).
+            env.extra.push(("HA_DRBD_FORCE".into(), "1".into()));
+        }
         env.duplicate_check = if duplicate_check {
             crate::vip::DuplicateCheck::Refuse
         } else {

@@ -155,5 +155,6 @@ impl Driver {
         }
         self.env = Arc::new(agent_env(&self.g, &new));
         self.cfg = Arc::new(new);
+        self.rewatch_drbd();
     }
 }

@@ -67,6 +67,7 @@ fn sample() -> StatusReport {
             last_ok: Some(false),
             last_run_secs_ago: Some(0.5),
         }],
+        drbd: Vec::new(),
     }
 }
 

@@ -133,6 +133,7 @@ pub mod fixture {
             last_transition: None,
             agent_durations: Vec::new(),
             checks: Vec::new(),
+            drbd: Vec::new(),
         }
     }
 

@@ -202,6 +202,13 @@ fn answer(shared: &Arc<Shared>, req: &Request) -> Reply {
     let refused = |why| adm::refused(fmt, &req.res, &req.cmd, why);
     let mut emu = shared.lock();
     let r = &mut emu.res;
+    if req.cmd == "secondary" && req.force && fmt == adm::Format::V84 {
+        // A forced demote came with DRBD 9; 8.4's drbdsetup has no such option.
+        return Reply::fail(
+            "drbdsetup-84 secondary: unrecognized option '--force'\n".into(),
+            adm::USAGE,
+        );
+    }
     let result = match req.cmd.as_str() {
         "primary" => match r.promote(req.force, None) {
             Ok(Promotion::AskFencePeer) => {

@@ -369,7 +369,14 @@ impl Resource {
                 self.disk = Disk::Inconsistent;
                 self.sync = Some((now, now + self.resync_ms));
             }
-            Dir::Source => self.conn = Conn::SyncSource,
+            Dir::Source => {
+                self.conn = Conn::SyncSource;
+                // The handshake found this copy the newest: DRBD calls
+                // it UpToDate (a rebooted Consistent disk included).
+                if self.disk == Disk::Consistent {
+                    self.disk = Disk::UpToDate;
+                }
+            }
             _ => {
                 self.conn = Conn::Connected;
                 if matches!(self.disk, Disk::Outdated | Disk::Consistent) {

@@ -63,6 +63,7 @@ impl Parser<'_> {
             "deadping" => |c| &mut c.deadping,
             "failback_delay" => |c| &mut c.failback_delay,
             "garp_refresh" => |c| &mut c.garp_refresh,
+            "drbd_wfc_timeout" => |c| &mut c.drbd_wfc_timeout,
             _ => return false,
         };
         self.time(n, name, words, slot);

@@ -77,6 +77,7 @@ pub struct HaCf {
     pub deadtime: Option<At<Duration>>,
     pub initdead: Option<At<Duration>>,
     pub deadping: Option<At<Duration>>,
+    pub drbd_wfc_timeout: Option<At<Duration>>,
     pub udpport: Option<At<u16>>,
     pub baud: Option<At<u32>>,
     pub media: Vec<At<Medium>>,

@@ -56,6 +56,7 @@ fn timings(cf: &HaCf) -> Timings {
         deadtime,
         initdead: value_or(&cf.initdead, default_initdead(deadtime)),
         deadping: value_or(&cf.deadping, deadtime),
+        drbd_wfc: value_or(&cf.drbd_wfc_timeout, Duration::from_secs(60)),
     }
 }
 

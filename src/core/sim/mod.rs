@@ -12,6 +12,7 @@
 //! (`property.rs`) ask what must happen.
 
 mod agents;
+mod drbd;
 mod hostile;
 mod media;
 mod ops;
@@ -78,6 +79,8 @@ pub(super) struct SimNode {
     pub digest: String,
     /// What the daemon persisted in its state directory.
     pub maintenance: Maintenance,
+    /// A fake DRBD: what `drbdadm outdate` finds and leaves (`drbd.rs`).
+    pub drbd: Vec<crate::drbd::DrbdState>,
 }
 
 pub(super) enum Event {
@@ -131,6 +134,7 @@ pub(super) fn timings() -> Timings {
         deadtime: Duration::from_secs(3),
         initdead: Duration::from_secs(6),
         deadping: Duration::from_secs(3),
+        drbd_wfc: Duration::from_secs(10),
     }
 }
 
@@ -165,6 +169,7 @@ impl Sim {
             chain_delay: Duration::from_millis(100),
             digest: "sim".into(),
             maintenance: Maintenance::default(),
+            drbd: Vec::new(),
         };
         Sim {
             now,
@@ -215,6 +220,10 @@ impl Sim {
                         id: id.clone(),
                         preferred: NodeName::new(NAMES[*pref]),
                         monitor: monitor.clone(),
+                        drbd: (line.split_whitespace())
+                            .filter_map(|w| w.strip_prefix("drbddisk::"))
+                            .map(str::to_string)
+                            .collect(),
                         chain: line.clone(),
                         line,
                     }
@@ -423,6 +432,7 @@ impl Sim {
                 self.nodes[i].notices.push((self.now, n));
             }
             Effect::Notify { .. } | Effect::Stopping | Effect::RunCheck { .. } => {}
+            Effect::Outdate { resource, token } => self.outdate(i, resource, token),
             Effect::SaveMaintenance(flag) => self.nodes[i].maintenance = flag,
             Effect::Reconfigured { kept_groups } => self.reload_kept.push(kept_groups),
             Effect::Exit => {

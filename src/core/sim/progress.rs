@@ -49,7 +49,13 @@ fn a_takeover_and_a_stop_that_asked_hear_their_steps_too() {
     let mut sim = Sim::new(&[("vip", A)]);
     sim.both_up();
     let id = sim
-        .request_progress(B, Request::Takeover { which: Which::All })
+        .request_progress(
+            B,
+            Request::Takeover {
+                which: Which::All,
+                force: false,
+            },
+        )
         .unwrap();
     sim.run_for(Duration::from_millis(600));
     assert_eq!(

@@ -139,7 +139,13 @@ fn connected_event(sim: &mut Sim, tally: &Tally) {
         }
         2 | 3 => {
             let w = which(&mut sim.rng);
-            sim.request(i, Request::Takeover { which: w });
+            sim.request(
+                i,
+                Request::Takeover {
+                    which: w,
+                    force: false,
+                },
+            );
         }
         // One-way loss or a stall on one medium, only while the other
         // medium is whole.

@@ -594,7 +594,13 @@ fn a_second_request_while_one_runs_gets_its_own_answer() {
     let mut sim = Sim::new(&[("vip", A)]);
     sim.both_up();
     sim.request(A, Request::Standby { which: Which::All });
-    sim.request(A, Request::Takeover { which: Which::All });
+    sim.request(
+        A,
+        Request::Takeover {
+            which: Which::All,
+            force: false,
+        },
+    );
     assert_eq!(last_done(&sim, A).map(|d| d.0), Some(false));
     sim.run_for(secs(2));
     ok(&sim);

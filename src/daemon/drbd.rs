@@ -1,0 +1,64 @@
+//! The driver's DRBD edges: which resources to poll (again after a
+//! reload), and the `drbdadm outdate` the peer's fence-peer asks for.
+//! The node decides what the states mean (`core/disks.rs`,
+//! `core/fence.rs`).
+
+use super::Driver;
+use crate::config::ResourceGroup;
+use crate::core::Input;
+use std::time::{Duration, Instant};
+
+/// Every DRBD resource the groups use, once each.
+pub(super) fn drbd_resources(groups: &[ResourceGroup]) -> Vec<String> {
+    let mut all: Vec<String> = crate::drbd::resources_of(groups)
+        .into_iter()
+        .flatten()
+        .collect();
+    all.sort();
+    all.dedup();
+    all
+}
+
+impl Driver {
+    /// The peer asked us to outdate `resource`: `drbdadm outdate` as a
+    /// task, its result fed back as an input.
+    pub(super) fn outdate(&self, resource: String, token: u64) {
+        let tx = self.outdated_tx.clone();
+        tokio::spawn(async move {
+            let _ = tx.send(outdate(resource, token).await).await;
+        });
+    }
+
+    /// After a reload: poll the DRBD resources the groups now use.
+    pub(super) fn rewatch_drbd(&mut self) {
+        let now = drbd_resources(&self.cfg.groups);
+        if now == self.drbd_watch.0 {
+            return;
+        }
+        if let Some(old) = self.drbd_watch.1.take() {
+            old.abort();
+        }
+        let watch = crate::drbd::observe::watch(now.clone(), Vec::new(), self.drbd_tx.clone());
+        self.drbd_watch = (now, watch);
+    }
+}
+
+/// The peer asked us to outdate `resource`. DRBD refuses while it still
+/// believes it is connected (the two sides notice a cut link a moment
+/// apart), so a refusal of that kind is tried again for a little while.
+async fn outdate(resource: String, token: u64) -> Input {
+    const RETRY_FOR: Duration = Duration::from_secs(3);
+    let until = Instant::now() + RETRY_FOR;
+    loop {
+        let (state, said) = crate::drbd::observe::outdate(&resource).await;
+        if !crate::core::fence::retry_outdate(&state) || Instant::now() >= until {
+            return Input::Outdated {
+                resource,
+                token,
+                state,
+                said,
+            };
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
