@@ -17,9 +17,11 @@ pub mod histogram;
 mod locks;
 mod node;
 pub mod notice;
+mod peer;
 mod progress;
 mod receive;
 pub mod reload;
+mod requests;
 #[cfg(test)]
 mod sim;
 mod status;

@@ -1,20 +1,21 @@
 //! [`Node`]: the state of one cluster node and every decision it makes.
 //! Inputs are turned into membership and ownership inputs; their outputs
-//! into effects. The receive path is in `receive.rs`, the status answer in
-//! `status.rs`.
+//! into effects. The receive path is in `receive.rs`, what a membership
+//! change leads to in `peer.rs`, control requests and the start of a
+//! shutdown in `requests.rs`, the status answer in `status.rs`.
 
 use super::checks::Checks;
 use super::histogram::AgentDurations;
 use super::locks::Locks;
-use super::notice::{Notice, PeerNotice};
+use super::notice::Notice;
 use super::progress::Watchers;
+use super::requests::done;
 use super::timeline::Timelines;
 use super::{Counters, Effect, HookEvent, Input, NodeConfig, RequestId};
 use crate::action::{ChainAction, ChainFailure, Step};
-use crate::control::{Request, Response};
 use crate::media::{OutKind, Outgoing};
 use crate::membership::{self, LinkId, Membership, MembershipConfig, PeerState};
-use crate::ownership::{self, GroupIdx, LocalState, Ownership, OwnershipConfig};
+use crate::ownership::{self, GroupIdx, Ownership, OwnershipConfig};
 use crate::wire::{self, CommonFields, Message};
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
@@ -23,7 +24,7 @@ use std::time::{Duration, Instant};
 pub(super) const BAD_PACKET_LOG_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Shutdown {
+pub(super) enum Shutdown {
     No,
     /// Handing groups over; keepalives go on so the peer hears us.
     Draining,
@@ -70,7 +71,7 @@ pub struct Node {
     /// DRBD: the states and the takeover rule; fence-peer requests.
     pub(super) disks: super::disks::Disks,
     pub(super) fences: super::fence::Fences,
-    shutdown: Shutdown,
+    pub(super) shutdown: Shutdown,
 }
 
 impl Node {
@@ -318,166 +319,6 @@ impl Node {
         self.send(now, msg, true, fx);
     }
 
-    // ----- membership -----
-
-    pub(super) fn on_membership_events(
-        &mut self,
-        now: Instant,
-        events: Vec<membership::Event>,
-        fx: &mut Vec<Effect>,
-    ) {
-        use membership::Event;
-        let peer = self.cfg.peer.clone();
-        for ev in events {
-            match ev {
-                Event::PeerUp { restarted } => self.on_peer_up(now, restarted, fx),
-                Event::PeerDead { silent_for, cause } => {
-                    self.on_peer_dead(now, silent_for, cause, fx)
-                }
-                Event::LateHeartbeat {
-                    interval,
-                    beyond_deadtime,
-                } => {
-                    self.counters.late_heartbeats += 1;
-                    fx.push(Effect::Log(Notice::Peer(PeerNotice::LateHeartbeat {
-                        peer: peer.clone(),
-                        interval,
-                        beyond_deadtime,
-                    })));
-                }
-                Event::LinkUp { link } => {
-                    let name = self.cfg.links[link.0].clone();
-                    fx.push(Effect::Log(Notice::Peer(PeerNotice::LinkUp {
-                        peer: peer.clone(),
-                        link: name.clone(),
-                    })));
-                    if self.lost_links.remove(&link) {
-                        fx.push(Effect::Notify {
-                            event: HookEvent::LinkUp,
-                            subject: name,
-                        });
-                        self.reannounce_held(now, fx);
-                    }
-                }
-                Event::LinkDead { link } => {
-                    self.lost_links.insert(link);
-                    let name = self.cfg.links[link.0].clone();
-                    fx.push(Effect::Log(Notice::Peer(PeerNotice::LinkDead {
-                        peer: peer.clone(),
-                        link: name.clone(),
-                    })));
-                    fx.push(Effect::Notify {
-                        event: HookEvent::LinkDead,
-                        subject: name,
-                    });
-                }
-                Event::PeerRestarted { old_hg, new_hg } => {
-                    fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerRestarted {
-                        peer: peer.clone(),
-                        old_hg,
-                        new_hg,
-                    })))
-                }
-                Event::PeerRolledBack { old_hg, new_hg } => {
-                    fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerRolledBack {
-                        peer: peer.clone(),
-                        old_hg,
-                        new_hg,
-                    })))
-                }
-                Event::PeerReturned { silent_for } => {
-                    fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerReturned {
-                        peer: peer.clone(),
-                        silent_for,
-                    })))
-                }
-                Event::LocalStall { gap } => {
-                    self.counters.local_stalls += 1;
-                    fx.push(Effect::Log(Notice::LocalStall { gap }));
-                }
-            }
-        }
-    }
-
-    /// A link came back after it was lost: whatever it crosses (a switch
-    /// that restarted, a cable replugged) may have forgotten where the
-    /// addresses live, so every group running here is announced again.
-    fn reannounce_held(&mut self, now: Instant, fx: &mut Vec<Effect>) {
-        if self.ownership.hands_off() {
-            return;
-        }
-        let running: Vec<GroupIdx> = (self.ownership.groups().iter().enumerate())
-            .filter(|(_, g)| g.local_state == LocalState::Running)
-            .map(|(i, _)| GroupIdx(i))
-            .collect();
-        for g in running {
-            // The same path as ownership's own re-announce after a heal.
-            self.on_ownership_output(now, ownership::Output::Run(g, ChainAction::Reannounce), fx);
-        }
-    }
-
-    fn on_peer_up(&mut self, now: Instant, restarted: bool, fx: &mut Vec<Effect>) {
-        let peer = self.cfg.peer.clone();
-        self.peer_ever_up = true;
-        fx.push(Effect::Notify {
-            event: HookEvent::PeerUp,
-            subject: peer.to_string(),
-        });
-        if restarted {
-            fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerRestartSeen {
-                peer: peer.clone(),
-            })));
-        }
-        fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerStatusUp { peer })));
-        self.ownership_input(now, ownership::Input::PeerUp { since: now }, fx);
-        self.send_report(now, fx);
-    }
-
-    fn on_peer_dead(
-        &mut self,
-        now: Instant,
-        silent_for: Duration,
-        cause: membership::DeathCause,
-        fx: &mut Vec<Effect>,
-    ) {
-        let peer = self.cfg.peer.clone();
-        self.counters.peer_deaths += 1;
-        self.peer_active = false;
-        fx.push(Effect::Log(Notice::Peer(PeerNotice::PeerDead {
-            peer: peer.clone(),
-            silent_for,
-            cause,
-        })));
-        fx.push(Effect::Notify {
-            event: HookEvent::PeerDead,
-            subject: peer.to_string(),
-        });
-        let cause = match cause {
-            membership::DeathCause::Silence => ownership::DeadCause::Dead,
-            membership::DeathCause::Initdead => ownership::DeadCause::InitDead,
-            membership::DeathCause::Shutdown => ownership::DeadCause::Shutdown,
-        };
-        self.expire_fences(now, true, fx);
-        self.ownership_input(now, ownership::Input::PeerDead { cause }, fx);
-        self.notify_if_nothing_runs(fx);
-    }
-
-    /// A standby that lost its peer and starts nothing (no ping node
-    /// reached, maintenance, …): no node runs the groups now, worth a mail.
-    fn notify_if_nothing_runs(&self, fx: &mut Vec<Effect>) {
-        let groups = self.ownership.groups();
-        if self.shutdown != Shutdown::No
-            || groups.is_empty()
-            || groups.iter().any(|g| g.local_state != LocalState::Stopped)
-        {
-            return;
-        }
-        fx.push(Effect::Notify {
-            event: HookEvent::PeerDeadNothingRuns,
-            subject: self.cfg.peer.to_string(),
-        });
-    }
-
     // ----- ownership -----
 
     pub(super) fn ownership_input(
@@ -492,7 +333,12 @@ impl Node {
         }
     }
 
-    fn on_ownership_output(&mut self, now: Instant, out: ownership::Output, fx: &mut Vec<Effect>) {
+    pub(super) fn on_ownership_output(
+        &mut self,
+        now: Instant,
+        out: ownership::Output,
+        fx: &mut Vec<Effect>,
+    ) {
         use ownership::Output;
         match out {
             Output::Run(g, action) => {
@@ -671,86 +517,5 @@ impl Node {
             self.begin_run(now, g, next, fx);
         }
         self.send_report(now, fx);
-    }
-
-    // ----- requests and shutdown -----
-
-    fn on_request(
-        &mut self,
-        now: Instant,
-        id: RequestId,
-        request: Request,
-        io: super::IoCounters,
-        fx: &mut Vec<Effect>,
-    ) {
-        match request {
-            Request::Status => fx.push(Effect::Answer {
-                id,
-                response: Response::Status(Box::new(self.status_report(now, io))),
-            }),
-            Request::Standby { .. } | Request::Takeover { .. } | Request::Maintenance { .. }
-                if self.pending_request.is_some() =>
-            {
-                fx.push(done(
-                    id,
-                    false,
-                    "another standby, takeover or maintenance request is in progress; \
-                     this one was not started"
-                        .into(),
-                ));
-            }
-            Request::Maintenance { on } => {
-                self.pending_request = Some(id);
-                self.ownership_input(now, ownership::Input::Maintenance(on), fx);
-                self.send_report(now, fx);
-            }
-            Request::Standby { which } => {
-                // Ownership says "Going standby" itself.
-                self.pending_request = Some(id);
-                self.ownership_input(now, ownership::Input::Standby(which), fx);
-                self.send_report(now, fx);
-            }
-            Request::Takeover { which, force } => {
-                fx.push(Effect::Log(Notice::TakingOver { which }));
-                self.pending_request = Some(id);
-                self.force_takeover(now, force, fx);
-                self.ownership_input(now, ownership::Input::Takeover(which), fx);
-                self.send_report(now, fx);
-            }
-            Request::FencePeer {
-                resource,
-                timeout_ms,
-            } => {
-                let timeout = Duration::from_millis(timeout_ms);
-                self.on_fence_request(now, id, resource, timeout, fx)
-            }
-            Request::UnfencePeer { resource } => {
-                self.unfence(now, &resource, true, fx);
-                fx.push(done(id, true, format!("{resource}: fencing lifted")));
-            }
-            Request::Shutdown => {
-                self.pending_shutdown.push(id);
-                self.begin_shutdown(now, "stop request", fx);
-            }
-        }
-    }
-
-    fn begin_shutdown(&mut self, now: Instant, cause: &'static str, fx: &mut Vec<Effect>) {
-        if self.shutdown != Shutdown::No {
-            return;
-        }
-        fx.push(Effect::Log(Notice::ShutdownBegins { cause }));
-        self.drop_held_starts(now, fx);
-        self.shutdown = Shutdown::Draining;
-        fx.push(Effect::Stopping);
-        self.ownership_input(now, ownership::Input::Shutdown, fx);
-        self.send_report(now, fx);
-    }
-}
-
-fn done(id: RequestId, ok: bool, message: String) -> Effect {
-    Effect::Answer {
-        id,
-        response: Response::Done { ok, message },
     }
 }
