@@ -133,15 +133,7 @@ impl Lab {
     /// SIGKILL node `i`'s emulator, as a crash of the node would stop
     /// DRBD (the lab reaps it when dropped).
     pub fn kill_drbd_emulator(&self, i: usize) -> io::Result<()> {
-        let pid: i32 = fs::read_to_string(self.drbd_dir(i).join("pid"))?
-            .trim()
-            .parse()
-            .map_err(io::Error::other)?;
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        )
-        .map_err(io::Error::from)
+        crate::netns::kill_pid_file(&self.drbd_dir(i).join("pid"))
     }
 
     /// Node `i`'s daemon with the emulator's drbdadm on the agents' fixed

@@ -3,7 +3,7 @@
 
 use std::fs;
 use std::io;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -51,6 +51,20 @@ pub(crate) fn kill_all_in(ns: &str) {
         }
         std::thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// SIGKILL the process whose pid file is `path` (a lab daemon that
+/// records its pid: the DRBD emulator, corosync).
+pub(crate) fn kill_pid_file(path: &Path) -> io::Result<()> {
+    let pid: i32 = fs::read_to_string(path)?
+        .trim()
+        .parse()
+        .map_err(io::Error::other)?;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .map_err(io::Error::from)
 }
 
 /// Run `f` on a thread that has joined network namespace `ns` (setns

@@ -293,15 +293,7 @@ impl Lab {
     /// SIGKILL node `i`'s corosync only: Pacemaker and the resources it
     /// started stay, as after a crash of the membership layer alone.
     pub fn kill_corosync(&self, i: usize) -> io::Result<()> {
-        let pid: i32 = fs::read_to_string(self.pacemaker_dir(i).join("corosync.pid"))?
-            .trim()
-            .parse()
-            .map_err(io::Error::other)?;
-        nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(pid),
-            nix::sys::signal::Signal::SIGKILL,
-        )
-        .map_err(io::Error::from)
+        crate::netns::kill_pid_file(&self.pacemaker_dir(i).join("corosync.pid"))
     }
 
     /// The nodes node `i`'s Pacemaker counts as members (`crm_node -l`).

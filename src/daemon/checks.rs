@@ -8,7 +8,6 @@
 use crate::config::{CheckConfig, CheckKind};
 use crate::core::{CheckIdx, CheckOutcome};
 use crate::resources::{self, AgentEnv};
-use nix::unistd::Pid;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -140,13 +139,9 @@ async fn misc_check(
     let mut cmd = resources::clean_command(script, env);
     cmd.args(args)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .process_group(0)
-        .kill_on_drop(true);
-    let mut child = cmd
-        .spawn()
+        .stderr(std::process::Stdio::null());
+    let (mut child, pgid) = resources::agent::spawn_grouped(&mut cmd)
         .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-    let pgid = child.id().map(|id| Pid::from_raw(id as i32));
     match tokio::time::timeout(timeout, child.wait()).await {
         Ok(Ok(st)) => match st.code() {
             Some(code) if code == want => Ok(format!("exit {code}")),

@@ -9,7 +9,6 @@
 use crate::config::MailConfig;
 use crate::core::HookEvent;
 use crate::resources::{self, AgentEnv};
-use nix::unistd::Pid;
 use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc;
@@ -164,13 +163,9 @@ async fn sendmail(cfg: &MailConfig, text: &str, env: &AgentEnv) -> Result<(), St
     cmd.args(["-t", "-oi"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .process_group(0)
-        .kill_on_drop(true);
-    let mut child = cmd
-        .spawn()
+        .stderr(std::process::Stdio::piped());
+    let (mut child, pgid) = resources::agent::spawn_grouped(&mut cmd)
         .map_err(|e| format!("cannot run {}: {e}", cfg.sendmail.display()))?;
-    let pgid = child.id().map(|id| Pid::from_raw(id as i32));
     let mut stdin = child.stdin.take();
     let run = async {
         if let Some(stdin) = &mut stdin {

@@ -201,13 +201,8 @@ pub(super) async fn run_program(
         path: path.to_string(),
         source,
     };
-    cmd.stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Its own group, so a timeout reaches every process it spawned.
-        .process_group(0)
-        .kill_on_drop(true);
-    let mut child = cmd.spawn().map_err(spawn_error)?;
-    let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let (mut child, pgid) = spawn_grouped(&mut cmd).map_err(spawn_error)?;
     let out = log_lines(child.stdout.take(), spec.to_string(), false);
     let err = log_lines(child.stderr.take(), spec.to_string(), true);
     let status = match tokio::time::timeout(limit, child.wait()).await {
@@ -478,6 +473,15 @@ async fn drain(h: JoinHandle<Vec<String>>) -> Vec<String> {
             Vec::new()
         }
     }
+}
+
+/// Spawn `cmd` in a process group of its own, so that [`kill_group`] at a
+/// timeout reaches every process it started; killed if dropped. Agents,
+/// health-check scripts and sendmail all start this way.
+pub fn spawn_grouped(cmd: &mut Command) -> std::io::Result<(tokio::process::Child, Option<Pid>)> {
+    let child = cmd.process_group(0).kill_on_drop(true).spawn()?;
+    let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+    Ok((child, pgid))
 }
 
 /// SIGTERM the group, give it `KILL_GRACE`, then SIGKILL whatever is left.
