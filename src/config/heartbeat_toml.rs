@@ -186,9 +186,12 @@ enum OneOrMany {
     Many(Vec<String>),
 }
 
-/// The line of byte offset `at` in `text`.
+/// The line of byte offset `at` in `text`. The toml parser puts an error
+/// found at the end of the input (an unclosed string) just past the final
+/// newline: that is the last line, not one after it.
 fn line_of(text: &str, at: usize) -> usize {
-    text[..at.min(text.len())].matches('\n').count() + 1
+    let line = text[..at.min(text.len())].matches('\n').count() + 1;
+    line.min(text.lines().count().max(1))
 }
 
 /// Parse and validate the file's text; `groups` are haresources' groups

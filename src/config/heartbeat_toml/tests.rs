@@ -214,3 +214,12 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn a_string_left_open_at_the_end_is_an_error_on_the_last_line() {
+    let text = "[[check]]\ngroup = \"web\"\nname = \"\"\"open\n";
+    let mut d = Diags::default();
+    parse(text, Path::new("heartbeat.toml"), &groups(), &mut d);
+    assert_eq!(d.errors.len(), 1, "{:?}", d.errors);
+    assert_eq!(d.errors[0].line, Some(3), "{}", d.errors[0]);
+}
