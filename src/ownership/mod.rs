@@ -29,8 +29,8 @@
 //! * `Tick` regularly (each keepalive) and at [`Ownership::next_deadline`];
 //! * after `ShutdownComplete`, send the final report, then `shutdone`.
 //!
-//! This file holds the types, the entry points (`new`, `handle`, `report`,
-//! the views) and the helpers every rule uses. The rest: `inputs.rs`
+//! This file holds the types, the entry points (`new`, `handle`, `report`)
+//! and the helpers every rule uses; `view.rs` what status shows of it. The rest: `inputs.rs`
 //! (membership, chain and monitor results), `requests.rs` (standby,
 //! takeover, shutdown), `evaluate.rs` (the rules), `notice.rs` (every
 //! word ownership logs), `answer.rs` (every word an operator request gets
@@ -46,12 +46,14 @@ mod report;
 mod requests;
 #[cfg(test)]
 mod sim;
+mod view;
 
 pub use answer::{Outcome, Refusal};
 pub use maintenance::{
     ChangedBy, Found, Maintenance, MaintenanceNotice, MaintenanceReport, MaintenanceState,
 };
 pub use notice::{Busy, GroupFailure, Level, Notice, StartReason};
+pub use view::{GroupView, Holder, LocalState, RscStatus};
 
 pub use report::{
     Generation, GroupReport, ReplyState, Report, ReportError, RequestReply, RscHold,
@@ -149,74 +151,6 @@ pub enum Output {
     },
     /// The maintenance flag changed: persist it.
     MaintenanceChanged(Maintenance),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LocalState {
-    Stopped,
-    Starting,
-    Running,
-    Stopping,
-    /// Reported as held forever: only an operator can know it is safe.
-    StopFailed,
-}
-
-impl LocalState {
-    /// As `heartbeat status` prints it.
-    pub fn word(self) -> &'static str {
-        match self {
-            LocalState::Stopped => "stopped",
-            LocalState::Starting => "starting",
-            LocalState::Running => "running",
-            LocalState::Stopping => "stopping",
-            LocalState::StopFailed => "stop-failed",
-        }
-    }
-
-    fn in_transition(self) -> bool {
-        matches!(self, LocalState::Starting | LocalState::Stopping)
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Holder {
-    Me,
-    Peer,
-    Nobody,
-    Both,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct GroupView {
-    pub id: GroupId,
-    pub holder: Holder,
-    pub local_state: LocalState,
-    pub since: Instant,
-    pub cause: String,
-}
-
-/// `cl_status rscstatus` words.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RscStatus {
-    None,
-    Local,
-    Foreign,
-    All,
-    Transition,
-}
-
-impl RscStatus {
-    pub fn word(self) -> &'static str {
-        match self {
-            RscStatus::None => "none",
-            RscStatus::Local => "local",
-            RscStatus::Foreign => "foreign",
-            RscStatus::All => "all",
-            RscStatus::Transition => "transition",
-        }
-    }
 }
 
 /// Why we give a group to the peer; decides when the yield is withdrawn.
@@ -511,44 +445,6 @@ impl Ownership {
         if let Some(grp) = self.groups.get_mut(g.0) {
             grp.monitor = policy;
         }
-    }
-
-    pub fn rsc_status(&self) -> RscStatus {
-        let busy = self.groups.iter().any(|g| g.local.in_transition())
-            || self.request.is_some()
-            || self.serving_in_progress();
-        if busy {
-            return RscStatus::Transition;
-        }
-        match self.rsc_hold() {
-            RscHold::None => RscStatus::None,
-            RscHold::Local => RscStatus::Local,
-            RscHold::Foreign => RscStatus::Foreign,
-            RscHold::All => RscStatus::All,
-        }
-    }
-
-    pub fn groups(&self) -> Vec<GroupView> {
-        self.groups
-            .iter()
-            .enumerate()
-            .map(|(i, g)| {
-                let peer_holds = self.peer_group(i).is_some_and(|p| p.holds);
-                let holder = match (g.holds(), peer_holds) {
-                    (true, true) => Holder::Both,
-                    (true, false) => Holder::Me,
-                    (false, true) => Holder::Peer,
-                    (false, false) => Holder::Nobody,
-                };
-                GroupView {
-                    id: g.id.clone(),
-                    holder,
-                    local_state: g.local,
-                    since: g.since,
-                    cause: g.cause.clone(),
-                }
-            })
-            .collect()
     }
 
     // ----- helpers for every rule -----
