@@ -182,12 +182,17 @@ pub fn transition(
     (which, force): (Which, bool),
     show: ShowProgress,
 ) -> i32 {
-    let req = if takeover {
+    let req = transition_request(takeover, (which, force));
+    done(ask_showing(g, &req, show))
+}
+
+/// The request of a standby or takeover (`force` only counts for a takeover).
+fn transition_request(takeover: bool, (which, force): (Which, bool)) -> Request {
+    if takeover {
         Request::Takeover { which, force }
     } else {
         Request::Standby { which }
-    };
-    done(ask_showing(g, &req, show))
+    }
 }
 
 /// `heartbeat maintenance on|off`; `off` waits until every group is probed.
@@ -227,31 +232,15 @@ pub fn stop(g: &Globals) -> i32 {
 
 /// hb_standby / hb_takeover argument rules, as the original's scripts.
 pub fn hb_transition(prog: &str, args: &[String], takeover: bool) -> i32 {
-    let usage = || {
-        eprintln!("usage:");
-        let force = if takeover { " [--force]" } else { "" };
-        eprintln!("{prog}{force} [all|foreign|local|failback]");
-    };
-    // Ours: hb_takeover --force starts DRBD data of unknown currency.
-    let force = takeover && args.first().is_some_and(|a| a == "--force");
-    let args = &args[usize::from(force)..];
-    let which = match args {
-        [] => Which::All,
-        [a] if a == "--help" || a == "-h" => {
-            usage();
-            return 1;
-        }
-        [a] => match a.parse::<Which>() {
-            Ok(w) => w,
-            Err(e) => {
-                eprintln!("{prog}: {e}.");
-                usage();
-                return 1;
+    let (which, force) = match transition_args(takeover, args) {
+        Ok(asked) => asked,
+        Err(complaint) => {
+            if let Some(c) = complaint {
+                eprintln!("{prog}: {c}");
             }
-        },
-        _ => {
-            eprintln!("{prog}: too many arguments");
-            usage();
+            eprintln!("usage:");
+            let force = if takeover { " [--force]" } else { "" };
+            eprintln!("{prog}{force} [all|foreign|local|failback]");
             return 1;
         }
     };
@@ -260,4 +249,66 @@ pub fn hb_transition(prog: &str, args: &[String], takeover: bool) -> i32 {
     }
     let show = ShowProgress::StderrIfTerminal;
     transition(&Globals::from_env(), takeover, (which, force), show)
+}
+
+/// What hb_standby's or hb_takeover's arguments ask for: which groups and
+/// whether forced; `Err` to show the usage, after the complaint if any
+/// (`--help` has none).
+fn transition_args(takeover: bool, args: &[String]) -> Result<(Which, bool), Option<String>> {
+    // Ours: hb_takeover --force starts DRBD data of unknown currency.
+    let force = takeover && args.first().is_some_and(|a| a == "--force");
+    let which = match &args[usize::from(force)..] {
+        [] => Which::All,
+        [a] if a == "--help" || a == "-h" => return Err(None),
+        [a] => a.parse::<Which>().map_err(|e| Some(format!("{e}.")))?,
+        _ => return Err(Some("too many arguments".into())),
+    };
+    Ok((which, force))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn asked(takeover: bool, args: &[&str]) -> Result<Request, Option<String>> {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        transition_args(takeover, &args).map(|a| transition_request(takeover, a))
+    }
+
+    #[test]
+    fn hb_takeover_force_reaches_the_request() {
+        assert!(matches!(
+            asked(true, &["--force"]),
+            Ok(Request::Takeover {
+                which: Which::All,
+                force: true
+            })
+        ));
+        assert!(matches!(
+            asked(true, &["--force", "foreign"]),
+            Ok(Request::Takeover {
+                which: Which::Foreign,
+                force: true
+            })
+        ));
+        assert!(matches!(
+            asked(true, &["local"]),
+            Ok(Request::Takeover {
+                which: Which::Local,
+                force: false
+            })
+        ));
+    }
+
+    #[test]
+    fn only_hb_takeover_knows_force_and_only_before_the_groups() {
+        assert!(matches!(asked(false, &["--force"]), Err(Some(_))));
+        assert!(matches!(asked(true, &["all", "--force"]), Err(Some(_))));
+        assert!(matches!(asked(true, &["--force", "--force"]), Err(Some(_))));
+        assert!(matches!(asked(true, &["--help"]), Err(None)));
+        assert!(matches!(
+            asked(false, &[]),
+            Ok(Request::Standby { which: Which::All })
+        ));
+    }
 }
