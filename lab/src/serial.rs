@@ -115,16 +115,23 @@ impl SerialRelay {
     }
 }
 
-/// Write empty lines into a port until the kernel takes no more.
-fn fill(port: &Path) -> io::Result<()> {
-    use std::io::Write;
+/// A port's slave side opened by the lab for a moment: its own open file
+/// description, non-blocking (a daemon's descriptor keeps its flags), never
+/// the lab's controlling terminal.
+fn open_slave(port: &Path) -> io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    // Our own open file description, non-blocking: the daemon's descriptor
-    // keeps its flags. Closing it afterwards leaves the bytes queued.
-    let mut slave = std::fs::OpenOptions::new()
+    std::fs::OpenOptions::new()
+        .read(true)
         .write(true)
         .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK)
-        .open(port)?;
+        .open(port)
+}
+
+/// Write empty lines into a port until the kernel takes no more. Closing
+/// the port afterwards leaves the bytes queued.
+fn fill(port: &Path) -> io::Result<()> {
+    use std::io::Write;
+    let mut slave = open_slave(port)?;
     let chunk = [b'\n'; 4096];
     // A bound, in case a kernel ever buffers without limit.
     for _ in 0..1024 {
@@ -179,13 +186,8 @@ fn poll(
 /// discipline's buffer, so the port is opened for the flush).
 fn discard(master: &OwnedFd, port: &Path) {
     use nix::sys::termios::{FlushArg, tcflush};
-    use std::os::unix::fs::OpenOptionsExt;
     let _ = tcflush(master, FlushArg::TCIFLUSH);
-    let slave = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOCTTY | libc::O_NONBLOCK)
-        .open(port);
-    if let Ok(slave) = slave {
+    if let Ok(slave) = open_slave(port) {
         let _ = tcflush(&slave, FlushArg::TCIFLUSH);
     }
 }
@@ -197,6 +199,7 @@ fn discard(master: &OwnedFd, port: &Path) {
 /// port closes, whatever either direction queued for that end is flushed;
 /// then what its peer sends is dropped, and that master is left out of the
 /// wait (a hang-up would wake it at once).
+///
 /// Bytes a live port cannot take (its reader stopped, its ~64 KiB full) are
 /// dropped too, like a UART overrun, instead of blocking the other direction.
 fn relay_loop(
