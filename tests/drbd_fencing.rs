@@ -270,9 +270,7 @@ fn replication_cut_while_heartbeats_flow_the_primary_outdates_its_peer_and_keeps
 /// bravo dies first, alpha goes on writing alone and dies too, then bravo
 /// boots alone with data of unknown currency (Consistent) and waits.
 fn stale_one_boots_first(tag: &str) -> Lab {
-    // No serial line here: the lab's relay would hand bravo, once back,
-    // alpha's fence-peer request queued while it was down.
-    let mut lab = fencing_lab(tag, "", &["drbd_wfc_timeout 5"], false);
+    let mut lab = fencing_lab(tag, "", &["drbd_wfc_timeout 5"], true);
     serving(&mut lab);
     lab.kill(B);
     let alone = lab.wait_for(SETTLE, |l| status_json(l, A)["peer_status"] == "dead");
