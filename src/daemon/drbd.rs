@@ -6,6 +6,7 @@
 use super::Driver;
 use crate::config::ResourceGroup;
 use crate::core::Input;
+use crate::resources::AgentEnv;
 use std::time::{Duration, Instant};
 
 /// Every DRBD resource the groups use, once each.
@@ -24,8 +25,9 @@ impl Driver {
     /// task, its result fed back as an input.
     pub(super) fn outdate(&self, resource: String, token: u64) {
         let tx = self.outdated_tx.clone();
+        let env = self.env.clone();
         tokio::spawn(async move {
-            let _ = tx.send(outdate(resource, token).await).await;
+            let _ = tx.send(outdate(resource, token, &env).await).await;
         });
     }
 
@@ -38,7 +40,12 @@ impl Driver {
         if let Some(old) = self.drbd_watch.1.take() {
             old.abort();
         }
-        let watch = crate::drbd::observe::watch(now.clone(), Vec::new(), self.drbd_tx.clone());
+        let watch = crate::drbd::observe::watch(
+            now.clone(),
+            Vec::new(),
+            self.drbd_tx.clone(),
+            self.env.clone(),
+        );
         self.drbd_watch = (now, watch);
     }
 }
@@ -46,11 +53,11 @@ impl Driver {
 /// The peer asked us to outdate `resource`. DRBD refuses while it still
 /// believes it is connected (the two sides notice a cut link a moment
 /// apart), so a refusal of that kind is tried again for a little while.
-async fn outdate(resource: String, token: u64) -> Input {
+async fn outdate(resource: String, token: u64, env: &AgentEnv) -> Input {
     const RETRY_FOR: Duration = Duration::from_secs(3);
     let until = Instant::now() + RETRY_FOR;
     loop {
-        let (state, said) = crate::drbd::observe::outdate(&resource).await;
+        let (state, said) = crate::drbd::observe::outdate(&resource, env).await;
         if !crate::core::fence::retry_outdate(&state) || Instant::now() >= until {
             return Input::Outdated {
                 resource,

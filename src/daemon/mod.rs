@@ -189,9 +189,14 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
     };
     // The node knows its DRBD data before it can decide any start.
     let drbd_resources = drbd::drbd_resources(&cfg.groups);
-    let first = crate::drbd::observe::observe_all(&drbd_resources).await;
+    let first = crate::drbd::observe::observe_all(&drbd_resources, &env).await;
     let (drbd_tx, drbd) = mpsc::channel(8);
-    let watch = crate::drbd::observe::watch(drbd_resources.clone(), first.clone(), drbd_tx.clone());
+    let watch = crate::drbd::observe::watch(
+        drbd_resources.clone(),
+        first.clone(),
+        drbd_tx.clone(),
+        env.clone(),
+    );
     let node = Node::new(node_cfg, now);
     let (chain_tx, chains) = mpsc::channel(64);
     let (check_tx, checks) = mpsc::channel(64);
