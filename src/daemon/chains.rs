@@ -6,9 +6,10 @@
 
 use crate::action::{ChainAction, ChainFailure};
 use crate::config::ResourceGroup;
+use crate::ownership::GroupIdx;
 use crate::resources::{self, AgentEnv, ResourceStatus, StartFailure, StopFailure};
 use std::path::Path;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Run one action of `group`'s chain.
 pub async fn run(
@@ -83,4 +84,42 @@ pub fn notify(config_dir: &Path, env: &AgentEnv, event: &'static str, node: &str
             Err(_) => tracing::warn!("notify hook for {event} {subject} killed after 30 s"),
         }
     });
+}
+
+impl super::Driver {
+    /// One state change, told to the notify hook and mailed.
+    pub(super) fn notify(&self, event: crate::core::HookEvent, subject: String) {
+        let node = self.cfg.local.as_str();
+        if let Some(m) = &self.cfg.extensions.mail {
+            self.mailer.send(m, event, node, &subject);
+        }
+        notify(&self.g.config_dir, &self.env, event.word(), node, subject);
+    }
+
+    /// A chain action as a task of its own, its result fed back as an input.
+    pub(super) fn spawn_chain(
+        &self,
+        g: GroupIdx,
+        action: ChainAction,
+        duplicate_check: bool,
+        force: bool,
+    ) {
+        let group: ResourceGroup = self.cfg.groups[g.0].clone();
+        let mut env = (*self.env).clone();
+        if force {
+            // drbddisk promotes with --force (an operator's takeover --force).
+            env.extra.push(("HA_DRBD_FORCE".into(), "1".into()));
+        }
+        env.duplicate_check = if duplicate_check {
+            crate::vip::DuplicateCheck::Refuse
+        } else {
+            crate::vip::DuplicateCheck::Off
+        };
+        env.steps = crate::resources::StepLog::starting(Instant::now());
+        let tx = self.chain_tx.clone();
+        tokio::spawn(async move {
+            let result = run(&group, action, &env).await;
+            let _ = tx.send((g, action, result, env.steps.take())).await;
+        });
+    }
 }

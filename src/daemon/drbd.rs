@@ -6,8 +6,12 @@
 use super::Driver;
 use crate::config::ResourceGroup;
 use crate::core::Input;
+use crate::drbd::DrbdState;
 use crate::resources::AgentEnv;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// Every DRBD resource the groups use, once each.
 pub(super) fn drbd_resources(groups: &[ResourceGroup]) -> Vec<String> {
@@ -40,14 +44,47 @@ impl Driver {
         if let Some(old) = self.drbd_watch.1.take() {
             old.abort();
         }
-        let watch = crate::drbd::observe::watch(
-            now.clone(),
-            Vec::new(),
-            self.drbd_tx.clone(),
-            self.env.clone(),
-        );
-        self.drbd_watch = (now, watch);
+        self.drbd_watch = watching(now, Vec::new(), &self.drbd_tx, &self.env);
     }
+}
+
+/// The resources polled and the task polling them.
+pub(super) type Watch = (Vec<String>, Option<JoinHandle<()>>);
+
+/// What the driver starts with: the node's first DRBD reading (it knows
+/// its data before it can decide any start), and the poll that follows,
+/// which sends each change on `tx`.
+pub(super) struct Start {
+    pub first: Vec<DrbdState>,
+    pub tx: mpsc::Sender<Vec<DrbdState>>,
+    pub rx: mpsc::Receiver<Vec<DrbdState>>,
+    pub watch: Watch,
+}
+
+impl Start {
+    pub(super) async fn read(groups: &[ResourceGroup], env: &Arc<AgentEnv>) -> Start {
+        let resources = drbd_resources(groups);
+        let first = crate::drbd::observe::observe_all(&resources, env).await;
+        let (tx, rx) = mpsc::channel(8);
+        let watch = watching(resources, first.clone(), &tx, env);
+        Start {
+            first,
+            tx,
+            rx,
+            watch,
+        }
+    }
+}
+
+/// Poll `resources` from now on; `last` is what the node already knows.
+fn watching(
+    resources: Vec<String>,
+    last: Vec<DrbdState>,
+    tx: &mpsc::Sender<Vec<DrbdState>>,
+    env: &Arc<AgentEnv>,
+) -> Watch {
+    let task = crate::drbd::observe::watch(resources.clone(), last, tx.clone(), env.clone());
+    (resources, task)
 }
 
 /// The peer asked us to outdate `resource`. DRBD refuses while it still

@@ -16,7 +16,7 @@ mod watchdog;
 pub use setup::{EXIT_NOT_CONFIGURED, agent_env, load_config};
 
 use crate::action::{ChainAction, ChainFailure, Step};
-use crate::config::{ClusterConfig, ResourceGroup};
+use crate::config::ClusterConfig;
 use crate::control::{self, Pending, Response};
 use crate::core::{Effect, Encoding, Input, IoCounters, Node, NodeConfig, RequestId};
 use crate::drbd::DrbdState;
@@ -104,7 +104,7 @@ struct Driver {
     outdated_tx: mpsc::Sender<Input>,
     /// The DRBD poll, restarted when a reload changes the resources.
     drbd_tx: mpsc::Sender<Vec<DrbdState>>,
-    drbd_watch: (Vec<String>, Option<tokio::task::JoinHandle<()>>),
+    drbd_watch: drbd::Watch,
     replies: HashMap<RequestId, oneshot::Sender<Response>>,
     /// Where progress lines go, for the requests that asked for them.
     progress: HashMap<RequestId, mpsc::Sender<Response>>,
@@ -187,16 +187,7 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         maintenance,
         ..NodeConfig::from_cluster(&cfg, Generation(generation), uuid, wall)
     };
-    // The node knows its DRBD data before it can decide any start.
-    let drbd_resources = drbd::drbd_resources(&cfg.groups);
-    let first = crate::drbd::observe::observe_all(&drbd_resources, &env).await;
-    let (drbd_tx, drbd) = mpsc::channel(8);
-    let watch = crate::drbd::observe::watch(
-        drbd_resources.clone(),
-        first.clone(),
-        drbd_tx.clone(),
-        env.clone(),
-    );
+    let drbd = drbd::Start::read(&cfg.groups, &env).await;
     let node = Node::new(node_cfg, now);
     let (chain_tx, chains) = mpsc::channel(64);
     let (check_tx, checks) = mpsc::channel(64);
@@ -211,8 +202,8 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         check_tx,
         mailer,
         outdated_tx,
-        drbd_tx,
-        drbd_watch: (drbd_resources, watch),
+        drbd_tx: drbd.tx,
+        drbd_watch: drbd.watch,
         replies: HashMap::new(),
         progress: HashMap::new(),
         next_request: 0,
@@ -224,10 +215,10 @@ async fn start(g: &Globals, cfg: ClusterConfig) -> Result<()> {
         chains,
         reach,
         checks,
-        drbd,
+        drbd: drbd.rx,
         outdated,
     };
-    let result = driver.run_loop(node, inputs, Input::Drbd(first)).await;
+    let result = driver.run_loop(node, inputs, Input::Drbd(drbd.first)).await;
     // Requests still unanswered end now; those answered (`heartbeat stop`
     // waits for its answer) are written out before the runtime goes away.
     driver.replies.clear();
@@ -352,36 +343,6 @@ impl Driver {
             }
         }
         exit
-    }
-
-    /// One state change, told to the notify hook and mailed.
-    fn notify(&self, event: crate::core::HookEvent, subject: String) {
-        let node = self.cfg.local.as_str();
-        if let Some(m) = &self.cfg.extensions.mail {
-            self.mailer.send(m, event, node, &subject);
-        }
-        chains::notify(&self.g.config_dir, &self.env, event.word(), node, subject);
-    }
-
-    /// A chain action as a task of its own, its result fed back as an input.
-    fn spawn_chain(&self, g: GroupIdx, action: ChainAction, duplicate_check: bool, force: bool) {
-        let group: ResourceGroup = self.cfg.groups[g.0].clone();
-        let mut env = (*self.env).clone();
-        if force {
-            // drbddisk promotes with --force (an operator's takeover --force).
-            env.extra.push(("HA_DRBD_FORCE".into(), "1".into()));
-        }
-        env.duplicate_check = if duplicate_check {
-            crate::vip::DuplicateCheck::Refuse
-        } else {
-            crate::vip::DuplicateCheck::Off
-        };
-        env.steps = crate::resources::StepLog::starting(Instant::now());
-        let tx = self.chain_tx.clone();
-        tokio::spawn(async move {
-            let result = chains::run(&group, action, &env).await;
-            let _ = tx.send((g, action, result, env.steps.take())).await;
-        });
     }
 }
 
